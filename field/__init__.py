@@ -1,0 +1,100 @@
+"""field: PDCA store visits, photo evidence, promotion claims and ROI for field-sales teams."""
+import sqlite3
+from pathlib import Path
+
+from flask import Flask, request, session
+from flask_babel import format_date, format_datetime, lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from field import config
+from field.extensions import babel, csrf, db, limiter, login_manager, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    # WAL lets readers and one writer work at once; SQLite leaves foreign keys off unless asked.
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.close()
+
+
+def select_locale():
+    languages = ["zh_CN", "en"]
+    if current_user and current_user.is_authenticated and current_user.locale in languages:
+        return current_user.locale
+    if session.get("lang") in languages:
+        return session["lang"]
+    match = request.accept_languages.best_match(["zh-CN", "zh", "en"])
+    if match is None:
+        return None  # BABEL_DEFAULT_LOCALE
+    return "en" if match == "en" else "zh_CN"
+
+
+def select_timezone():
+    from flask import current_app
+    if current_user and current_user.is_authenticated and current_user.timezone:
+        return current_user.timezone
+    return current_app.config["DEFAULT_TIMEZONE"]
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(ROOT / "instance"),
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.update(config.from_environment(Path(app.instance_path)))
+    if overrides:
+        app.config.update(overrides)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Please sign in to continue.")
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                   default_translation_directories=str(ROOT / "field" / "translations"))
+    limiter.init_app(app)
+
+    from field import models  # noqa: F401  (every table known to Alembic and the app)
+    from field.auth.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id):
+        return db.session.get(User, int(user_id))
+
+    from field.admin import bp as admin_bp
+    from field.auth import bp as auth_bp
+    from field.home import bp as home_bp
+    from field.products import bp as products_bp
+    from field.stores import bp as stores_bp
+    for bp in (auth_bp, home_bp, stores_bp, products_bp, admin_bp):
+        app.register_blueprint(bp)
+
+    from field import errors, nav
+    errors.register(app)
+    nav.register(app)
+
+    from field.core import money
+    from flask_babel import get_locale
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["datetime"] = lambda v, fmt="short": format_datetime(v, fmt) if v else ""
+    app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else ""
+
+    from field.cli import register as register_cli
+    register_cli(app)
+
+    @app.shell_context_processor
+    def shell_context():
+        from field.auth.models import Region
+        from field.products.models import Product
+        from field.stores.models import Store
+        return {"db": db, "User": User, "Region": Region, "Store": Store, "Product": Product}
+
+    return app

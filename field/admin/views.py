@@ -1,0 +1,1 @@
+from field.admin import bp  # noqa: F401

@@ -1,0 +1,59 @@
+"""The audit log: record() is the only way to write it."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from flask import has_request_context, request
+from flask_login import current_user
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from field.core import UTCDateTime, now
+from field.extensions import db
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    action: Mapped[str] = mapped_column(String(60))
+    object_type: Mapped[str] = mapped_column(String(40), default="")
+    object_id: Mapped[int | None] = mapped_column(Integer)
+    ip: Mapped[str] = mapped_column(String(64), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    actor = relationship("User")
+
+    @property
+    def details(self) -> dict:
+        return json.loads(self.detail) if self.detail else {}
+
+
+def _actor():
+    if has_request_context() and current_user and current_user.is_authenticated:
+        return current_user._get_current_object()
+    return None
+
+
+def record(action: str, obj=None, actor=None, **detail) -> AuditEvent:
+    """Add an audit event for `action` on `obj` by `actor` (default: the signed-in user).
+
+    It joins the caller's transaction, so the event commits or rolls back with the change."""
+    actor = actor or _actor()
+    if obj is not None and getattr(obj, "id", None) is None:
+        db.session.flush()
+    event = AuditEvent(
+        at=now(),
+        actor_id=actor.id if actor is not None else None,
+        action=action,
+        object_type=obj.__tablename__ if obj is not None else "",
+        object_id=getattr(obj, "id", None),
+        ip=(request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()
+            if has_request_context() else ""),
+        detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else "",
+    )
+    db.session.add(event)
+    return event

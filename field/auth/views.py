@@ -1,0 +1,105 @@
+from flask import current_app, flash, redirect, request, session, url_for
+from flask_babel import get_locale, gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from field import audit
+from field.auth import bp
+from field.auth.forms import LanguageForm, LoginForm, PasswordForm, ProfileForm
+from field.auth.models import User
+from field.extensions import db, limiter
+from field.web import render
+
+
+def _login_limit():
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths; never an open redirect.
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("home.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"],
+               error_message=lambda: _("Too many sign-in attempts. Wait a minute and try again."))
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("home.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.execute(
+            select(User).where(User.login == form.login.data.strip().lower())).scalar_one_or_none()
+        if user is None or not user.check_password(form.password.data):
+            form.password.errors.append(_("Wrong login or password."))
+        elif not user.active:
+            form.login.errors.append(_("This account has been deactivated. Ask your administrator."))
+        else:
+            login_user(user)
+            audit.record("login", user, actor=user)
+            db.session.commit()
+            return redirect(_safe_next(request.args.get("next")))
+        return render("auth/login.html", form=form, lang_form=LanguageForm(), status=422)
+    status = 422 if form.errors else 200
+    return render("auth/login.html", form=form, lang_form=LanguageForm(), status=status)
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    if current_user.is_authenticated:
+        audit.record("logout", current_user)
+        db.session.commit()
+    logout_user()
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/language", methods=["POST"])
+def language():
+    """Switch language before signing in (kept in the session); signed-in users use the profile."""
+    form = LanguageForm()
+    if form.validate_on_submit() and form.lang.data:
+        session["lang"] = form.lang.data
+        if current_user.is_authenticated:
+            current_user.locale = form.lang.data
+            db.session.commit()
+    return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user, prefix="profile")
+    if request.method == "GET":
+        form.locale.data = current_user.locale or str(get_locale() or "zh_CN")
+        form.timezone.data = current_user.timezone or current_app.config["DEFAULT_TIMEZONE"]
+    password_form = PasswordForm(prefix="password")
+    status = 200
+    if form.is_submitted() and "profile-locale" in request.form:
+        if form.validate():
+            current_user.locale = form.locale.data
+            current_user.timezone = form.timezone.data
+            session["lang"] = form.locale.data
+            audit.record("profile.update", current_user, locale=form.locale.data, timezone=form.timezone.data)
+            db.session.commit()
+            return redirect(url_for("auth.profile"))
+        status = 422
+    return render("auth/profile.html", form=form, password_form=password_form, status=status)
+
+
+@bp.route("/profile/password", methods=["POST"])
+@login_required
+def change_password():
+    form = PasswordForm(prefix="password")
+    if form.validate_on_submit():
+        if not current_user.check_password(form.current.data):
+            form.current.errors.append(_("That is not your current password."))
+        else:
+            current_user.set_password(form.new.data)
+            audit.record("password.change", current_user)
+            db.session.commit()
+            flash(_("Password changed."))
+            return redirect(url_for("auth.profile"))
+    profile_form = ProfileForm(obj=current_user, prefix="profile")
+    return render("auth/profile.html", form=profile_form, password_form=form, status=422)

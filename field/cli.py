@@ -1,0 +1,5 @@
+"""Command-line tasks: flask --app wsgi <command>."""
+
+
+def register(app):
+    pass

@@ -1,0 +1,113 @@
+"""What the current user may see: the only place that rule lives.
+
+A rep sees what they own, a supervisor what their team owns or what lies in
+their regions, a manager what lies in their regions, an admin everything.
+
+A scoped model names two columns, `scope_rep_column` and `scope_region_column`
+(either may be None); a model that inherits its scope from another (a visit from
+its store, say) declares `scope_via = ("store", Store)` — the relationship
+attribute and the model it points at — and is filtered through it. Every view
+starts its query here; single records come from get_or_404()."""
+from __future__ import annotations
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import Select, false, or_, select, true
+
+from field.auth.models import Region, Role, User
+from field.extensions import db
+
+
+def _user(user=None) -> User:
+    user = user if user is not None else current_user
+    if user is None or not user.is_authenticated:
+        abort(404)
+    return user
+
+
+def region_ids(user: User) -> Select:
+    """Ids of the user's regions and every region below them."""
+    paths = [r.path for r in user.regions]
+    if not paths:
+        return select(Region.id).where(false())
+    return select(Region.id).where(or_(*[Region.path.startswith(p) for p in paths]))
+
+
+def team_ids(user: User) -> Select:
+    """Ids of the reps who report to this supervisor."""
+    return select(User.id).where(User.supervisor_id == user.id)
+
+
+def rule(model, user=None):
+    """The WHERE clause that limits `model` to what `user` may see."""
+    user = _user(user)
+    if user.role == Role.ADMIN:
+        return true()
+    via = getattr(model, "scope_via", None)
+    if via is not None:
+        attr, target = via
+        return getattr(model, attr).has(rule(target, user))
+    rep_col = getattr(model, model.scope_rep_column) if model.scope_rep_column else None
+    region_col = getattr(model, model.scope_region_column) if model.scope_region_column else None
+    clauses = []
+    if user.role == Role.REP:
+        if rep_col is not None:
+            clauses.append(rep_col == user.id)
+    elif user.role == Role.SUPERVISOR:
+        if rep_col is not None:
+            clauses.append(rep_col.in_(team_ids(user)))
+        if region_col is not None:
+            clauses.append(region_col.in_(region_ids(user)))
+    elif user.role == Role.MANAGER:
+        if region_col is not None:
+            clauses.append(region_col.in_(region_ids(user)))
+        if rep_col is not None:
+            # Reps whose supervisor works in the manager's regions.
+            clauses.append(rep_col.in_(
+                select(User.id).where(User.supervisor_id.in_(users_in_regions(user)))))
+    return or_(*clauses) if clauses else false()
+
+
+def users_in_regions(user: User) -> Select:
+    from field.auth.models import user_regions
+    return select(user_regions.c.user_id).where(user_regions.c.region_id.in_(region_ids(user)))
+
+
+def query(model, user=None) -> Select:
+    """select(model) limited to what the user may see."""
+    return select(model).where(rule(model, user))
+
+
+def stores(user=None) -> Select:
+    from field.stores.models import Store
+    return query(Store, user)
+
+
+def users(user=None) -> Select:
+    """The people a user may see: themselves, their team, or their regions' people."""
+    user = _user(user)
+    if user.role == Role.ADMIN:
+        return select(User)
+    if user.role == Role.REP:
+        return select(User).where(User.id == user.id)
+    if user.role == Role.SUPERVISOR:
+        return select(User).where(or_(User.id == user.id, User.supervisor_id == user.id))
+    in_regions = users_in_regions(user)
+    return select(User).where(or_(User.id == user.id, User.id.in_(in_regions),
+                                  User.supervisor_id.in_(in_regions)))
+
+
+def regions(user=None) -> Select:
+    user = _user(user)
+    if user.role == Role.ADMIN:
+        return select(Region).order_by(Region.path)
+    return select(Region).where(Region.id.in_(region_ids(user))).order_by(Region.path)
+
+
+def get_or_404(stmt: Select, ident: int):
+    """The one record with this id inside the scoped query, or 404 — never a wider lookup."""
+    entity = stmt.column_descriptions[0]["entity"]
+    obj = db.session.execute(stmt.where(entity.id == ident)).scalar_one_or_none()
+    if obj is None:
+        abort(404)
+    return obj

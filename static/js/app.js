@@ -1,0 +1,34 @@
+// Progressive enhancement only: every page works without this file.
+(function () {
+  "use strict";
+  // htmx requests carry the CSRF token; plain forms carry it as a hidden field.
+  document.addEventListener("htmx:config:request", function (evt) {
+    var meta = document.querySelector('meta[name="csrf-token"]');
+    if (meta) evt.detail.ctx.request.headers["X-CSRFToken"] = meta.content;
+  });
+
+  // A button with data-locate fills the lat/lng/accuracy inputs of its form from the phone.
+  document.addEventListener("click", function (evt) {
+    var btn = evt.target.closest("[data-locate]");
+    if (!btn || !navigator.geolocation) return;
+    evt.preventDefault();
+    var form = btn.form || btn.closest("form");
+    btn.classList.add("busy");
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      btn.classList.remove("busy");
+      var set = function (name, value) {
+        var input = form.querySelector('[name="' + name + '"]');
+        if (input) input.value = value;
+      };
+      set("lat", pos.coords.latitude.toFixed(6));
+      set("lng", pos.coords.longitude.toFixed(6));
+      set("accuracy", Math.round(pos.coords.accuracy));
+      set("position_at", new Date(pos.timestamp).toISOString());
+      if (btn.dataset.locate === "submit") form.requestSubmit ? form.requestSubmit() : form.submit();
+    }, function (err) {
+      btn.classList.remove("busy");
+      var out = form.querySelector(".locate-error");
+      if (out) out.textContent = btn.dataset.locateError || err.message;
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
+  });
+})();

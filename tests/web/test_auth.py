@@ -1,0 +1,22 @@
+from field.audit import AuditEvent
+from field.extensions import db
+from tests.factories import PASSWORD, make_user
+
+
+def test_login_lands_on_home_and_is_audited(client, rep):
+    r = client.post("/login", data={"login": "rep", "password": PASSWORD})
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+    assert client.get("/").status_code == 200
+    assert db.session.query(AuditEvent).filter_by(action="login", actor_id=rep.id).count() == 1
+
+
+def test_wrong_password_is_refused_with_message(client, rep):
+    r = client.post("/login", data={"login": "rep", "password": "nope"})
+    assert r.status_code == 422
+    assert b"Wrong login or password" in r.data
+
+
+def test_login_without_csrf_token_is_refused(client, rep):
+    r = client.post("/login", data={"login": "rep", "password": PASSWORD}, csrf=False)
+    assert r.status_code == 400
+    assert client.get("/").status_code == 302  # still signed out

@@ -1,0 +1,3 @@
+from field import create_app
+
+app = create_app()

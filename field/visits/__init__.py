@@ -1,0 +1,1 @@
+"""Store visits (PDCA): planning, route, check-in/out, steps, follow-ups."""

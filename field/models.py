@@ -3,3 +3,5 @@ from field.audit import AuditEvent  # noqa: F401
 from field.auth.models import Region, User, user_regions  # noqa: F401
 from field.products.models import Product  # noqa: F401
 from field.stores.models import Store  # noqa: F401
+from field.sales.models import Sale  # noqa: F401
+from field.visits.models import CoVisit, FollowUp, Objective, StepResult, Visit, VisitStep, VisitType  # noqa: F401

@@ -4,7 +4,8 @@ A rep sees what they own, a supervisor what their team owns or what lies in
 their regions, a manager what lies in their regions, an admin everything.
 
 A scoped model names two columns, `scope_rep_column` and `scope_region_column`
-(either may be None); a model that inherits its scope from another (a visit from
+(either may be None), or reaches its region through a relationship with
+`scope_region_via = ("store", Store)`; a model that inherits its scope from another (a visit from
 its store, say) declares `scope_via = ("store", Store)` — the relationship
 attribute and the model it points at — and is filtered through it. Every view
 starts its query here; single records come from get_or_404()."""
@@ -48,7 +49,6 @@ def rule(model, user=None):
         attr, target = via
         return getattr(model, attr).has(rule(target, user))
     rep_col = getattr(model, model.scope_rep_column) if model.scope_rep_column else None
-    region_col = getattr(model, model.scope_region_column) if model.scope_region_column else None
     clauses = []
     if user.role == Role.REP:
         if rep_col is not None:
@@ -56,16 +56,29 @@ def rule(model, user=None):
     elif user.role == Role.SUPERVISOR:
         if rep_col is not None:
             clauses.append(rep_col.in_(team_ids(user)))
-        if region_col is not None:
-            clauses.append(region_col.in_(region_ids(user)))
+        region = _in_regions(model, user)
+        if region is not None:
+            clauses.append(region)
     elif user.role == Role.MANAGER:
-        if region_col is not None:
-            clauses.append(region_col.in_(region_ids(user)))
+        region = _in_regions(model, user)
+        if region is not None:
+            clauses.append(region)
         if rep_col is not None:
             # Reps whose supervisor works in the manager's regions.
             clauses.append(rep_col.in_(
                 select(User.id).where(User.supervisor_id.in_(users_in_regions(user)))))
     return or_(*clauses) if clauses else false()
+
+
+def _in_regions(model, user: User):
+    """The clause 'this record lies in the user's regions', through a relationship if the model says so."""
+    if getattr(model, "scope_region_column", None):
+        return getattr(model, model.scope_region_column).in_(region_ids(user))
+    via = getattr(model, "scope_region_via", None)
+    if via is not None:
+        attr, target = via
+        return getattr(model, attr).has(getattr(target, target.scope_region_column).in_(region_ids(user)))
+    return None
 
 
 def users_in_regions(user: User) -> Select:
@@ -81,6 +94,23 @@ def query(model, user=None) -> Select:
 def stores(user=None) -> Select:
     from field.stores.models import Store
     return query(Store, user)
+
+
+def visits(user=None) -> Select:
+    from field.visits.models import Visit
+    return query(Visit, user)
+
+
+def follow_ups(user=None) -> Select:
+    """Follow-ups a user may see: their own, and any at a store they may see (the next visitor acts on them)."""
+    from field.stores.models import Store
+    from field.visits.models import FollowUp
+    return select(FollowUp).where(or_(rule(FollowUp, user), FollowUp.store.has(rule(Store, user))))
+
+
+def sales(user=None) -> Select:
+    from field.sales.models import Sale
+    return query(Sale, user)
 
 
 def users(user=None) -> Select:

@@ -1,0 +1,413 @@
+"""Everything that changes a visit: plan, check in, save steps, check, act, check out, co-visit.
+
+Each function checks its rule, writes, audits and commits, or raises a DomainError
+(4xx with a message for the user) having written nothing."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from field import audit
+from field.auth.models import Role, User
+from field.core import Conflict, DomainError, now
+from field.extensions import db
+from field.geo import Point
+from field.products.models import Product
+from field.sales.models import Sale
+from field.stores.models import Store
+from field.visits import checkin as rules
+from field.visits import steps as step_rules
+from field.visits.models import (CoVisit, FollowUp, Objective, Phase, StepKind, StepResult, Visit, VisitStatus,
+                                 VisitStep, VisitType)
+from field.visits.planning import local_today
+from field.visits.workflow import transition
+
+MAX_PLAN_AHEAD_DAYS = 60
+
+
+def _flag(visit: Visit, code: str, **detail) -> None:
+    visit.flags = [*(visit.flags or []), {"code": code, **detail}]
+
+
+def _require_rep(visit: Visit, actor: User) -> None:
+    if visit.rep_id != actor.id:
+        raise DomainError(_("Only the rep doing this visit can change it."), 403)
+
+
+def _require_in_progress(visit: Visit) -> None:
+    if visit.status != VisitStatus.IN_PROGRESS:
+        raise Conflict(_("This visit is not in progress: check in first."))
+
+
+# --- Plan -----------------------------------------------------------------------------
+
+def plan_visit(planner: User, rep: User, store: Store, visit_type: VisitType, on: date) -> Visit:
+    """A supervisor (or the rep) puts a visit on a rep's calendar."""
+    today = local_today(planner)
+    if on < today or on > today + timedelta(days=MAX_PLAN_AHEAD_DAYS):
+        raise DomainError(_("Plan for a day from today up to %(n)s days ahead.", n=MAX_PLAN_AHEAD_DAYS))
+    if rep.role != Role.REP or not rep.active:
+        raise DomainError(_("Visits are planned for active reps."))
+    if not store.active:
+        raise DomainError(_("This store is deactivated."))
+    existing = db.session.execute(select(Visit).where(
+        Visit.rep_id == rep.id, Visit.store_id == store.id, Visit.planned_for == on,
+        Visit.status == VisitStatus.PLANNED)).scalar_one_or_none()
+    if existing is not None:
+        return existing
+    visit = Visit(rep=rep, store=store, visit_type=visit_type, planned_for=on, planned_by=planner,
+                  status=VisitStatus.PLANNED, flags=[])
+    db.session.add(visit)
+    audit.record("visit.plan", visit, actor=planner, store=store.code, rep=rep.login, on=on.isoformat())
+    db.session.commit()
+    return visit
+
+
+def objectives_preview(store: Store, visit_type: VisitType) -> list[tuple[str, str, FollowUp | None]]:
+    """Plan: what the next visit to this store sets out to do, before anyone arrives."""
+    out = [("follow_up", f.text, f) for f in db.session.execute(
+        select(FollowUp).where(FollowUp.store_id == store.id, FollowUp.status == "open")
+        .order_by(FollowUp.due_on.is_(None), FollowUp.due_on, FollowUp.id)).scalars()]
+    out += [("goal", goal, None) for goal in (visit_type.goals or [])]
+    return out
+
+
+# --- Do: check-in ---------------------------------------------------------------------------
+
+def check_in(rep: User, store: Store, visit_type: VisitType, *, position: Point | None,
+             accuracy_m: float | None, position_at: datetime | None, reason: str,
+             client_key: str | None, visit: Visit | None = None) -> Visit:
+    """Start a visit at `store` (a planned one, or a new one). Out of the fence needs a reason.
+
+    The same client_key twice returns the first visit: a double tap makes one visit."""
+    if client_key:
+        earlier = db.session.execute(select(Visit).where(Visit.client_key == client_key)).scalar_one_or_none()
+        if earlier is not None:
+            if earlier.rep_id != rep.id:
+                raise DomainError(_("This form was already used."), 409)
+            return earlier
+    if rep.role != Role.REP:
+        raise DomainError(_("Only reps check in to visits."), 403)
+    if not store.active:
+        raise DomainError(_("This store is deactivated."))
+    busy = db.session.execute(select(Visit).where(
+        Visit.rep_id == rep.id, Visit.status == VisitStatus.IN_PROGRESS)).scalar_one_or_none()
+    if busy is not None:
+        raise Conflict(_("You are still in a visit at %(store)s: check out or cancel it first.",
+                         store=busy.store.name))
+    received = now()
+    if position_at is not None and position_at > received + timedelta(minutes=5):
+        raise DomainError(_("The position's time is in the future; check the phone's clock."))
+    previous = db.session.execute(
+        select(Visit.checkin_lat, Visit.checkin_lng, Visit.checkin_at)
+        .where(Visit.rep_id == rep.id, Visit.checkin_at.is_not(None), Visit.checkin_lat.is_not(None))
+        .order_by(Visit.checkin_at.desc()).limit(1)).first()
+    prev = (Point(previous[0], previous[1]), previous[2]) if previous else None
+    verdict = rules.assess(position, accuracy_m, position_at, received, store.point, store.geofence_m, prev)
+    reason = (reason or "").strip()
+    if verdict.needs_reason and not reason:
+        if rules.Flag.NO_POSITION in verdict.flags:
+            raise DomainError(_("No position from the phone. Say why to check in without one."))
+        raise DomainError(_("You are %(m)s m from the store, outside its %(r)s m fence. Say why to check in here.",
+                            m=round(verdict.distance_m), r=store.geofence_m))
+    if len(reason) > 500:
+        raise DomainError(_("At most %(n)s characters.", n=500))
+
+    if visit is None:
+        visit = Visit(rep=rep, store=store, visit_type=visit_type, status=VisitStatus.PLANNED,
+                      planned_for=local_today(rep), flags=[])
+        db.session.add(visit)
+        db.session.flush()
+    elif visit.rep_id != rep.id or visit.store_id != store.id:
+        raise DomainError(_("This visit is not yours."), 404)
+    visit.client_key = client_key
+    visit.checkin_at = received
+    if position is not None:
+        visit.checkin_lat, visit.checkin_lng = position.lat, position.lng
+    visit.checkin_accuracy_m = accuracy_m
+    visit.checkin_position_at = position_at
+    visit.checkin_distance_m = verdict.distance_m
+    visit.checkin_reason = reason
+    for code in verdict.flags:
+        detail = {}
+        if code == rules.Flag.OUTSIDE_GEOFENCE:
+            detail = {"distance_m": round(verdict.distance_m), "reason": reason}
+        elif code == rules.Flag.NO_POSITION:
+            detail = {"reason": reason}
+        elif code == rules.Flag.POOR_ACCURACY:
+            detail = {"accuracy_m": round(accuracy_m)}
+        elif code == rules.Flag.IMPOSSIBLE_TRAVEL and prev is not None:
+            detail = {"speed_kmh": round(rules.speed_kmh(prev[0], prev[1], position, position_at or received))}
+        _flag(visit, code, at="check_in", **detail)
+    for source, text, follow_up in objectives_preview(store, visit.visit_type):
+        db.session.add(Objective(visit=visit, source=source, text=text, follow_up=follow_up))
+    try:
+        transition(visit, VisitStatus.IN_PROGRESS, rep, distance_m=verdict.distance_m, flags=verdict.flags)
+        db.session.commit()
+    except IntegrityError:
+        # The partial unique index or the client key: another tap got there first.
+        db.session.rollback()
+        if client_key:
+            earlier = db.session.execute(select(Visit).where(Visit.client_key == client_key)).scalar_one_or_none()
+            if earlier is not None:
+                return earlier
+        raise Conflict(_("You are already in a visit: check out or cancel it first.")) from None
+    return visit
+
+
+# --- Do: steps ----------------------------------------------------------------------------------
+
+def _step_of(visit: Visit, step_id: int) -> VisitStep:
+    step = db.session.get(VisitStep, step_id)
+    if step is None or step.visit_type_id != visit.visit_type_id:
+        raise DomainError(_("Not found, or not yours to see."), 404)
+    return step
+
+
+def products_by_sku(skus) -> dict[str, Product]:
+    skus = [s for s in skus if s]
+    if not skus:
+        return {}
+    return {p.sku: p for p in db.session.execute(select(Product).where(Product.sku.in_(skus))).scalars()}
+
+
+def save_step(visit: Visit, step_id: int, form, actor: User) -> StepResult:
+    """Save one step on its own; re-saving replaces it while the visit is in progress."""
+    _require_rep(visit, actor)
+    _require_in_progress(visit)
+    step = _step_of(visit, step_id)
+    value = step_rules.parse(step, form, products_by_sku(form.getlist("sku")))
+    result = _result(visit, step)
+    result.status, result.value, result.skip_reason, result.saved_at = "done", value, "", now()
+    audit.record("visit.step", visit, actor=actor, step=step.id, kind=step.kind)
+    db.session.commit()
+    return result
+
+
+def skip_step(visit: Visit, step_id: int, reason: str, actor: User) -> StepResult:
+    _require_rep(visit, actor)
+    _require_in_progress(visit)
+    step = _step_of(visit, step_id)
+    reason = (reason or "").strip()
+    if not reason:
+        raise step_rules.StepInvalid({"skip_reason": _("Say why the step is skipped.")})
+    if len(reason) > 500:
+        raise step_rules.StepInvalid({"skip_reason": _("At most %(n)s characters.", n=500)})
+    result = _result(visit, step)
+    result.status, result.value, result.skip_reason, result.saved_at = "skipped", {}, reason, now()
+    audit.record("visit.step_skip", visit, actor=actor, step=step.id, reason=reason)
+    db.session.commit()
+    return result
+
+
+def _result(visit: Visit, step: VisitStep) -> StepResult:
+    result = db.session.execute(select(StepResult).where(
+        StepResult.visit_id == visit.id, StepResult.step_id == step.id)).scalar_one_or_none()
+    if result is None:
+        result = StepResult(visit=visit, step=step)
+        db.session.add(result)
+    return result
+
+
+# --- Check ------------------------------------------------------------------------------
+
+def missing_required(visit: Visit) -> list[VisitStep]:
+    """Required steps neither done nor skipped with a reason."""
+    handled = {r.step_id for r in visit.results}
+    return [s for s in visit.visit_type.steps if s.required and s.id not in handled]
+
+
+def auto_checks(visit: Visit) -> list[dict]:
+    """The automatic Check beside the objectives: required steps, checklist score, stock floors."""
+    checks = []
+    missing = missing_required(visit)
+    checks.append({"code": "required_steps", "ok": not missing, "missing": [s.title for s in missing]})
+    for result in visit.results:
+        if result.status != "done":
+            continue
+        if result.step.kind == StepKind.CHECKLIST and result.value.get("total"):
+            passed, total = result.value["passed"], result.value["total"]
+            checks.append({"code": "checklist", "step": result.step.title, "ok": passed == total,
+                           "passed": passed, "total": total})
+        if result.step.kind == StepKind.STOCK_COUNT:
+            floors = result.step.config.get("floor", {})
+            low = [line for line in result.value.get("lines", [])
+                   if line["sku"] in floors and line["shelf"] + line["back"] < int(floors[line["sku"]])]
+            checks.append({"code": "stock_floor", "step": result.step.title, "ok": not low,
+                           "low": [f"{line['name']} ({line['shelf'] + line['back']})" for line in low]})
+    return checks
+
+
+def mark_objective(visit: Visit, objective_id: int, met: bool, note: str, actor: User) -> Objective:
+    _require_rep(visit, actor)
+    _require_in_progress(visit)
+    objective = db.session.get(Objective, objective_id)
+    if objective is None or objective.visit_id != visit.id:
+        raise DomainError(_("Not found, or not yours to see."), 404)
+    objective.met, objective.note = met, (note or "").strip()[:500]
+    audit.record("visit.objective", visit, actor=actor, objective=objective.id, met=met)
+    db.session.commit()
+    return objective
+
+
+# --- Act --------------------------------------------------------------------------------
+
+def follow_up_owners(visit: Visit) -> list[User]:
+    """Who can own a follow-up from this visit: the rep, their supervisor, their teammates."""
+    rep = visit.rep
+    people = [rep]
+    if rep.supervisor is not None:
+        people.append(rep.supervisor)
+        people += db.session.execute(select(User).where(
+            User.supervisor_id == rep.supervisor_id, User.id != rep.id, User.active.is_(True))
+            .order_by(User.name)).scalars().all()
+    return people
+
+
+def add_follow_up(visit: Visit, text: str, owner_id: int, due_on: date | None, actor: User) -> FollowUp:
+    _require_rep(visit, actor)
+    _require_in_progress(visit)
+    text = (text or "").strip()
+    errors = {}
+    if not text:
+        errors["text"] = _("Say what needs doing.")
+    elif len(text) > 500:
+        errors["text"] = _("At most %(n)s characters.", n=500)
+    owner = next((u for u in follow_up_owners(visit) if u.id == owner_id), None)
+    if owner is None:
+        errors["owner"] = _("Pick someone from the list.")
+    if due_on is not None and due_on < local_today(actor):
+        errors["due_on"] = _("The due date is in the past.")
+    if errors:
+        raise step_rules.StepInvalid(errors)
+    follow_up = FollowUp(store_id=visit.store_id, visit=visit, text=text, owner=owner, due_on=due_on,
+                         created_by_id=actor.id, status="open")
+    db.session.add(follow_up)
+    audit.record("follow_up.create", follow_up, actor=actor, visit=visit.id, owner=owner.login)
+    db.session.commit()
+    return follow_up
+
+
+# --- Check-out --------------------------------------------------------------------------
+
+def check_out(visit: Visit, actor: User, *, position: Point | None, accuracy_m: float | None,
+              position_at: datetime | None, reason: str = "") -> Visit:
+    """Finish the visit: every required step done or skipped; dwell and position judged;
+    order lines become Sales; follow-ups whose objective was met are closed."""
+    _require_rep(visit, actor)
+    _require_in_progress(visit)
+    missing = missing_required(visit)
+    if missing:
+        raise DomainError(_("Finish or skip these steps first: %(steps)s",
+                            steps="、".join(s.label(None) for s in missing)))
+    received = now()
+    verdict = rules.assess(position, accuracy_m, position_at, received, visit.store.point,
+                           visit.store.geofence_m)
+    visit.checkout_at = received
+    if position is not None:
+        visit.checkout_lat, visit.checkout_lng = position.lat, position.lng
+    visit.checkout_accuracy_m = accuracy_m
+    visit.checkout_distance_m = verdict.distance_m
+    visit.checkout_reason = (reason or "").strip()[:500]
+    for code in verdict.flags:
+        if code != rules.Flag.STALE_POSITION:
+            _flag(visit, code, at="check_out", **({"distance_m": round(verdict.distance_m)}
+                                                  if verdict.distance_m is not None else {}))
+    minimum = visit.visit_type.min_dwell_minutes or 0
+    dwell = (received - visit.checkin_at).total_seconds() / 60
+    if minimum and dwell < minimum:
+        _flag(visit, rules.Flag.SHORT_DWELL, minutes=round(dwell, 1), minimum=minimum)
+    sold_on = local_today(visit.rep, received)
+    for result in visit.results:
+        if result.status == "done" and result.step.kind == StepKind.ORDER_LINES:
+            products = products_by_sku([line["sku"] for line in result.value.get("lines", [])])
+            for i, line in enumerate(result.value.get("lines", [])):
+                product = products.get(line["sku"])
+                db.session.add(Sale(store_id=visit.store_id, sold_on=sold_on, product=product,
+                                    category=product.category if product else "", quantity=line["quantity"],
+                                    amount=line["amount"], source="visit", visit_id=visit.id,
+                                    source_key=f"visit:{visit.id}:step:{result.step_id}:line:{i}"))
+    for objective in visit.objectives:
+        if objective.follow_up is not None and objective.met and objective.follow_up.status == "open":
+            objective.follow_up.status = "done"
+            objective.follow_up.closed_visit_id = visit.id
+            objective.follow_up.closed_at = received
+    transition(visit, VisitStatus.COMPLETED, actor, dwell_minutes=round(dwell, 1))
+    db.session.commit()
+    return visit
+
+
+def cancel(visit: Visit, actor: User, reason: str) -> Visit:
+    if actor.id not in (visit.rep_id, visit.planned_by_id) and actor.role not in (Role.SUPERVISOR, Role.MANAGER,
+                                                                                   Role.ADMIN):
+        raise DomainError(_("You are not allowed to do that."), 403)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the visit is cancelled."))
+    visit.cancel_reason = reason[:500]
+    transition(visit, VisitStatus.CANCELLED, actor, reason=reason)
+    db.session.commit()
+    return visit
+
+
+# --- Co-visit -----------------------------------------------------------------------------
+
+def scorecard(visit_types) -> list[dict]:
+    """The co-visit type's scorecard items [{label, max}]."""
+    covisit = db.session.execute(select(VisitType).where(VisitType.code == "co_visit")).scalar_one_or_none()
+    if covisit is None:
+        return []
+    for step in covisit.steps:
+        if step.kind == StepKind.SCORECARD:
+            return step.config.get("items", [])
+    return []
+
+
+def score_visit(visit: Visit, supervisor: User, form, comment: str) -> CoVisit:
+    """A supervisor scores a rep's visit (in progress or done) on the co-visit scorecard; once."""
+    if supervisor.role != Role.SUPERVISOR or visit.rep.supervisor_id != supervisor.id:
+        raise DomainError(_("Only the rep's supervisor can score this visit."), 403)
+    if visit.status not in (VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED):
+        raise Conflict(_("Score a visit once it has started."))
+    items = scorecard(None)
+    if not items:
+        raise DomainError(_("The co-visit type has no scorecard."))
+    scores, errors = {}, {}
+    for i, item in enumerate(items):
+        raw = (form.get(f"score-{i}") or "").strip()
+        try:
+            score = int(raw)
+        except ValueError:
+            errors[f"score-{i}"] = _("Score “%(item)s” from 0 to %(max)s.", item=item["label"], max=item["max"])
+            continue
+        if not 0 <= score <= int(item["max"]):
+            errors[f"score-{i}"] = _("Score “%(item)s” from 0 to %(max)s.", item=item["label"], max=item["max"])
+            continue
+        scores[item["label"]] = score
+    if errors:
+        raise step_rules.StepInvalid(errors)
+    co = CoVisit(visit=visit, supervisor=supervisor, scores=scores, total=sum(scores.values()),
+                 max_total=sum(int(i["max"]) for i in items), comment=(comment or "").strip()[:1000])
+    db.session.add(co)
+    try:
+        audit.record("visit.co_visit", visit, actor=supervisor, total=co.total)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(_("You have already scored this visit.")) from None
+    return co
+
+
+def answer_co_visit(co: CoVisit, rep: User, text: str) -> CoVisit:
+    if co.visit.rep_id != rep.id:
+        raise DomainError(_("Not found, or not yours to see."), 404)
+    text = (text or "").strip()
+    if not text or len(text) > 1000:
+        raise DomainError(_("Write a comment of at most %(n)s characters.", n=1000))
+    co.rep_comment = text
+    audit.record("visit.co_visit_answer", co.visit, actor=rep)
+    db.session.commit()
+    return co

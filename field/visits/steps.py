@@ -1,0 +1,192 @@
+"""Reading one step's posted form into the value we store, per step kind.
+
+parse(step, form, products) returns the value dict or raises StepInvalid with a
+message per field, so the step's fragment can show them in place (422)."""
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from field.visits.models import StepKind, VisitStep
+
+MAX_COUNT = 100_000
+MAX_TEXT = 2000
+
+
+class StepInvalid(Exception):
+    def __init__(self, errors: dict[str, str]):
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+def _int(form: MultiDict, name: str, errors: dict, low=0, high=MAX_COUNT, required=True) -> int | None:
+    raw = (form.get(name) or "").strip()
+    if raw == "":
+        if required:
+            errors[name] = _("Enter a number.")
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        errors[name] = _("Enter a whole number.")
+        return None
+    if not low <= value <= high:
+        errors[name] = _("Enter a number from %(low)s to %(high)s.", low=low, high=high)
+        return None
+    return value
+
+
+def _checklist(step, form, errors):
+    items = []
+    for i, label in enumerate(step.config.get("items", [])):
+        verdict = form.get(f"item-{i}")
+        if verdict not in ("pass", "fail"):
+            errors[f"item-{i}"] = _("Mark “%(item)s” as pass or fail.", item=label)
+            continue
+        note = (form.get(f"note-{i}") or "").strip()[:500]
+        items.append({"label": label, "pass": verdict == "pass", "note": note})
+    passed = sum(1 for it in items if it["pass"])
+    return {"items": items, "passed": passed, "total": len(step.config.get("items", []))}
+
+
+def _number(step, form, errors):
+    raw = (form.get("value") or "").strip()
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        errors["value"] = _("Enter a number.")
+        return {}
+    if not value.is_finite():
+        errors["value"] = _("Enter a number.")
+        return {}
+    low = Decimal(str(step.config.get("min", 0)))
+    high = Decimal(str(step.config.get("max", 1_000_000_000)))
+    if not low <= value <= high:
+        errors["value"] = _("Enter a number from %(low)s to %(high)s.", low=low, high=high)
+        return {}
+    return {"value": str(value)}
+
+
+def _stock_count(step, form, errors, products):
+    lines = []
+    skus = form.getlist("sku")
+    if not skus:
+        errors["sku"] = _("Count at least one product.")
+    for sku in skus:
+        product = products.get(sku)
+        if product is None:
+            errors[f"sku-{sku}"] = _("Unknown product: %(sku)s.", sku=sku)
+            continue
+        shelf = _int(form, f"shelf-{sku}", errors)
+        back = _int(form, f"back-{sku}", errors)
+        if shelf is not None and back is not None:
+            lines.append({"sku": sku, "name": product.name, "shelf": shelf, "back": back})
+    return {"lines": lines}
+
+
+def _shelf_share(step, form, errors):
+    ours = _int(form, "ours", errors)
+    total = _int(form, "total", errors, low=1)
+    if ours is not None and total is not None and ours > total:
+        errors["ours"] = _("Our facings cannot exceed all facings.")
+    if errors:
+        return {}
+    return {"ours": ours, "total": total, "share_pct": round(ours * 100 / total, 1)}
+
+
+def _order_lines(step, form, errors, products):
+    lines, total = [], 0
+    skus, quantities = form.getlist("sku"), form.getlist("quantity")
+    if not skus:
+        errors["sku"] = _("Add at least one order line.")
+    for i, (sku, qty) in enumerate(zip(skus, quantities)):
+        product = products.get(sku)
+        if product is None or not product.active:
+            errors[f"sku-{i}"] = _("Unknown product: %(sku)s.", sku=sku)
+            continue
+        sub = MultiDict({"q": qty})
+        quantity = _int(sub, "q", errors, low=1)
+        if "q" in errors:
+            errors[f"quantity-{i}"] = errors.pop("q")
+            continue
+        amount = product.unit_price * quantity
+        total += amount
+        lines.append({"sku": sku, "name": product.name, "quantity": quantity,
+                      "unit_price": product.unit_price, "amount": amount})
+    return {"lines": lines, "total": total}
+
+
+def _choice(step, form, errors):
+    choices = step.config.get("choices", [])
+    picked = form.get("choice")
+    if picked not in choices:
+        errors["choice"] = _("Pick one of the choices.")
+        return {}
+    return {"choice": picked}
+
+
+def _multi_choice(step, form, errors):
+    choices = step.config.get("choices", [])
+    picked = form.getlist("choice")
+    if not picked:
+        errors["choice"] = _("Pick at least one.")
+    elif any(p not in choices for p in picked):
+        errors["choice"] = _("Pick from the choices given.")
+    return {"choices": picked}
+
+
+def _text(step, form, errors):
+    value = (form.get("text") or "").strip()
+    if not value:
+        errors["text"] = _("Write something, or skip the step with a reason.")
+    elif len(value) > MAX_TEXT:
+        errors["text"] = _("At most %(n)s characters.", n=MAX_TEXT)
+    return {"text": value}
+
+
+def _signature(step, form, errors):
+    signer = (form.get("signer") or "").strip()
+    if not signer:
+        errors["signer"] = _("Enter the name of the person signing.")
+    elif len(signer) > 100:
+        errors["signer"] = _("At most %(n)s characters.", n=100)
+    return {"signer": signer}
+
+
+def _photo(step, form, errors):
+    errors["photo"] = _("Photos are added with the camera button; this step is done once they are in.")
+    return {}
+
+
+def parse(step: VisitStep, form: MultiDict, products: dict) -> dict:
+    """The value to store for `step` from its posted form; StepInvalid lists what is wrong."""
+    errors: dict[str, str] = {}
+    kind = step.kind
+    if kind == StepKind.CHECKLIST:
+        value = _checklist(step, form, errors)
+    elif kind == StepKind.NUMBER:
+        value = _number(step, form, errors)
+    elif kind == StepKind.STOCK_COUNT:
+        value = _stock_count(step, form, errors, products)
+    elif kind == StepKind.SHELF_SHARE:
+        value = _shelf_share(step, form, errors)
+    elif kind == StepKind.ORDER_LINES:
+        value = _order_lines(step, form, errors, products)
+    elif kind == StepKind.CHOICE:
+        value = _choice(step, form, errors)
+    elif kind == StepKind.MULTI_CHOICE:
+        value = _multi_choice(step, form, errors)
+    elif kind == StepKind.TEXT:
+        value = _text(step, form, errors)
+    elif kind == StepKind.SIGNATURE:
+        value = _signature(step, form, errors)
+    elif kind == StepKind.PHOTO:
+        value = _photo(step, form, errors)
+    else:
+        errors["kind"] = _("This step cannot be filled in here.")
+        value = {}
+    if errors:
+        raise StepInvalid(errors)
+    return value

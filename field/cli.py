@@ -1,5 +1,77 @@
-"""Command-line tasks: flask --app wsgi <command>."""
+"""Command-line tasks: flask --app wsgi <command>.
+
+Operator tooling, like `flask db`: its output is English and not translated."""
+import unicodedata
+
+import click
+from sqlalchemy import select
+
+from field import audit, demo
+from field.auth.models import Role, User
+from field.extensions import db
+
+MIN_PASSWORD = 8
+
+
+def _width(text: str) -> int:
+    """Columns a string takes in a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _table(header: tuple, rows: list[tuple]) -> str:
+    widths = [max(_width(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    lines = []
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        cells = [str(c) + " " * (w - _width(str(c))) for c, w in zip(row, widths)]
+        lines.append("  ".join(cells).rstrip())
+    return "\n".join(lines)
+
+
+def _echo_logins() -> bool:
+    rows = demo.login_rows()
+    if not rows:
+        return False
+    click.echo(_table(("role", "login", "name", "region", "password"), rows))
+    return True
 
 
 def register(app):
-    pass
+    @app.cli.command("seed-demo")
+    def seed_demo():
+        """Create the demo company (idempotent: a database with users is left alone)."""
+        if demo.is_seeded():
+            if demo.login_rows():
+                click.echo("Demo company already seeded.")
+                _echo_logins()
+            else:
+                click.echo("The database already has users; the demo company was not seeded.")
+            return
+        counts = demo.build()
+        click.echo("Seeded the demo company: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
+        _echo_logins()
+
+    @app.cli.command("logins")
+    def logins():
+        """Print the demo logins."""
+        if not _echo_logins():
+            click.echo("No demo users in this database; run `flask --app wsgi seed-demo`.")
+
+    @app.cli.command("create-admin")
+    @click.argument("login")
+    @click.option("--name", default=None, help="Display name (default: the login).")
+    @click.password_option(help="Asked for when not given.")
+    def create_admin(login, name, password):
+        """Create an administrator account (for production setups)."""
+        login = login.strip()
+        if not login or len(login) > 80:
+            raise click.ClickException("A login is 1 to 80 characters.")
+        if len(password) < MIN_PASSWORD:
+            raise click.ClickException(f"The password needs at least {MIN_PASSWORD} characters.")
+        if db.session.scalar(select(User.id).where(User.login == login)) is not None:
+            raise click.ClickException(f"A user with login {login!r} already exists.")
+        user = User(login=login, name=(name or login).strip()[:120], role=str(Role.ADMIN), active=True)
+        user.set_password(password)
+        db.session.add(user)
+        audit.record("user.create", user, role=str(Role.ADMIN), via="cli")
+        db.session.commit()
+        click.echo(f"Created admin {login!r}.")

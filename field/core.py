@@ -52,11 +52,17 @@ class Conflict(DomainError):
     status = 409
 
 
+# Money columns are 32-bit integers of minor units on PostgreSQL: cap amounts well inside them.
+MAX_MONEY = Decimal("20000000.00")
+
+
 def parse_money(text) -> int:
     """'12.50' → 1250 minor units. Refuses negatives, more than two decimals, non-numbers."""
     if isinstance(text, int):
         if text < 0:
             raise ValueError("negative")
+        if text > MAX_MONEY:
+            raise ValueError("too large")
         return text * 100
     try:
         value = Decimal(str(text).strip().replace(",", ""))
@@ -66,6 +72,8 @@ def parse_money(text) -> int:
         raise ValueError("not a number")
     if value < 0:
         raise ValueError("negative")
+    if value > MAX_MONEY:
+        raise ValueError("too large")
     if value != value.quantize(Decimal("0.01")):
         raise ValueError("more than two decimals")
     return int(value * 100)

@@ -1,0 +1,121 @@
+"""Money is integer fen, times are aware UTC: the two types every other module leans on."""
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
+from sqlalchemy.exc import StatementError
+
+from field.core import UTCDateTime, money, money_decimal, now, parse_money
+from field.extensions import db
+from field.stores.models import Store
+from tests.factories import make_store
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.mark.parametrize("text, fen", [
+    ("12.5", 1250), ("12.50", 1250), ("12", 1200), ("0", 0), ("0.01", 1), ("  8.80 ", 880),
+    ("1,234.50", 123450), ("1234567.89", 123456789), (".5", 50), ("12.500", 1250), (3, 300),
+])
+def test_parse_money_gives_minor_units(text, fen):
+    assert parse_money(text) == fen
+    assert isinstance(parse_money(text), int)
+
+
+@pytest.mark.parametrize("text", [
+    "12.345", "0.001", "-1", "-0.01", -5, "abc", "", " ", "NaN", "nan", "Infinity", "-Infinity", "inf",
+    "12.3.4", "¥12", None, "1e400", "1e30", "20000000.01", 10**9,
+])
+def test_parse_money_refuses_what_is_not_an_amount(text):
+    with pytest.raises(ValueError):
+        parse_money(text)
+
+
+def test_parse_money_never_goes_through_float():
+    # 0.1 + 0.2 style errors would turn 19.99 into 1998 fen.
+    assert parse_money("19.99") == 1999
+    assert parse_money("0.29") == 29
+    assert parse_money("1.15") == 115
+
+
+@pytest.mark.parametrize("fen, shown", [
+    (0, "¥0.00"), (1, "¥0.01"), (99, "¥0.99"), (1250, "¥12.50"), (1234567, "¥12,345.67"),
+    (-1250, "-¥12.50"), (-1, "-¥0.01"), (-123456789, "-¥1,234,567.89"),
+])
+def test_money_formats_fen_as_yuan(fen, shown):
+    assert money(fen) == shown
+
+
+def test_money_other_symbol_and_none():
+    assert money(500, symbol="$") == "$5.00"
+    assert money(None) == ""
+
+
+def test_money_and_parse_money_round_trip():
+    for fen in (0, 7, 1999, 100000, 123456789):
+        assert parse_money(money(fen).lstrip("¥")) == fen
+        assert money_decimal(fen) * 100 == fen
+
+
+def test_now_is_aware_utc():
+    t = now()
+    assert t.tzinfo is not None and t.utcoffset() == timedelta(0)
+
+
+# --- UTCDateTime through the database -------------------------------------------------
+
+
+def test_naive_datetime_is_refused_on_write():
+    store = Store(code="NAIVE", name="Naive", created_at=datetime(2026, 5, 1, 9, 30))
+    db.session.add(store)
+    with pytest.raises(StatementError, match="naive datetime"):
+        db.session.flush()
+    db.session.rollback()
+    assert db.session.scalar(select(Store).where(Store.code == "NAIVE")) is None
+
+
+def test_local_time_is_stored_as_the_same_moment_and_read_back_utc():
+    local = datetime(2026, 5, 1, 9, 30, tzinfo=SHANGHAI)  # 09:30 in Shanghai is 01:30 UTC
+    store = make_store(created_at=local)
+    store_id = store.id
+    db.session.expire_all()
+    back = db.session.get(Store, store_id).created_at
+    assert back == local
+    assert back.utcoffset() == timedelta(0)
+    assert (back.hour, back.minute) == (1, 30)
+
+
+def test_default_created_at_is_aware_after_a_round_trip():
+    before = now()
+    store = make_store()
+    db.session.expire_all()
+    created = db.session.get(Store, store.id).created_at
+    assert created.tzinfo is not None and created.utcoffset() == timedelta(0)
+    assert before - timedelta(seconds=5) <= created <= now() + timedelta(seconds=5)
+
+
+def test_microseconds_and_dates_far_from_now_survive():
+    moment = datetime(1999, 12, 31, 23, 59, 59, 123456, tzinfo=timezone.utc)
+    store = make_store(created_at=moment)
+    db.session.expire_all()
+    assert db.session.get(Store, store.id).created_at == moment
+
+
+def test_a_column_written_directly_reads_back_aware():
+    """Rows another tool wrote (no offset on SQLite) still come back as UTC."""
+    table = Table("utc_probe", MetaData(), Column("id", Integer, primary_key=True), Column("at", UTCDateTime))
+    with db.engine.begin() as conn:
+        table.create(conn)
+    try:
+        with db.engine.begin() as conn:
+            conn.execute(insert(table), [{"id": 1, "at": datetime(2026, 1, 2, 3, 4, 5, tzinfo=SHANGHAI)}])
+            raw = "2026-01-02 03:04:05" if db.engine.dialect.name == "sqlite" else "2026-01-02 03:04:05+00"
+            conn.execute(text("INSERT INTO utc_probe (id, at) VALUES (2, :at)"), {"at": raw})
+            rows = dict(conn.execute(select(table.c.id, table.c.at)).all())
+        assert rows[1] == datetime(2026, 1, 1, 19, 4, 5, tzinfo=timezone.utc)
+        assert rows[2] == datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+        assert all(v.utcoffset() == timedelta(0) for v in rows.values())
+    finally:
+        with db.engine.begin() as conn:
+            table.drop(conn)

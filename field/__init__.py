@@ -37,6 +37,17 @@ def select_locale():
     return "en" if match == "en" else "zh_CN"
 
 
+def locale_code() -> str:
+    """The language in force as our own code ("zh_CN" or "en"); Babel spells Chinese zh_Hans_CN."""
+    from flask_babel import get_locale
+    locale = get_locale()
+    return "zh_CN" if locale is not None and locale.language == "zh" else "en"
+
+
+def html_lang() -> str:
+    return "zh-CN" if locale_code() == "zh_CN" else "en"
+
+
 def select_timezone():
     from flask import current_app
     if current_user and current_user.is_authenticated and current_user.timezone:
@@ -73,7 +84,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     from field.home import bp as home_bp
     from field.products import bp as products_bp
     from field.stores import bp as stores_bp
-    for bp in (auth_bp, home_bp, stores_bp, products_bp, admin_bp):
+    from field.visits import bp as visits_bp
+    from field.photos import bp as photos_bp
+    from field.activities import bp as activities_bp
+    from field.sales import bp as sales_bp
+    from field.claims import bp as claims_bp
+    from field.roi import bp as roi_bp
+    for bp in (auth_bp, home_bp, stores_bp, products_bp, admin_bp, visits_bp, photos_bp, activities_bp,
+               sales_bp, claims_bp, roi_bp):
         app.register_blueprint(bp)
 
     from field import errors, nav
@@ -83,6 +101,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from field.core import money
     from flask_babel import get_locale
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["html_lang"] = html_lang
+    from field.web import new_client_id
+    app.jinja_env.globals["new_client_id"] = new_client_id
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["datetime"] = lambda v, fmt="short": format_datetime(v, fmt) if v else ""
     app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else ""

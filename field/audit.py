@@ -38,11 +38,15 @@ def _actor():
     return None
 
 
+SYSTEM = "system"  # pass as actor= for what the calendar or a job does, not the signed-in user
+
+
 def record(action: str, obj=None, actor=None, **detail) -> AuditEvent:
-    """Add an audit event for `action` on `obj` by `actor` (default: the signed-in user).
+    """Add an audit event for `action` on `obj` by `actor` (default: the signed-in user;
+    audit.SYSTEM for no person).
 
     It joins the caller's transaction, so the event commits or rolls back with the change."""
-    actor = actor or _actor()
+    actor = None if actor == SYSTEM else (actor or _actor())
     if obj is not None and getattr(obj, "id", None) is None:
         db.session.flush()
     event = AuditEvent(

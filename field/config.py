@@ -33,6 +33,8 @@ def from_environment(instance: Path) -> dict:
         "SQLALCHEMY_DATABASE_URI": _database_url(instance),
         "UPLOAD_DIR": os.environ.get("UPLOAD_DIR", str(instance / "uploads")),
         "DEFAULT_TIMEZONE": os.environ.get("DEFAULT_TIMEZONE", "Asia/Shanghai"),
+        # Activities whose budget is above this (yuan) need a second approver.
+        "ACTIVITY_SECOND_APPROVAL_ABOVE": os.environ.get("ACTIVITY_SECOND_APPROVAL_ABOVE", "50000.00"),
         "BABEL_DEFAULT_LOCALE": os.environ.get("DEFAULT_LOCALE", "zh_CN"),
         "BABEL_DEFAULT_TIMEZONE": "UTC",
         "LANGUAGES": ["zh_CN", "en"],

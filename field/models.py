@@ -5,3 +5,7 @@ from field.products.models import Product  # noqa: F401
 from field.stores.models import Store  # noqa: F401
 from field.sales.models import Sale  # noqa: F401
 from field.visits.models import CoVisit, FollowUp, Objective, StepResult, Visit, VisitStep, VisitType  # noqa: F401
+from field.photos.models import Photo  # noqa: F401
+from field.activities.models import Activity, ActivityStore, ActivityTransition, ActivityType, Evidence, Review  # noqa: F401
+from field.claims.models import Claim, ClaimReceipt, LedgerLine  # noqa: F401
+from field.roi.models import SalesDaily  # noqa: F401

@@ -1,35 +1,52 @@
 """The bottom navigation each role sees: four or five thumb-sized tabs."""
+from typing import NamedTuple
+
 from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from field.auth.models import Role
 
-# (endpoint, label, icon) per role; the first is the role's home.
+class Tab(NamedTuple):
+    endpoint: str
+    label: str
+    icon: str
+    # The pages that light the tab up: endpoints, or "blueprint." for a whole blueprint.
+    lights: tuple[str, ...] = ()
+
+    def active(self, endpoint: str) -> bool:
+        return endpoint == self.endpoint or any(
+            endpoint.startswith(m) if m.endswith(".") else endpoint == m for m in self.lights)
+
+
+PLAN = Tab("visits.plan", _l("Plan"), "plan", ("visits.plan_week",))
+STORES = Tab("stores.index", _l("Stores"), "store", ("stores.", "visits.store_history"))
+PRODUCTS = Tab("products.index", _l("Products"), "product", ("products.",))
+ME = Tab("auth.profile", _l("Me"), "me")
+
+# The first tab is the role's home.
 TABS = {
-    Role.REP: [("home.index", _l("Today"), "today"), ("stores.index", _l("Stores"), "store"),
-               ("auth.profile", _l("Me"), "me")],
-    Role.SUPERVISOR: [("home.index", _l("Team"), "team"), ("stores.index", _l("Stores"), "store"),
-                      ("auth.profile", _l("Me"), "me")],
-    Role.MANAGER: [("home.index", _l("Overview"), "overview"), ("stores.index", _l("Stores"), "store"),
-                   ("products.index", _l("Products"), "product"), ("auth.profile", _l("Me"), "me")],
-    Role.ADMIN: [("home.index", _l("Admin"), "admin"), ("auth.users", _l("Users"), "team"),
-                 ("stores.index", _l("Stores"), "store"), ("products.index", _l("Products"), "product"),
-                 ("auth.profile", _l("Me"), "me")],
+    Role.REP: [Tab("home.index", _l("Home"), "overview"),
+               Tab("visits.today", _l("Today"), "today",
+                   ("visits.show", "visits.checkin", "visits.store_checkin", "visits.covisit")),
+               STORES, Tab("activities.mine", _l("Activities"), "activity", ("activities.",)), ME],
+    Role.SUPERVISOR: [Tab("home.index", _l("Team"), "team", ("visits.team", "visits.rep_day", "visits.rep_week", "visits.flagged")),
+                      PLAN, STORES, Tab("activities.index", _l("Activities"), "activity", ("activities.",)), ME],
+    Role.MANAGER: [Tab("home.index", _l("Overview"), "overview", ("visits.plan", "visits.plan_week", "visits.flagged")),
+                   Tab("activities.index", _l("Activities"), "activity", ("activities.", "claims.")),
+                   Tab("roi.index", _l("ROI"), "roi", ("roi.",)), STORES, ME],
+    Role.ADMIN: [Tab("home.index", _l("Admin"), "admin", ("visits.types", "visits.type", "admin.", "auth.regions", "auth.region_edit", "activities.types")),
+                 Tab("auth.users", _l("Users"), "team", ("auth.user_new", "auth.user_edit")),
+                 STORES, PRODUCTS, ME],
 }
 
 
 def tabs():
     if not current_user.is_authenticated:
         return []
-    current_bp = (request.endpoint or "").split(".")[0]
-    out = []
-    for endpoint, label, icon in TABS.get(Role(current_user.role), []):
-        active = request.endpoint == endpoint or (
-            endpoint != "home.index" and endpoint.split(".")[0] == current_bp
-            and not (current_bp == "auth" and request.endpoint != endpoint))
-        out.append({"endpoint": endpoint, "label": label, "icon": icon, "active": active})
-    return out
+    endpoint = request.endpoint or ""
+    return [{"endpoint": t.endpoint, "label": t.label, "icon": t.icon, "active": t.active(endpoint)}
+            for t in TABS.get(Role(current_user.role), [])]
 
 
 ROLE_LABELS = {Role.REP: _l("Rep"), Role.SUPERVISOR: _l("Supervisor"),

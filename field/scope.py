@@ -108,6 +108,13 @@ def follow_ups(user=None) -> Select:
     return select(FollowUp).where(or_(rule(FollowUp, user), FollowUp.store.has(rule(Store, user))))
 
 
+def photos(user=None) -> Select:
+    """Photos a user may see: a rep their own, a supervisor their team's or their regions',
+    a manager their regions' (the same rule as the visits they were taken on)."""
+    from field.photos.models import Photo
+    return query(Photo, user)
+
+
 def sales(user=None) -> Select:
     from field.sales.models import Sale
     return query(Sale, user)
@@ -134,10 +141,50 @@ def regions(user=None) -> Select:
     return select(Region).where(Region.id.in_(region_ids(user))).order_by(Region.path)
 
 
+MAX_ID = 2**31 - 1
+
+
 def get_or_404(stmt: Select, ident: int):
     """The one record with this id inside the scoped query, or 404 — never a wider lookup."""
+    if not 0 < ident <= MAX_ID:  # beyond any id we hand out, and beyond what SQLite can bind
+        abort(404)
     entity = stmt.column_descriptions[0]["entity"]
     obj = db.session.execute(stmt.where(entity.id == ident)).scalar_one_or_none()
     if obj is None:
         abort(404)
     return obj
+
+
+def activity_rule(user=None):
+    """An activity is visible to its applicant and to whoever may see one of its stores."""
+    from field.activities.models import Activity, ActivityStore
+    user = _user(user)
+    if user.role == Role.ADMIN:
+        return true()
+    return or_(Activity.applicant_id == user.id, Activity.stores.any(rule(ActivityStore, user)))
+
+
+def activities(user=None) -> Select:
+    from field.activities.models import Activity
+    return select(Activity).where(activity_rule(user))
+
+
+def activity_stores(user=None) -> Select:
+    """The stores of activities a user may see: those at stores in scope, and every store of their own applications."""
+    from field.activities.models import Activity, ActivityStore
+    user = _user(user)
+    return select(ActivityStore).where(or_(rule(ActivityStore, user),
+                                           ActivityStore.activity.has(Activity.applicant_id == user.id)))
+
+
+def claims(user=None) -> Select:
+    """Claims a user may see: those at stores in their scope, and their own."""
+    from field.claims.models import Claim
+    user = _user(user)
+    return select(Claim).where(or_(rule(Claim, user), Claim.claimant_id == user.id))
+
+
+def ledger_lines(user=None) -> Select:
+    """Write-off lines a user may see: those at stores in their scope."""
+    from field.claims.models import LedgerLine
+    return query(LedgerLine, user)

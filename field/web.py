@@ -3,6 +3,8 @@
 htmx 4 sends `HX-Request: true` and `HX-Request-Type: partial` when it will swap
 part of the page (and `full` when it targets <body>). Deciding here keeps a
 change of htmx version to this one function."""
+import uuid
+
 from flask import current_app, render_template, request
 from flask_babel import gettext as _
 from jinja2 import Template
@@ -29,3 +31,8 @@ def form_errors(form) -> str:
     """All of a form's messages in one line, for flash and JSON answers."""
     return "; ".join(f"{getattr(form, name).label.text}: {', '.join(errs)}"
                      for name, errs in form.errors.items() if hasattr(form, name)) or _("Please check the form.")
+
+
+def new_client_id() -> str:
+    """An idempotency key for a form (a template global): the same page sent twice acts once."""
+    return str(uuid.uuid4())

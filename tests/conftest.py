@@ -7,6 +7,7 @@ import os
 import secrets
 
 import pytest
+from flask import g
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from itsdangerous import URLSafeTimedSerializer
@@ -17,16 +18,27 @@ from field.extensions import db, limiter
 from tests import factories
 
 
+_REQUEST_CACHE = ("_login_user", "babel_locale", "babel_tzinfo", "babel_translations")
+
+
 class Client(FlaskClient):
     """A test client that sends the CSRF token with every POST, as a page would.
 
     Pass csrf=False to send a request without it."""
 
     def open(self, *args, csrf=True, **kwargs):
+        # Tests run inside one app context, which every request reuses; forget what the
+        # last request cached there (its user, locale, time zone) as a new request would.
+        for cached in _REQUEST_CACHE:
+            g.pop(cached, None)
+        # Tests are written in English; a request that says nothing about language asks for it,
+        # as the factories' users do (the app's own default is Chinese).
+        if not args or isinstance(args[0], str):  # not a redirect's ready-made request
+            kwargs["headers"] = dict(kwargs.get("headers") or {})
+            kwargs["headers"].setdefault("Accept-Language", "en")
         method = kwargs.get("method", "GET").upper()
         if csrf and method in ("POST", "PUT", "PATCH", "DELETE"):
-            kwargs.setdefault("headers", {})
-            kwargs["headers"] = dict(kwargs["headers"])
+            kwargs["headers"] = dict(kwargs.get("headers") or {})
             kwargs["headers"].setdefault("X-CSRFToken", self.csrf_token())
         return super().open(*args, **kwargs)
 

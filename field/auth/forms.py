@@ -1,11 +1,16 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from field.auth.timezones import TIMEZONES
 
 LANGUAGE_CHOICES = [("zh_CN", "中文（简体）"), ("en", "English")]
+
+
+def language_choices() -> list[SelectChoice]:
+    return [SelectChoice(code, name) for code, name in LANGUAGE_CHOICES]
 
 
 class LoginForm(FlaskForm):
@@ -16,8 +21,8 @@ class LoginForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=LANGUAGE_CHOICES)
-    timezone = SelectField(_l("Time zone"), choices=[(tz, tz) for tz in TIMEZONES])
+    locale = SelectField(_l("Language"), choices=language_choices())
+    timezone = SelectField(_l("Time zone"), choices=[SelectChoice(tz) for tz in TIMEZONES])
 
 
 class PasswordForm(FlaskForm):
@@ -31,4 +36,4 @@ class PasswordForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    lang = SelectField(_l("Language"), choices=LANGUAGE_CHOICES, validators=[Optional()])
+    lang = SelectField(_l("Language"), choices=language_choices(), validators=[Optional()])

@@ -1,9 +1,9 @@
 from flask import current_app, flash, redirect, request, session, url_for
-from flask_babel import get_locale, gettext as _
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from field import audit
+from field import audit, locale_code
 from field.auth import bp
 from field.auth.forms import LanguageForm, LoginForm, PasswordForm, ProfileForm
 from field.auth.models import User
@@ -72,7 +72,7 @@ def language():
 def profile():
     form = ProfileForm(obj=current_user, prefix="profile")
     if request.method == "GET":
-        form.locale.data = current_user.locale or str(get_locale() or "zh_CN")
+        form.locale.data = current_user.locale or locale_code()
         form.timezone.data = current_user.timezone or current_app.config["DEFAULT_TIMEZONE"]
     password_form = PasswordForm(prefix="password")
     status = 200

@@ -1,10 +1,139 @@
-from flask_login import login_required
+"""Each role's landing page: what a rep, a supervisor, a manager or an admin needs first.
 
+The summaries are plain functions of a user, every query starting from field.scope, so
+a page can only ever count what its reader may see."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+
+from flask import current_app, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+from werkzeug.routing import BuildError
+
+from field import scope
+from field.auth.models import Region, Role, User
+from field.core import now
+from field.extensions import db
 from field.home import bp
+from field.stores.models import TIERS, Store
 from field.web import render
+
+
+@bp.app_template_global("optional_url")
+def optional_url(endpoint: str, **values) -> str | None:
+    """url_for, or None when that page is not (yet) part of the app — the link is then left out."""
+    if endpoint not in current_app.view_functions:
+        return None
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
+
+
+def _count(stmt) -> int:
+    return db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+
+
+def stores_by_tier(user=None) -> dict[str, int]:
+    """Active stores in the user's scope, counted per tier (every tier present, zeros included)."""
+    counts = dict.fromkeys(TIERS, 0)
+    rows = db.session.execute(scope.stores(user).where(Store.active.is_(True))
+                              .with_only_columns(Store.tier, func.count()).group_by(Store.tier))
+    for tier, n in rows:
+        counts[tier] = counts.get(tier, 0) + n
+    return counts
+
+
+# --- rep --------------------------------------------------------------------------------------
+
+def rep_summary(user: User) -> dict:
+    tiers = stores_by_tier(user)
+    return {"tiers": tiers, "total": sum(tiers.values())}
+
+
+# --- supervisor -------------------------------------------------------------------------------
+
+@dataclass
+class TeamLine:
+    rep: User
+    stores: int
+
+
+def supervisor_summary(user: User) -> dict:
+    """The supervisor's reps (active first), each with the active stores they own that the supervisor may see."""
+    reps = db.session.execute(scope.users(user).where(User.supervisor_id == user.id, User.role == Role.REP)
+                              .order_by(User.active.desc(), User.name)).scalars().all()
+    owned = dict(db.session.execute(
+        scope.stores(user).where(Store.active.is_(True), Store.owner_rep_id.is_not(None))
+        .with_only_columns(Store.owner_rep_id, func.count()).group_by(Store.owner_rep_id)).all())
+    tiers = stores_by_tier(user)
+    return {"team": [TeamLine(r, owned.get(r.id, 0)) for r in reps], "tiers": tiers,
+            "total": sum(tiers.values())}
+
+
+# --- manager ----------------------------------------------------------------------------------
+
+@dataclass
+class RegionLine:
+    region: Region
+    tiers: dict[str, int] = field(default_factory=lambda: dict.fromkeys(TIERS, 0))
+
+    @property
+    def total(self) -> int:
+        return sum(self.tiers.values())
+
+
+def manager_summary(user: User) -> dict:
+    """The manager's regions (and the areas below them), each with its active stores per tier
+    counted over its whole subtree; the people working there by role."""
+    regions = db.session.execute(scope.regions(user)).scalars().all()
+    direct: dict[int, Counter] = defaultdict(Counter)
+    for region_id, tier, n in db.session.execute(
+            scope.stores(user).where(Store.active.is_(True), Store.region_id.is_not(None))
+            .with_only_columns(Store.region_id, Store.tier, func.count()).group_by(Store.region_id, Store.tier)):
+        direct[region_id][tier] += n
+    lines = []
+    for region in regions:
+        line = RegionLine(region)
+        for other in regions:
+            if other.path.startswith(region.path):
+                for tier, n in direct[other.id].items():
+                    line.tiers[tier] = line.tiers.get(tier, 0) + n
+        lines.append(line)
+    people = scope.users(user).where(User.active.is_(True), User.id != user.id)
+    tiers = stores_by_tier(user)
+    return {"regions": lines, "tiers": tiers, "total": sum(tiers.values()),
+            "supervisors": _count(people.where(User.role == Role.SUPERVISOR)),
+            "reps": _count(people.where(User.role == Role.REP))}
+
+
+# --- admin ------------------------------------------------------------------------------------
+
+def admin_summary(user: User) -> dict:
+    from field.products.models import Product
+    by_role = dict.fromkeys([r.value for r in Role], 0)
+    for role, n in db.session.execute(scope.users(user).where(User.active.is_(True))
+                                      .with_only_columns(User.role, func.count()).group_by(User.role)):
+        by_role[role] = n
+    return {
+        "users_by_role": by_role,
+        "inactive_users": _count(scope.users(user).where(User.active.is_(False))),
+        "regions": _count(scope.regions(user)),
+        "stores": _count(scope.stores(user).where(Store.active.is_(True))),
+        # The catalogue is company-wide: there is no scope to apply to products.
+        "products": _count(select(Product).where(Product.active.is_(True))),
+    }
+
+
+SUMMARIES = {Role.REP: rep_summary, Role.SUPERVISOR: supervisor_summary,
+             Role.MANAGER: manager_summary, Role.ADMIN: admin_summary}
 
 
 @bp.route("/")
 @login_required
 def index():
-    return render("home/index.html")
+    me = current_user._get_current_object()
+    role = Role(me.role)
+    return render("home/index.html", role=role, summary=SUMMARIES[role](me), tier_names=TIERS, now=now())

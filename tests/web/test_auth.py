@@ -1,6 +1,6 @@
 from field.audit import AuditEvent
 from field.extensions import db
-from tests.factories import PASSWORD, make_user
+from tests.factories import PASSWORD
 
 
 def test_login_lands_on_home_and_is_audited(client, rep):

@@ -4,28 +4,41 @@ Each function checks its rule, writes, audits and commits, or raises a DomainErr
 (4xx with a message for the user) having written nothing."""
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
 
-from flask_babel import gettext as _
-from sqlalchemy import select
+from babel.lists import format_list
+from flask_babel import get_locale, gettext as _
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from field import audit
+from field import audit, locale_code
 from field.auth.models import Role, User
 from field.core import Conflict, DomainError, now
 from field.extensions import db
 from field.geo import Point
+from field.photos.models import Photo
 from field.products.models import Product
 from field.sales.models import Sale
 from field.stores.models import Store
 from field.visits import checkin as rules
 from field.visits import steps as step_rules
-from field.visits.models import (CoVisit, FollowUp, Objective, Phase, StepKind, StepResult, Visit, VisitStatus,
+from field.visits.models import (CoVisit, FollowUp, Objective, StepKind, StepResult, Visit, VisitStatus,
                                  VisitStep, VisitType)
 from field.visits.planning import local_today
 from field.visits.workflow import transition
 
 MAX_PLAN_AHEAD_DAYS = 60
+
+
+class ReasonNeeded(DomainError):
+    """Outside the fence or without a position, a check-in needs the rep's typed reason (422)."""
+
+
+def word_list(words) -> str:
+    """Names in a running sentence, the reader's way: 'A, B, and C' / 'A、B和C'."""
+    words = [str(w) for w in words]
+    return format_list(words, locale=get_locale() or "zh_CN") if words else ""
 
 
 def _flag(visit: Visit, code: str, **detail) -> None:
@@ -44,38 +57,37 @@ def _require_in_progress(visit: Visit) -> None:
 
 # --- Plan -----------------------------------------------------------------------------
 
-def plan_visit(planner: User, rep: User, store: Store, visit_type: VisitType, on: date) -> Visit:
-    """A supervisor (or the rep) puts a visit on a rep's calendar."""
-    today = local_today(planner)
-    if on < today or on > today + timedelta(days=MAX_PLAN_AHEAD_DAYS):
-        raise DomainError(_("Plan for a day from today up to %(n)s days ahead.", n=MAX_PLAN_AHEAD_DAYS))
-    if rep.role != Role.REP or not rep.active:
-        raise DomainError(_("Visits are planned for active reps."))
-    if not store.active:
-        raise DomainError(_("This store is deactivated."))
-    existing = db.session.execute(select(Visit).where(
-        Visit.rep_id == rep.id, Visit.store_id == store.id, Visit.planned_for == on,
-        Visit.status == VisitStatus.PLANNED)).scalar_one_or_none()
-    if existing is not None:
-        return existing
-    visit = Visit(rep=rep, store=store, visit_type=visit_type, planned_for=on, planned_by=planner,
-                  status=VisitStatus.PLANNED, flags=[])
-    db.session.add(visit)
-    audit.record("visit.plan", visit, actor=planner, store=store.code, rep=rep.login, on=on.isoformat())
-    db.session.commit()
-    return visit
+# Planning lives in planning.plan_visits (one or many stores, one transaction).
 
 
-def objectives_preview(store: Store, visit_type: VisitType) -> list[tuple[str, str, FollowUp | None]]:
+def objectives_preview(store: Store, visit_type: VisitType, viewer: User) -> list[tuple[str, str, FollowUp | None]]:
     """Plan: what the next visit to this store sets out to do, before anyone arrives."""
     out = [("follow_up", f.text, f) for f in db.session.execute(
         select(FollowUp).where(FollowUp.store_id == store.id, FollowUp.status == "open")
         .order_by(FollowUp.due_on.is_(None), FollowUp.due_on, FollowUp.id)).scalars()]
     out += [("goal", goal, None) for goal in (visit_type.goals or [])]
+    from field.activities.progress import needs_evidence  # activities build on visits, not the reverse
+    titles = needs_evidence([store.id], local_today(viewer), viewer).get(store.id, [])
+    out += [("activity", _("Evidence for %(title)s", title=t), None) for t in titles]
     return out
 
 
 # --- Do: check-in ---------------------------------------------------------------------------
+
+def _planned_today(rep: User, store: Store, visit_type: VisitType) -> Visit | None:
+    """The visit of this type planned for the rep at this store today, which a check-in from the
+    store's page starts rather than leaving it planned beside a second visit."""
+    return db.session.execute(select(Visit).where(
+        Visit.rep_id == rep.id, Visit.store_id == store.id, Visit.visit_type_id == visit_type.id,
+        Visit.status == VisitStatus.PLANNED, Visit.planned_for == local_today(rep))
+        .order_by(Visit.id).limit(1)).scalar_one_or_none()
+
+
+def _finite_speed(kmh: float) -> int | None:
+    """A speed fit to store and show; None when no time passed between two places (the flag says
+    "impossible travel" without a figure, and JSON never carries Infinity)."""
+    return round(kmh) if math.isfinite(kmh) else None
+
 
 def check_in(rep: User, store: Store, visit_type: VisitType, *, position: Point | None,
              accuracy_m: float | None, position_at: datetime | None, reason: str,
@@ -110,12 +122,14 @@ def check_in(rep: User, store: Store, visit_type: VisitType, *, position: Point 
     reason = (reason or "").strip()
     if verdict.needs_reason and not reason:
         if rules.Flag.NO_POSITION in verdict.flags:
-            raise DomainError(_("No position from the phone. Say why to check in without one."))
-        raise DomainError(_("You are %(m)s m from the store, outside its %(r)s m fence. Say why to check in here.",
-                            m=round(verdict.distance_m), r=store.geofence_m))
+            raise ReasonNeeded(_("No position from the phone. Say why to check in without one."))
+        raise ReasonNeeded(_("You are %(m)s m from the store, outside its %(r)s m fence. Say why to check in here.",
+                             m=round(verdict.distance_m), r=store.geofence_m))
     if len(reason) > 500:
-        raise DomainError(_("At most %(n)s characters.", n=500))
+        raise ReasonNeeded(_("At most %(n)s characters.", n=500))
 
+    if visit is None:
+        visit = _planned_today(rep, store, visit_type)
     if visit is None:
         visit = Visit(rep=rep, store=store, visit_type=visit_type, status=VisitStatus.PLANNED,
                       planned_for=local_today(rep), flags=[])
@@ -134,15 +148,15 @@ def check_in(rep: User, store: Store, visit_type: VisitType, *, position: Point 
     for code in verdict.flags:
         detail = {}
         if code == rules.Flag.OUTSIDE_GEOFENCE:
-            detail = {"distance_m": round(verdict.distance_m), "reason": reason}
+            detail = {"distance_m": round(verdict.distance_m), "fence_m": store.geofence_m, "reason": reason}
         elif code == rules.Flag.NO_POSITION:
             detail = {"reason": reason}
         elif code == rules.Flag.POOR_ACCURACY:
             detail = {"accuracy_m": round(accuracy_m)}
         elif code == rules.Flag.IMPOSSIBLE_TRAVEL and prev is not None:
-            detail = {"speed_kmh": round(rules.speed_kmh(prev[0], prev[1], position, position_at or received))}
+            detail = {"speed_kmh": _finite_speed(rules.speed_kmh(prev[0], prev[1], position, position_at or received))}
         _flag(visit, code, at="check_in", **detail)
-    for source, text, follow_up in objectives_preview(store, visit.visit_type):
+    for source, text, follow_up in objectives_preview(store, visit.visit_type, rep):
         db.session.add(Objective(visit=visit, source=source, text=text, follow_up=follow_up))
     try:
         transition(visit, VisitStatus.IN_PROGRESS, rep, distance_m=verdict.distance_m, flags=verdict.flags)
@@ -214,29 +228,60 @@ def _result(visit: Visit, step: VisitStep) -> StepResult:
 
 # --- Check ------------------------------------------------------------------------------
 
-def missing_required(visit: Visit) -> list[VisitStep]:
-    """Required steps neither done nor skipped with a reason."""
-    handled = {r.step_id for r in visit.results}
-    return [s for s in visit.visit_type.steps if s.required and s.id not in handled]
+def photo_counts(visit: Visit) -> dict[int, int]:
+    """How many photos each step of the visit holds that are not voided: {step id: count}."""
+    rows = db.session.execute(
+        select(Photo.step_id, func.count()).where(Photo.visit_id == visit.id, Photo.step_id.is_not(None),
+                                                  Photo.voided_at.is_(None)).group_by(Photo.step_id))
+    return {step_id: n for step_id, n in rows}
 
 
-def auto_checks(visit: Visit) -> list[dict]:
-    """The automatic Check beside the objectives: required steps, checklist score, stock floors."""
+def step_states(visit: Visit, counts: dict[int, int] | None = None) -> dict[int, str | None]:
+    """Each step of the visit's type: "done", "skipped" or None; photo steps by their photos."""
+    counts = photo_counts(visit) if counts is None else counts
+    saved = {r.step_id: r.status for r in visit.results}
+    return {s.id: step_rules.step_state(s, saved.get(s.id), counts.get(s.id, 0)) for s in visit.visit_type.steps}
+
+
+def missing_required(visit: Visit, counts: dict[int, int] | None = None) -> list[VisitStep]:
+    """Required steps neither done nor skipped with a reason (a photo step: short of its photos)."""
+    states = step_states(visit, counts)
+    return [s for s in visit.visit_type.steps if s.required and states[s.id] is None]
+
+
+def _photo_checks(visit: Visit, counts: dict[int, int], states: dict, locale: str | None) -> list[dict]:
+    """Required photos present: every required photo step, and optional ones that have photos.
+    A step skipped with a reason is left to the required-steps check."""
     checks = []
-    missing = missing_required(visit)
-    checks.append({"code": "required_steps", "ok": not missing, "missing": [s.title for s in missing]})
+    for step in visit.visit_type.steps:
+        have = counts.get(step.id, 0)
+        if step.kind != StepKind.PHOTO or states[step.id] == "skipped" or not (step.required or have):
+            continue
+        need = step_rules.min_photos(step)
+        checks.append({"code": "photos", "step": step.label(locale), "ok": have >= need, "have": have,
+                       "need": need})
+    return checks
+
+
+def auto_checks(visit: Visit, locale: str | None, counts: dict[int, int] | None = None) -> list[dict]:
+    """The automatic Check beside the objectives: required steps, photos, checklist score, stock floors.
+    Steps are named in `locale` ("en" or "zh_CN"), the reader's language."""
+    counts = photo_counts(visit) if counts is None else counts
+    missing = missing_required(visit, counts)
+    checks = [{"code": "required_steps", "ok": not missing, "missing": [s.label(locale) for s in missing]}]
+    checks += _photo_checks(visit, counts, step_states(visit, counts), locale)
     for result in visit.results:
         if result.status != "done":
             continue
         if result.step.kind == StepKind.CHECKLIST and result.value.get("total"):
             passed, total = result.value["passed"], result.value["total"]
-            checks.append({"code": "checklist", "step": result.step.title, "ok": passed == total,
+            checks.append({"code": "checklist", "step": result.step.label(locale), "ok": passed == total,
                            "passed": passed, "total": total})
         if result.step.kind == StepKind.STOCK_COUNT:
             floors = result.step.config.get("floor", {})
             low = [line for line in result.value.get("lines", [])
                    if line["sku"] in floors and line["shelf"] + line["back"] < int(floors[line["sku"]])]
-            checks.append({"code": "stock_floor", "step": result.step.title, "ok": not low,
+            checks.append({"code": "stock_floor", "step": result.step.label(locale), "ok": not low,
                            "low": [f"{line['name']} ({line['shelf'] + line['back']})" for line in low]})
     return checks
 
@@ -302,7 +347,7 @@ def check_out(visit: Visit, actor: User, *, position: Point | None, accuracy_m: 
     missing = missing_required(visit)
     if missing:
         raise DomainError(_("Finish or skip these steps first: %(steps)s",
-                            steps="、".join(s.label(None) for s in missing)))
+                            steps=word_list([s.label(locale_code()) for s in missing])))
     received = now()
     verdict = rules.assess(position, accuracy_m, position_at, received, visit.store.point,
                            visit.store.geofence_m)

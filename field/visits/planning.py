@@ -6,23 +6,28 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from flask_babel import gettext as _
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.orm import joinedload
 
-from field.auth.models import User
+from field import audit
+from field.auth.models import Role, User
+from field.core import DomainError
 from field.extensions import db
 from field.geo import Point
 from field.stores.models import TIER_FREQUENCY_DAYS, Store
-from field.visits.models import FollowUp, Visit, VisitStatus
+from field.visits.models import FollowUp, Visit, VisitStatus, VisitType
 from field.visits.route import legs_m, order_stops
 
 ROUTE_LIMIT = 40  # stops a day's route is ordered over; the rest are listed as also due
 
 
-def user_zone(user: User) -> ZoneInfo:
-    return ZoneInfo(user.timezone or current_app.config["DEFAULT_TIMEZONE"])
+def user_zone(user: User | None) -> ZoneInfo:
+    """The user's time zone, or the company's when there is no user or they chose none."""
+    return ZoneInfo((user.timezone if user is not None else None) or current_app.config["DEFAULT_TIMEZONE"])
 
 
-def local_today(user: User, at: datetime | None = None) -> date:
+def local_today(user: User | None, at: datetime | None = None) -> date:
     from field.core import now
     return (at or now()).astimezone(user_zone(user)).date()
 
@@ -57,6 +62,7 @@ class Stop:
     visit: Visit | None = None
     last_visit: date | None = None
     overdue: int | None = None
+    due_on: date | None = None  # the day the store should be visited again (None: never visited)
     leg_m: float | None = None
     urgency: float = 0.0
 
@@ -68,43 +74,130 @@ class Day:
     in_progress: Visit | None
     done_today: list[Visit]
     start: Point | None
+    # Where the route starts: "position" (the phone's), "in_progress" or "last_visit" (a store the rep
+    # is at or just left), or None (no start: the first stop is where the rep begins).
+    start_from: str | None = None
+    start_store: Store | None = None
+
+    @property
+    def total_m(self) -> float:
+        return sum(s.leg_m for s in self.stops if s.leg_m is not None)
+
+    @property
+    def routed(self) -> list[Stop]:
+        return [s for s in self.stops if s.store.point is not None]
+
+    @property
+    def unplaced(self) -> list[Stop]:
+        """Stops of the route whose store has no position on file: listed after it, in order of urgency."""
+        return [s for s in self.stops if s.store.point is None]
 
 
-def due_stores(rep: User, today: date) -> list[Stop]:
-    """The rep's active stores that are due, most overdue first."""
-    stores = db.session.execute(
-        select(Store).where(Store.owner_rep_id == rep.id, Store.active.is_(True))).scalars().all()
-    last = last_visits([s.id for s in stores])
+def _due(rep: User, today: date, within: Select | None = None) -> dict[int, Stop]:
+    """The rep's due stores as Stops keyed by store id, their Store not loaded yet.
+
+    Which are due is decided on a few columns, with each store's last completed visit (by anyone)
+    beside them — a per-store lookup on the visits' store index, whatever the table's size or
+    statistics — so only the stores that are due get loaded whole."""
+    last_at = (select(func.max(Visit.checkout_at))
+               .where(Visit.store_id == Store.id, Visit.status == VisitStatus.COMPLETED)
+               .correlate(Store).scalar_subquery())
+    stmt = (select(Store.id, Store.tier, Store.visit_every_days, last_at)
+            .where(Store.owner_rep_id == rep.id, Store.active.is_(True)))
+    if within is not None:
+        stmt = stmt.where(Store.id.in_(within))
     zone = user_zone(rep)
-    out = []
-    for store in stores:
-        last_at = last.get(store.id)
-        last_day = last_at.astimezone(zone).date() if last_at else None
-        freq = store.visit_every_days or TIER_FREQUENCY_DAYS.get(store.tier, 30)
+    due: dict[int, Stop] = {}
+    for store_id, tier, every, at in db.session.execute(stmt):
+        last_day = at.astimezone(zone).date() if at else None
+        freq = every or TIER_FREQUENCY_DAYS.get(tier, 30)
         if is_due(last_day, freq, today):
             od = overdue_days(last_day, freq, today)
-            stop = Stop(store, last_visit=last_day, overdue=od)
+            stop = Stop(None, last_visit=last_day, overdue=od,
+                        due_on=last_day + timedelta(days=freq) if last_day else None)
             stop.reasons.append(("never_visited", None) if last_day is None else ("overdue", od))
             # Never visited ranks with a long overdue; tier A before D at equal lateness.
-            stop.urgency = (od if od is not None else freq) + (4 - "ABCD".index(store.tier)) * 0.1
-            out.append(stop)
-    out.sort(key=lambda s: -s.urgency)
-    return out
+            stop.urgency = (od if od is not None else freq) + (4 - "ABCD".index(tier)) * 0.1
+            due[store_id] = stop
+    return due
+
+
+def _load_stores(stops: dict[int, Stop]) -> None:
+    """Give the stops that have none their Store, in one query."""
+    missing = [sid for sid, stop in stops.items() if stop.store is None]
+    if missing:
+        for store in db.session.execute(select(Store).where(Store.id.in_(missing))).scalars():
+            stops[store.id].store = store
+
+
+def _by_urgency(stops: dict[int, Stop]) -> list[Stop]:
+    """Most urgent first; at equal urgency the older store (lower id) first, so the order is stable."""
+    return [stop for _id, stop in sorted(stops.items(), key=lambda item: (-item[1].urgency, item[0]))]
+
+
+def due_stores(rep: User, today: date, within: Select | None = None) -> list[Stop]:
+    """The rep's active stores that are due, most overdue first. `within` (a select of store ids)
+    narrows them, e.g. to what a planner may see."""
+    due = _due(rep, today, within)
+    _load_stores(due)
+    return _by_urgency(due)
+
+
+def _visits_today(rep: User, today: date) -> tuple[list[Visit], Visit | None, list[Visit]]:
+    """The rep's visits that shape today, in one query: planned for today, in progress (whenever it
+    started), and completed today (by check-out time, in the order they ended)."""
+    start_utc = datetime.combine(today, datetime.min.time(), user_zone(rep))
+    visits = db.session.execute(
+        select(Visit).where(Visit.rep_id == rep.id, or_(
+            and_(Visit.planned_for == today, Visit.status == VisitStatus.PLANNED),
+            Visit.status == VisitStatus.IN_PROGRESS,
+            and_(Visit.status == VisitStatus.COMPLETED, Visit.checkout_at >= start_utc,
+                 Visit.checkout_at < start_utc + timedelta(days=1))))
+        .options(joinedload(Visit.store), joinedload(Visit.visit_type)).order_by(Visit.id)).scalars().all()
+    planned = [v for v in visits if v.status == VisitStatus.PLANNED]
+    in_progress = next((v for v in visits if v.status == VisitStatus.IN_PROGRESS), None)
+    done = sorted((v for v in visits if v.status == VisitStatus.COMPLETED), key=lambda v: v.checkout_at)
+    return planned, in_progress, done
+
+
+def _follow_ups_due(rep: User, today: date) -> dict[int, date | None]:
+    """Stores of the rep with an open follow-up due by today (or undated): store id → earliest due day."""
+    rows = db.session.execute(
+        select(FollowUp.store_id, func.min(FollowUp.due_on))
+        .join(Store, Store.id == FollowUp.store_id)
+        .where(FollowUp.status == "open", Store.owner_rep_id == rep.id, Store.active.is_(True),
+               or_(FollowUp.due_on.is_(None), FollowUp.due_on <= today))
+        .group_by(FollowUp.store_id)).all()
+    return dict(rows)
+
+
+def _start(here: Point | None, in_progress: Visit | None, done_today: list[Visit]):
+    """Where today's route starts: the phone's position, else the store the rep is in or last left."""
+    if here is not None:
+        return here, "position", None
+    if in_progress is not None and in_progress.store.point is not None:
+        return in_progress.store.point, "in_progress", in_progress.store
+    last = next((v for v in reversed(done_today) if v.store.point is not None), None)
+    if last is not None:
+        return last.store.point, "last_visit", last.store
+    return None, None, None
+
+
+def _activities_needing_evidence(rep: User, today: date) -> dict[int, list[str]]:
+    """The rep's stores where a running activity still wants evidence this period, with its titles."""
+    from field.activities.progress import needs_evidence  # activities build on visits, not the reverse
+    mine = select(Store.id).where(Store.owner_rep_id == rep.id, Store.active.is_(True))
+    return needs_evidence(db.session.execute(mine).scalars().all(), today, rep)
 
 
 def today_for(rep: User, today: date, here: Point | None = None) -> Day:
-    """Today: planned visits, due stores and stores with follow-ups due, ordered into a route."""
-    planned = db.session.execute(
-        select(Visit).where(Visit.rep_id == rep.id, Visit.planned_for == today,
-                            Visit.status == VisitStatus.PLANNED)).scalars().all()
-    in_progress = db.session.execute(
-        select(Visit).where(Visit.rep_id == rep.id, Visit.status == VisitStatus.IN_PROGRESS)).scalar_one_or_none()
-    zone = user_zone(rep)
-    start_utc = datetime.combine(today, datetime.min.time(), zone)
-    done_today = db.session.execute(
-        select(Visit).where(Visit.rep_id == rep.id, Visit.status == VisitStatus.COMPLETED,
-                            Visit.checkout_at >= start_utc, Visit.checkout_at < start_utc + timedelta(days=1))
-        .order_by(Visit.checkout_at)).scalars().all()
+    """Today: planned visits, due stores and stores with follow-ups due, ordered into a route.
+
+    The most urgent ROUTE_LIMIT stops (planned first, then follow-ups due, then the most overdue) are
+    ordered from where the rep stands, else from the store they are in or last left, else from the
+    most urgent stop; the rest are listed as also due. A store visited today is not offered again.
+    Five queries whatever the number of stores."""
+    planned, in_progress, done_today = _visits_today(rep, today)
     visited_today = {v.store_id for v in done_today}
     if in_progress is not None:
         visited_today.add(in_progress.store_id)
@@ -113,35 +206,104 @@ def today_for(rep: User, today: date, here: Point | None = None) -> Day:
     for visit in planned:
         stop = stops.setdefault(visit.store_id, Stop(visit.store, visit=visit, urgency=1000))
         stop.reasons.append(("planned", visit.visit_type))
-    follow_ups = db.session.execute(
-        select(FollowUp.store_id, func.min(FollowUp.due_on))
-        .join(Store, Store.id == FollowUp.store_id)
-        .where(FollowUp.status == "open", Store.owner_rep_id == rep.id, Store.active.is_(True),
-               or_(FollowUp.due_on.is_(None), FollowUp.due_on <= today))
-        .group_by(FollowUp.store_id)).all()
-    follow_up_due = dict(follow_ups)
-    for stop in due_stores(rep, today):
-        if stop.store.id in stops:
-            stops[stop.store.id].reasons.extend(stop.reasons)
-            stops[stop.store.id].last_visit, stops[stop.store.id].overdue = stop.last_visit, stop.overdue
+    for store_id, stop in _due(rep, today).items():
+        known = stops.get(store_id)
+        if known is None:
+            stops[store_id] = stop
         else:
-            stops[stop.store.id] = stop
-    if follow_up_due:
-        missing = [sid for sid in follow_up_due if sid not in stops]
-        for store in db.session.execute(select(Store).where(Store.id.in_(missing))).scalars():
-            stops[store.id] = Stop(store, urgency=500)
-        for sid, due in follow_up_due.items():
-            stops[sid].reasons.append(("follow_up", due))
-            stops[sid].urgency = max(stops[sid].urgency, 500)
+            known.reasons.extend(stop.reasons)
+            known.last_visit, known.overdue, known.due_on = stop.last_visit, stop.overdue, stop.due_on
+    for store_id, due in _follow_ups_due(rep, today).items():
+        stop = stops.setdefault(store_id, Stop(None))
+        stop.reasons.append(("follow_up", due))
+        stop.urgency = max(stop.urgency, 500)
+    for store_id, titles in _activities_needing_evidence(rep, today).items():
+        stop = stops.setdefault(store_id, Stop(None))
+        stop.reasons.append(("activity", titles))
+        stop.urgency = max(stop.urgency, 300)
+    for store_id in visited_today:
+        stops.pop(store_id, None)
+    _load_stores(stops)
 
-    candidates = [s for sid, s in stops.items() if sid not in visited_today]
-    candidates.sort(key=lambda s: -s.urgency)
+    candidates = _by_urgency(stops)
     routed, also_due = candidates[:ROUTE_LIMIT], candidates[ROUTE_LIMIT:]
     with_position = [s for s in routed if s.store.point is not None]
     without_position = [s for s in routed if s.store.point is None]
-    points = [s.store.point for s in with_position]
-    order = order_stops(here, points)
+    start, start_from, start_store = _start(here, in_progress, done_today)
+    order = order_stops(start, [s.store.point for s in with_position])
     ordered = [with_position[i] for i in order]
-    for stop, leg in zip(ordered, legs_m(here, [s.store.point for s in ordered])):
+    for stop, leg in zip(ordered, legs_m(start, [s.store.point for s in ordered])):
         stop.leg_m = leg
-    return Day(ordered + without_position, also_due, in_progress, done_today, here)
+    return Day(ordered + without_position, also_due, in_progress, done_today, start, start_from, start_store)
+
+
+# --- the supervisor's plan ---------------------------------------------------------------------
+
+def due_in_week(rep: User, monday: date, today: date, within: Select | None = None) -> list[Stop]:
+    """The rep's stores that are due, or fall due, by the Sunday of the week starting `monday`.
+
+    Lateness (Stop.overdue) counts from the first day of the week still ahead — today, or the Monday
+    of a later week — so a store falling due on Thursday reads -3 on Monday ("due Thursday")."""
+    first = max(today, monday)
+    stops = due_stores(rep, monday + timedelta(days=6), within)
+    for stop in stops:
+        stop.overdue = (first - stop.due_on).days if stop.due_on is not None else None
+    return stops
+
+
+def planned_days(rep: User, first: date, last: date) -> dict[int, list[date]]:
+    """Days each store is planned for (visits still planned) between first and last: store id → days."""
+    out: dict[int, list[date]] = {}
+    rows = db.session.execute(
+        select(Visit.store_id, Visit.planned_for)
+        .where(Visit.rep_id == rep.id, Visit.status == VisitStatus.PLANNED,
+               Visit.planned_for >= first, Visit.planned_for <= last)
+        .order_by(Visit.planned_for)).all()
+    for store_id, day in rows:
+        out.setdefault(store_id, []).append(day)
+    return out
+
+
+@dataclass
+class PlanOutcome:
+    planned: list[Visit]
+    already: list[Store]  # planned for that day before: left as they were
+
+
+def plan_visits(planner: User, rep: User, stores: list[Store], visit_type: VisitType, on: date) -> PlanOutcome:
+    """Put visits to `stores` on a rep's calendar for one day, in one transaction, each audited.
+
+    For every store: a day from today up to MAX_PLAN_AHEAD_DAYS ahead, an active rep, an
+    active store; a store already planned for the
+    rep that day is left as it is, never planned twice. A refusal writes nothing."""
+    from field.visits.operations import MAX_PLAN_AHEAD_DAYS, word_list  # operations imports this module
+
+    today = local_today(planner)
+    if on < today:
+        raise DomainError(_("That day is in the past: plan for today or a later day."))
+    if on > today + timedelta(days=MAX_PLAN_AHEAD_DAYS):
+        raise DomainError(_("Plan for a day from today up to %(n)s days ahead.", n=MAX_PLAN_AHEAD_DAYS))
+    if rep.role != Role.REP or not rep.active:
+        raise DomainError(_("Visits are planned for active reps."))
+    if not stores:
+        raise DomainError(_("Pick at least one store."))
+    closed = [s.name for s in stores if not s.active]
+    if closed:
+        raise DomainError(_("These stores are deactivated: %(stores)s", stores=word_list(closed)))
+    if not visit_type.active:
+        raise DomainError(_("This visit type is no longer in use."))
+    taken = set(db.session.execute(select(Visit.store_id).where(
+        Visit.rep_id == rep.id, Visit.planned_for == on, Visit.status == VisitStatus.PLANNED,
+        Visit.store_id.in_([s.id for s in stores]))).scalars())
+    outcome = PlanOutcome([], [])
+    for store in {s.id: s for s in stores}.values():
+        if store.id in taken:
+            outcome.already.append(store)
+            continue
+        visit = Visit(rep=rep, store=store, visit_type=visit_type, planned_for=on, planned_by=planner,
+                      status=VisitStatus.PLANNED, flags=[])
+        db.session.add(visit)
+        audit.record("visit.plan", visit, actor=planner, store=store.code, rep=rep.login, on=on.isoformat())
+        outcome.planned.append(visit)
+    db.session.commit()
+    return outcome

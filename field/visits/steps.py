@@ -155,6 +155,26 @@ def _signature(step, form, errors):
     return {"signer": signer}
 
 
+def min_photos(step: VisitStep) -> int:
+    """How many photos a photo step asks for (its `min_photos`, at least one)."""
+    try:
+        return max(1, int((step.config or {}).get("min_photos", 1) or 1))
+    except (TypeError, ValueError):
+        return 1
+
+
+def step_state(step: VisitStep, saved: str | None, photos: int = 0) -> str | None:
+    """Where a step stands: "done", "skipped" or None (still to do), from what was saved for it.
+
+    A photo step is done by its photos alone: at least its minimum that are not voided, so a
+    voided photo can undo it. Below the minimum a skip with a reason stands."""
+    if step.kind != StepKind.PHOTO:
+        return saved
+    if photos >= min_photos(step):
+        return "done"
+    return "skipped" if saved == "skipped" else None
+
+
 def _photo(step, form, errors):
     errors["photo"] = _("Photos are added with the camera button; this step is done once they are in.")
     return {}

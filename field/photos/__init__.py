@@ -1,0 +1,6 @@
+"""Photo evidence: upload from a visit's photo step, the viewer, scoped serving of the bytes, void."""
+from flask import Blueprint
+
+bp = Blueprint("photos", __name__)
+
+from field.photos import views  # noqa: E402,F401

@@ -1,0 +1,171 @@
+"""Why a photo deserves a second look. Flags never block the rep; they rank the supervisor's queue.
+
+- exact reuse: the same bytes (SHA-256) as an earlier photo;
+- near reuse: a perceptual hash within THRESHOLD bits of an earlier photo of another visit
+  (re-compressed, resized, brightened, cropped a few per cent);
+- EXIF or phone position beyond the store's geofence;
+- EXIF time before check-in or after check-out (or now, while the visit runs) by more than 10 min;
+- no capture data at all (neither EXIF time nor EXIF position);
+- chosen from the album rather than shot with the camera."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from field.extensions import db
+from field.geo import Point, distance_m
+from field.photos.exif import Capture
+from field.photos.models import Photo, Source
+from field.photos.phash import THRESHOLD, bands, distance, probes
+from field.stores.models import Store
+from field.visits.models import Visit
+
+TIME_TOLERANCE = timedelta(minutes=10)
+MAX_LISTED = 5  # matching photo ids kept in a flag
+
+
+class Flag(StrEnum):
+    EXACT_REUSE = "exact_reuse"
+    NEAR_REUSE = "near_reuse"
+    EXIF_OUTSIDE_GEOFENCE = "exif_outside_geofence"
+    PHONE_OUTSIDE_GEOFENCE = "phone_outside_geofence"
+    TIME_OUTSIDE_VISIT = "time_outside_visit"
+    NO_CAPTURE_DATA = "no_capture_data"
+    ALBUM = "album"
+
+
+# --- place and time: pure -------------------------------------------------------------------
+
+def distance_to(store: Store, point: Point | None) -> float | None:
+    if point is None or store.point is None:
+        return None
+    return distance_m(point, store.point)
+
+
+def place_and_time(capture: Capture, exif_distance_m: float | None, phone_distance_m: float | None,
+                   store: Store, visit: Visit, received: datetime, source: str) -> list[dict]:
+    """The flags that need no other photo: positions (as distances to the store), EXIF time,
+    capture data, album."""
+    flags = []
+    for code, d in ((Flag.EXIF_OUTSIDE_GEOFENCE, exif_distance_m), (Flag.PHONE_OUTSIDE_GEOFENCE, phone_distance_m)):
+        if d is not None and d > store.geofence_m:
+            flags.append({"code": code, "distance_m": round(d), "geofence_m": store.geofence_m})
+    if capture.taken_at is not None and visit.checkin_at is not None:
+        start = visit.checkin_at - TIME_TOLERANCE
+        end = (visit.checkout_at or received) + TIME_TOLERANCE
+        if capture.taken_at < start:
+            flags.append({"code": Flag.TIME_OUTSIDE_VISIT,
+                          "minutes_before": round((visit.checkin_at - capture.taken_at).total_seconds() / 60)})
+        elif capture.taken_at > end:
+            end_at = visit.checkout_at or received
+            flags.append({"code": Flag.TIME_OUTSIDE_VISIT,
+                          "minutes_after": round((capture.taken_at - end_at).total_seconds() / 60)})
+    if capture.empty:
+        flags.append({"code": Flag.NO_CAPTURE_DATA})
+    if source == Source.ALBUM:
+        flags.append({"code": Flag.ALBUM})
+    return flags
+
+
+# --- reuse: index lookups -----------------------------------------------------------------------
+
+def exact_matches(sha256: str) -> list[int]:
+    """Ids of earlier photos with these very bytes."""
+    return list(db.session.execute(select(Photo.id).where(Photo.sha256 == sha256)
+                                   .order_by(Photo.id).limit(MAX_LISTED)).scalars())
+
+
+def near_matches(value: int, visit_id: int | None) -> list[tuple[int, int]]:
+    """(id, distance) of photos of other visits within THRESHOLD bits, nearest first.
+
+    One UNION of BANDS index-only lookups, each probing the band values within PROBE_RADIUS
+    bits: never a scan. The candidates (under 1 % of the photos) have their bits compared
+    inside the database — bit_count on PostgreSQL, hamming64 (field/photos/models.py) on
+    SQLite — so only real matches come back. Sent as the driver's own SQL on purpose: it
+    runs on every upload, its text never changes (prepared once), and building 548
+    parameters through the expression layer cost more than the lookup itself."""
+    connection = db.session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
+    parts, params = [], []
+    for i, band in enumerate(bands(value)):
+        values = probes(band)
+        if postgres:
+            probed, close = f"band{i} = ANY({mark}::integer[])", f"bit_count((phash # {mark}::bigint)::bit(64)) <= {mark}"
+            params += [values, value, THRESHOLD]
+        else:
+            probed = f"band{i} IN ({','.join([mark] * len(values))})"
+            close = f"hamming64(phash, {mark}) <= {mark}"
+            params += [*values, value, THRESHOLD]
+        other = ""
+        if visit_id is not None:
+            other = f" AND visit_id <> {mark}"
+            params.append(visit_id)
+        parts.append(f"SELECT id, phash FROM photos WHERE {probed} AND {close}{other}")
+    if postgres:
+        # A parallel plan costs more to start than the whole lookup.
+        connection.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+    found = {}
+    for photo_id, other_hash in connection.exec_driver_sql(" UNION ALL ".join(parts), tuple(params)):
+        d = distance(value, other_hash)
+        if d <= THRESHOLD:
+            found[photo_id] = d
+    return sorted(found.items(), key=lambda item: (item[1], item[0]))
+
+
+def reuse(sha256: str, value: int, visit_id: int) -> list[dict]:
+    flags = []
+    exact = exact_matches(sha256)
+    if exact:
+        flags.append({"code": Flag.EXACT_REUSE, "photo_ids": exact})
+    near = [(pid, d) for pid, d in near_matches(value, visit_id) if pid not in exact]
+    if near:
+        flags.append({"code": Flag.NEAR_REUSE, "photo_ids": [pid for pid, _d in near[:MAX_LISTED]],
+                      "distance": near[0][1]})
+    return flags
+
+
+# --- words ------------------------------------------------------------------------------------
+
+LABELS = {
+    Flag.EXACT_REUSE: lambda: _("Reused photo"),
+    Flag.NEAR_REUSE: lambda: _("Near copy"),
+    Flag.EXIF_OUTSIDE_GEOFENCE: lambda: _("Taken elsewhere"),
+    Flag.PHONE_OUTSIDE_GEOFENCE: lambda: _("Phone outside the fence"),
+    Flag.TIME_OUTSIDE_VISIT: lambda: _("Taken outside the visit"),
+    Flag.NO_CAPTURE_DATA: lambda: _("No capture data"),
+    Flag.ALBUM: lambda: _("From the album"),
+}
+
+
+def label(flag: dict) -> str:
+    make = LABELS.get(flag.get("code"))
+    return make() if make else str(flag.get("code", ""))
+
+
+def sentence(flag: dict) -> str:
+    code = flag.get("code")
+    if code == Flag.EXACT_REUSE:
+        return _("The same file as an earlier photo.")
+    if code == Flag.NEAR_REUSE:
+        return _("Looks like an earlier photo of another visit (%(bits)s of 64 bits differ).",
+                 bits=flag.get("distance", "?"))
+    if code == Flag.EXIF_OUTSIDE_GEOFENCE:
+        return _("The photo's own GPS puts it %(m)s m from the store, outside its %(r)s m fence.",
+                 m=flag.get("distance_m", "?"), r=flag.get("geofence_m", "?"))
+    if code == Flag.PHONE_OUTSIDE_GEOFENCE:
+        return _("The phone was %(m)s m from the store, outside its %(r)s m fence.",
+                 m=flag.get("distance_m", "?"), r=flag.get("geofence_m", "?"))
+    if code == Flag.TIME_OUTSIDE_VISIT:
+        if "minutes_before" in flag:
+            return _("Taken %(n)s min before check-in.", n=flag["minutes_before"])
+        return _("Taken %(n)s min after the visit.", n=flag.get("minutes_after", "?"))
+    if code == Flag.NO_CAPTURE_DATA:
+        return _("The file carries no capture time or position.")
+    if code == Flag.ALBUM:
+        return _("Chosen from the album, not shot with the camera.")
+    return ""
+

@@ -1,0 +1,330 @@
+"""The one way a photo comes in, and the one way it goes out of play (void).
+
+add_photo() checks the rules, decodes the upload once, computes its flags, makes its
+bytes durable (original under its SHA-256, display copy and thumbnail under keys of
+their own) and only then commits the row. A refusal raises a DomainError (4xx) having
+stored nothing; a failure after the writes removes what this attempt wrote. The
+client id makes it idempotent: the same id again, also at the same moment, answers
+the photo already stored."""
+from __future__ import annotations
+
+import hashlib
+import math
+import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from field import audit
+from field.auth.models import Role, User
+from field.core import Conflict, DomainError, now
+from field.extensions import db
+from field.geo import Point, valid_lat_lng
+from field.photos import flags as photo_flags
+from field.photos.images import (DISPLAY_QUALITY, THUMB_QUALITY, BadPhoto, derive, jpeg_bytes, open_checked,
+                                 thumbnail)
+from field.photos.models import Photo, Source
+from field.photos.phash import phash
+from field.photos.storage import Storage, storage
+from field.photos.watermark import burn
+from field.visits.models import StepKind, Visit, VisitStatus, VisitStep
+
+MAX_BYTES = 25 * 1024 * 1024
+MAX_PIXELS = 60_000_000  # a 50 MP phone sensor fits; a pixel bomb does not
+
+
+@dataclass(frozen=True)
+class Upload:
+    """What the phone sent with the file."""
+    data: bytes
+    client_id: str
+    source: str = Source.CAMERA
+    phone_point: Point | None = None
+    accuracy_m: float | None = None
+    captured_at: datetime | None = None
+
+
+# --- reading the request ---------------------------------------------------------------------
+
+def _number(raw, message: str) -> float | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        raise DomainError(message) from None
+    if not math.isfinite(value):
+        raise DomainError(message)
+    return value
+
+
+def parse_client_id(raw) -> str:
+    try:
+        return str(uuid.UUID(str(raw or "").strip()))
+    except ValueError:
+        raise DomainError(_("The upload has no valid photo id; reload the page and try again.")) from None
+
+
+def parse_time(raw) -> datetime | None:
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise DomainError(_("The capture time is not a time.")) from None
+    if value.tzinfo is None:
+        raise DomainError(_("The capture time has no time zone."))
+    return value.astimezone(timezone.utc)
+
+
+def upload_from_form(form, data: bytes) -> Upload:
+    """An Upload from the multipart fields; a malformed field is a 422 with its reason."""
+    bad_position = _("The phone's position is not a valid latitude and longitude.")
+    lat, lng = _number(form.get("lat"), bad_position), _number(form.get("lng"), bad_position)
+    if (lat is None) != (lng is None) or (lat is not None and not valid_lat_lng(lat, lng)):
+        raise DomainError(bad_position)
+    accuracy = _number(form.get("accuracy"), _("The position's accuracy is not a number."))
+    if accuracy is not None and not 0 <= accuracy <= 1_000_000:
+        raise DomainError(_("The position's accuracy is not a number."))
+    source = (form.get("source") or Source.CAMERA).strip()
+    if source not in (Source.CAMERA, Source.ALBUM):
+        raise DomainError(_("Say whether the photo comes from the camera or the album."))
+    return Upload(data=data, client_id=parse_client_id(form.get("client_id")), source=source,
+                  phone_point=Point(lat, lng) if lat is not None else None, accuracy_m=accuracy,
+                  captured_at=parse_time(form.get("captured_at")))
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+def photo_step(visit: Visit, step_id: int) -> VisitStep:
+    step = next((s for s in visit.visit_type.steps if s.id == step_id), None)
+    if step is None:
+        raise DomainError(_("Not found, or not yours to see."), 404)
+    if step.kind != StepKind.PHOTO:
+        raise DomainError(_("This step takes no photos."))
+    return step
+
+
+def max_bytes() -> int:
+    return int(current_app.config.get("PHOTO_MAX_BYTES", MAX_BYTES))
+
+
+def _check_rep(visit: Visit, actor: User) -> None:
+    if visit.rep_id != actor.id:
+        raise DomainError(_("Only the rep doing this visit can add photos to it."), 403)
+
+
+def _check_upload(visit: Visit, step: VisitStep, upload: Upload) -> None:
+    if visit.status != VisitStatus.IN_PROGRESS:
+        raise Conflict(_("This visit is not in progress: photos are taken during the visit."))
+    if upload.source == Source.ALBUM and not (step.config or {}).get("allow_album"):
+        raise DomainError(_("This step needs a photo taken with the camera now, not one from the album."))
+    if not upload.data:
+        raise BadPhoto(_("The file is empty. Take the photo again."))
+    if len(upload.data) > max_bytes():
+        raise BadPhoto(_("The photo is larger than %(mb)s MB.", mb=max_bytes() // (1024 * 1024)), 413)
+
+
+def _earlier(upload: Upload, visit: Visit, step: VisitStep, actor: User) -> Photo | None:
+    """The photo this client id already made, if it belongs to this very step; another use is a conflict."""
+    photo = db.session.execute(select(Photo).where(Photo.client_id == upload.client_id)).scalar_one_or_none()
+    if photo is not None and (photo.rep_id != actor.id or photo.visit_id != visit.id or photo.step_id != step.id):
+        raise Conflict(_("This photo id was already used for another photo."))
+    return photo
+
+
+# --- the watermark's words ----------------------------------------------------------------------
+
+def zone_of(user: User) -> str:
+    return user.timezone or current_app.config.get("DEFAULT_TIMEZONE", "Asia/Shanghai")
+
+
+def _local(moment: datetime, zone: str) -> str:
+    try:
+        local = moment.astimezone(ZoneInfo(zone))
+    except Exception:  # noqa: BLE001
+        local = moment
+    offset = local.strftime("%z")
+    return local.strftime("%Y-%m-%d %H:%M:%S") + (f" {offset[:3]}:{offset[3:]}" if offset else "")
+
+
+def watermark_lines(photo: Photo, zone: str, received: datetime) -> list[str]:
+    """Time, store, rep, position: language-neutral, so a photo reads the same to everyone."""
+    taken = photo.exif_taken_at or photo.phone_captured_at or received
+    if photo.phone_lat is not None:
+        where = f"{photo.phone_lat:.6f}, {photo.phone_lng:.6f}"
+        if photo.phone_accuracy_m is not None:
+            where += f" ±{round(photo.phone_accuracy_m)} m"
+    elif photo.exif_lat is not None:
+        where = f"{photo.exif_lat:.6f}, {photo.exif_lng:.6f} (EXIF)"
+    else:
+        where = "—"
+    return [_local(taken, zone), f"{photo.store.name} · {photo.store.code}", photo.rep.name, where]
+
+
+# --- add -------------------------------------------------------------------------------------------
+
+# Durable writes (fsync, or an S3 PUT) wait on the disk or the network, not on Python: they run
+# beside the decode and the encodes instead of after them.
+_IO = ThreadPoolExecutor(max_workers=4, thread_name_prefix="photo-io")
+
+
+class _Writes:
+    """The storage writes of one ingest attempt, started in the background, undone on failure."""
+
+    def __init__(self, store: Storage):
+        self.store, self.pending = store, []
+
+    def start(self, key: str, data: bytes, content_type: str) -> None:
+        self.pending.append((key, _IO.submit(self.store.put, key, data, content_type)))
+
+    def start_jpeg(self, key: str, image, quality: int) -> None:
+        """Encode `image` as JPEG and write it, both in the background (the encoder releases the GIL)."""
+        self.pending.append((key, _IO.submit(lambda: self.store.put(key, jpeg_bytes(image, quality), "image/jpeg"))))
+
+    def add(self, key: str, write: Future) -> None:
+        """Count a write started elsewhere as this attempt's (to be undone on failure)."""
+        self.pending.append((key, write))
+
+    def wait(self) -> None:
+        """Block until every write is durable; the first failure is raised."""
+        for _key, future in self.pending:
+            future.result()
+
+    def undo(self, keep: str | None = None) -> None:
+        """Remove what this attempt created (all writes finished first), except `keep`."""
+        for key, future in self.pending:
+            try:
+                created = future.result()
+            except Exception:  # noqa: BLE001 — a write that failed left nothing to remove
+                continue
+            if created and key != keep:
+                self.store.discard(key)
+
+
+def _store_original(store: Storage, data: bytes, kind, named: Future) -> bool:
+    """Hash the original, say its key through `named`, then write its bytes unchanged under it."""
+    try:
+        sha = hashlib.sha256(data).hexdigest()
+        named.set_result((sha, f"originals/{sha[:2]}/{sha}.{kind.ext}"))
+    except BaseException as exc:
+        named.set_exception(exc)
+        raise
+    return store.put(named.result()[1], data, kind.content_type)
+
+
+def add_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User) -> tuple[Photo, bool]:
+    """Store one photo for a photo step of the rep's visit in progress: (photo, created).
+
+    A photo already stored under this client id is answered as it is, even after check-out:
+    the phone may learn only then that its first try arrived."""
+    _check_rep(visit, actor)
+    earlier = _earlier(upload, visit, step, actor)
+    if earlier is not None:
+        return earlier, False
+    _check_upload(visit, step, upload)
+    zone = zone_of(actor)
+    opened = open_checked(upload.data, current_app.config.get("PHOTO_MAX_PIXELS", MAX_PIXELS), zone)
+    writes = _Writes(storage())
+    # Hashing and writing the original run beside the decode: the key is the hash.
+    named: Future = Future()
+    original = _IO.submit(_store_original, writes.store, upload.data, opened.kind, named)
+    sha = original_key = ""
+    try:
+        decoded = derive(opened)
+        sha, original_key = named.result()
+        writes.add(original_key, original)
+        # The thumbnail comes from the display copy before its watermark, the pHash from the thumbnail.
+        # Pillow's C work (reduce, encode, fsync) runs beside ours; the pure-Python pHash stays on this
+        # thread, so the threads never queue for the GIL.
+        thumb = thumbnail(decoded.display)
+        photo = _new_photo(visit, step, upload, actor, decoded, sha, original_key)
+        writes.start_jpeg(photo.thumb_key, thumb, THUMB_QUALITY)
+        burn(decoded.display, watermark_lines(photo, zone, photo.created_at))
+        writes.start_jpeg(photo.display_key, decoded.display, DISPLAY_QUALITY)
+        value = phash(thumb)
+        photo.set_phash(value)
+        photo.flags = photo_flags.reuse(sha, value, visit.id) + photo.flags
+        writes.wait()
+        db.session.add(photo)
+        audit.record("photo.add", photo, actor=actor, visit=visit.id, step=step.id, client_id=photo.client_id,
+                     flags=photo.flag_codes)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        writes.undo(keep=original_key if _original_shared(sha) else None)
+        winner = db.session.execute(select(Photo).where(Photo.client_id == upload.client_id)).scalar_one_or_none()
+        if winner is None:
+            raise
+        # The same client id won a moment ago (a retry racing the first try): answer with it.
+        return winner, False
+    except BaseException:
+        db.session.rollback()
+        if not original_key and named.exception() is None:  # the decode failed first
+            sha, original_key = named.result()
+            writes.add(original_key, original)
+        writes.undo(keep=original_key if original_key and _original_shared(sha) else None)
+        raise
+    return photo, True
+
+
+def _new_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User, decoded, sha: str,
+               original_key: str) -> Photo:
+    """The row for a decoded upload with its storage keys and place/time flags (reuse is added once
+    the pHash is known); not yet in the session."""
+    received = now()
+    store, capture = visit.store, decoded.capture
+    exif_distance = photo_flags.distance_to(store, capture.point)
+    phone_distance = photo_flags.distance_to(store, upload.phone_point)
+    photo = Photo(
+        client_id=upload.client_id, visit=visit, step=step, rep=actor, store=store, source=upload.source,
+        sha256=sha, content_type=decoded.kind.content_type, width=decoded.width, height=decoded.height,
+        bytes=len(upload.data), exif_taken_at=capture.taken_at, exif_utc_offset_min=capture.utc_offset_min,
+        exif_lat=capture.point.lat if capture.point else None, exif_lng=capture.point.lng if capture.point else None,
+        exif_distance_m=exif_distance,
+        phone_lat=upload.phone_point.lat if upload.phone_point else None,
+        phone_lng=upload.phone_point.lng if upload.phone_point else None,
+        phone_accuracy_m=upload.accuracy_m, phone_captured_at=upload.captured_at,
+        phone_distance_m=phone_distance, created_at=received,
+        original_key=original_key)
+    photo.flags = photo_flags.place_and_time(capture, exif_distance, phone_distance, store, visit, received,
+                                             upload.source)
+    token = f"{received:%Y/%m}/{uuid.uuid4().hex}"
+    photo.display_key, photo.thumb_key = f"display/{token}.jpg", f"thumbs/{token}.jpg"
+    return photo
+
+
+def _original_shared(sha256: str) -> bool:
+    """Whether a stored photo has these bytes too (then their original file must stay)."""
+    try:
+        return db.session.execute(select(Photo.id).where(Photo.sha256 == sha256).limit(1)).first() is not None
+    except Exception:  # noqa: BLE001 — the database is what failed: an orphan file beats a lost original
+        db.session.rollback()
+        return True
+
+
+# --- void -------------------------------------------------------------------------------------------
+
+def void(photo: Photo, actor: User, reason: str) -> Photo:
+    """Take a photo out of play with a reason; its bytes and row stay for the record."""
+    if actor.role not in (Role.SUPERVISOR, Role.MANAGER):
+        raise DomainError(_("Only a supervisor or a manager can void a photo."), 403)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_("Say why the photo is voided."))
+    if len(reason) > 500:
+        raise DomainError(_("At most %(n)s characters.", n=500))
+    if photo.voided_at is not None:
+        raise Conflict(_("This photo is already voided."))
+    photo.voided_at, photo.voided_by, photo.void_reason = now(), actor, reason
+    audit.record("photo.void", photo, actor=actor, reason=reason, visit=photo.visit_id)
+    db.session.commit()
+    return photo

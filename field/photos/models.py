@@ -1,0 +1,133 @@
+"""Photo: the evidence unit. Its bytes never change and it is never deleted, only voided."""
+from __future__ import annotations
+
+import sqlite3
+from datetime import datetime
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, Text, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from field.auth.models import User
+from field.core import UTCDateTime, now
+from field.extensions import db
+from field.geo import Point
+from field.photos.phash import BANDS, bands
+from field.stores.models import Store
+
+if TYPE_CHECKING:
+    # Not imported at run time: field.visits pulls in half the app, and several domains import
+    # this module while it loads. The relationships below name their classes instead.
+    from field.visits.models import Visit, VisitStep
+
+
+class Source(StrEnum):
+    CAMERA = "camera"
+    ALBUM = "album"
+
+
+class Photo(db.Model):
+    """One photo taken for a visit step.
+
+    `client_id` is the UUID the phone made before the first try: the idempotency key.
+    The original is stored under its SHA-256; display copy (watermarked) and thumbnail
+    under keys of their own. `band0…` are the perceptual hash cut in pieces, each indexed,
+    so near copies are found by exact band lookups (field/photos/phash.py)."""
+
+    __tablename__ = "photos"
+    scope_rep_column = "rep_id"
+    scope_region_column = None
+    scope_region_via = ("store", Store)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(36), unique=True)
+    visit_id: Mapped[int] = mapped_column(ForeignKey("visits.id"), index=True)
+    step_id: Mapped[int | None] = mapped_column(ForeignKey("visit_steps.id"))
+    rep_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    source: Mapped[str] = mapped_column(String(10), default=Source.CAMERA)
+
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    phash: Mapped[int] = mapped_column(BigInteger)
+    band0: Mapped[int] = mapped_column(Integer)
+    band1: Mapped[int] = mapped_column(Integer)
+    band2: Mapped[int] = mapped_column(Integer)
+    band3: Mapped[int] = mapped_column(Integer)
+
+    content_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int] = mapped_column(Integer)    # as shown, after the EXIF orientation
+    height: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(Integer)
+    original_key: Mapped[str] = mapped_column(String(200))
+    display_key: Mapped[str] = mapped_column(String(200))
+    thumb_key: Mapped[str] = mapped_column(String(200))
+
+    # What the file says (EXIF). A time without an offset was read in the rep's time zone.
+    exif_taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    exif_utc_offset_min: Mapped[int | None] = mapped_column(Integer)
+    exif_lat: Mapped[float | None] = mapped_column(Float)
+    exif_lng: Mapped[float | None] = mapped_column(Float)
+    exif_distance_m: Mapped[float | None] = mapped_column(Float)
+    # What the phone said when the photo was taken (WGS-84).
+    phone_lat: Mapped[float | None] = mapped_column(Float)
+    phone_lng: Mapped[float | None] = mapped_column(Float)
+    phone_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    phone_captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    phone_distance_m: Mapped[float | None] = mapped_column(Float)
+
+    flags: Mapped[list] = mapped_column(JSON, default=list)  # [{"code": …, …detail}]
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    void_reason: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now, index=True)
+
+    visit: Mapped[Visit] = relationship("Visit")
+    step: Mapped[VisitStep | None] = relationship("VisitStep")
+    rep: Mapped[User] = relationship(foreign_keys=[rep_id])
+    store: Mapped[Store] = relationship()
+    voided_by: Mapped[User | None] = relationship(foreign_keys=[voided_by_id])
+
+    def set_phash(self, value: int) -> None:
+        self.phash = value
+        for i, band in enumerate(bands(value)):
+            setattr(self, f"band{i}", band)
+
+    @property
+    def exif_point(self) -> Point | None:
+        return Point(self.exif_lat, self.exif_lng) if self.exif_lat is not None else None
+
+    @property
+    def phone_point(self) -> Point | None:
+        return Point(self.phone_lat, self.phone_lng) if self.phone_lat is not None else None
+
+    @property
+    def flag_codes(self) -> list[str]:
+        return [f["code"] for f in self.flags or []]
+
+    @property
+    def voided(self) -> bool:
+        return self.voided_at is not None
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_hamming(dbapi_connection, _record):
+    """hamming64(a, b) in SQL on SQLite, so a near-copy lookup compares bits inside the database
+    (PostgreSQL has bit_count). Registered on every new SQLite connection."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function("hamming64", 2, _hamming, deterministic=True)
+
+
+_MASK64 = (1 << 64) - 1
+
+
+def _hamming(a, b) -> int | None:
+    # Called once per candidate row from inside SQLite: kept to one expression.
+    return ((a ^ b) & _MASK64).bit_count() if a is not None and b is not None else None
+
+
+# One index per band, covering what a near-copy lookup reads (hash, visit, id), so the lookup
+# is index probes only: no scan, and on PostgreSQL no heap visit.
+for _i in range(BANDS):
+    Index(f"ix_photos_band{_i}", getattr(Photo, f"band{_i}"), Photo.phash, Photo.visit_id, Photo.id)

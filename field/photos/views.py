@@ -1,0 +1,181 @@
+"""Photo views: the upload a photo step's page sends, the viewer, the bytes (always through scope), void.
+
+The upload answers JSON to static/js/photos.js, the thumbnail fragment to htmx, and a
+redirect back to the visit to a plain form (the page works without JavaScript)."""
+from __future__ import annotations
+
+import hashlib
+
+from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from werkzeug.wsgi import wrap_file
+from wtforms import TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from field import scope
+from field.auth.models import Role
+from field.core import DomainError
+from field.extensions import db
+from field.photos import bp, flags as photo_flags, ingest
+from field.photos.images import HEIF, JPEG, PNG, WEBP
+from field.photos.models import Photo
+from field.photos.phash import hex64
+from field.photos.storage import storage
+from field.visits.models import Visit, VisitStatus, VisitStep
+from field.web import render, wants_fragment
+
+CACHE_SECONDS = 24 * 3600
+EXTENSIONS = {k.content_type: k.ext for k in (JPEG, PNG, WEBP, HEIF)}
+
+
+class VoidForm(FlaskForm):
+    reason = TextAreaField(_l("Why is it voided?"), validators=[DataRequired(), Length(max=500)])
+
+
+# --- template helpers ------------------------------------------------------------------------
+
+@bp.app_template_global("photo_flag_label")
+def flag_label(flag: dict) -> str:
+    return photo_flags.label(flag)
+
+
+@bp.app_template_global("photo_flag_text")
+def flag_text(flag: dict) -> str:
+    return photo_flags.sentence(flag)
+
+
+@bp.app_template_global("step_photos")
+def step_photos(visit: Visit, step: VisitStep) -> list[Photo]:
+    """The step's photos the signed-in user may see (for templates/photos/_step_photos.html)."""
+    return list(db.session.execute(scope.photos().where(Photo.visit_id == visit.id, Photo.step_id == step.id)
+                                   .order_by(Photo.id)).scalars())
+
+
+def _me():
+    return current_user._get_current_object()
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+def _photo(photo_id: int) -> Photo:
+    return scope.get_or_404(scope.photos(), photo_id)
+
+
+# --- upload --------------------------------------------------------------------------------------
+
+def _photo_json(photo: Photo, created: bool) -> dict:
+    return {
+        "id": photo.id, "client_id": photo.client_id, "created": created,
+        "url": url_for("photos.show", photo_id=photo.id),
+        "thumb_url": url_for("photos.thumb", photo_id=photo.id),
+        "flags": [{"code": f["code"], "label": flag_label(f), "text": flag_text(f)} for f in photo.flags or []],
+        "html": render_template("photos/_photo_thumb.html", photo=photo),
+    }
+
+
+def _refused(visit: Visit, exc: DomainError):
+    db.session.rollback()
+    if _wants_json():
+        return jsonify(error=exc.message), exc.status
+    return render("photos/upload_error.html", status=exc.status, visit=visit, message=exc.message,
+                  page_title=_("Photo not saved"))
+
+
+@bp.route("/visits/<int:visit_id>/steps/<int:step_id>/photos", methods=["POST"])
+@login_required
+def upload(visit_id: int, step_id: int):
+    visit = scope.get_or_404(scope.visits(), visit_id)
+    try:
+        step = ingest.photo_step(visit, step_id)
+        file = request.files.get("file")
+        data = file.read(ingest.max_bytes() + 1) if file is not None else b""
+        photo, created = ingest.add_photo(visit, step, ingest.upload_from_form(request.form, data), _me())
+    except DomainError as exc:
+        return _refused(visit, exc)
+    status = 201 if created else 200
+    if _wants_json():
+        return jsonify(_photo_json(photo, created)), status
+    if wants_fragment():
+        return render_template("photos/_photo_thumb.html", photo=photo), status
+    flash(_("Photo saved.") if created else _("This photo was already saved."), "success")
+    return redirect(url_for("visits.show", visit_id=visit.id, _anchor=f"step-{step.id}"), 303)
+
+
+# --- viewer ----------------------------------------------------------------------------------------
+
+def _can_void(photo: Photo) -> bool:
+    return current_user.role in (Role.SUPERVISOR, Role.MANAGER) and photo.voided_at is None
+
+
+def _viewer(photo: Photo, status: int = 200, form: VoidForm | None = None, error: str | None = None):
+    can_void = _can_void(photo)
+    return render("photos/photo.html", status=status, photo=photo, page_title=photo.store.name,
+                  can_void=can_void, void_form=form or (VoidForm(formdata=None) if can_void else None),
+                  void_error=error, phash_hex=hex64(photo.phash),
+                  in_progress=photo.visit.status == VisitStatus.IN_PROGRESS)
+
+
+@bp.route("/photos/<int:photo_id>")
+@login_required
+def show(photo_id: int):
+    return _viewer(_photo(photo_id))
+
+
+@bp.route("/photos/<int:photo_id>/void", methods=["POST"])
+@login_required
+def void(photo_id: int):
+    photo = _photo(photo_id)
+    form = VoidForm()
+    if not form.validate_on_submit():
+        return _viewer(photo, 422, form)
+    try:
+        ingest.void(photo, _me(), form.reason.data)
+    except DomainError as exc:
+        db.session.rollback()
+        return _viewer(photo, exc.status, form, exc.message)
+    flash(_("The photo is voided; it stays on record with your reason."), "success")
+    return redirect(url_for("photos.show", photo_id=photo.id), 303)
+
+
+# --- the bytes ---------------------------------------------------------------------------------------
+
+def _serve(key: str, content_type: str, download_name: str | None = None):
+    etag = hashlib.sha256(key.encode()).hexdigest()[:32]
+    if request.if_none_match.contains(etag):
+        response = Response(status=304)
+    else:
+        response = Response(wrap_file(request.environ, storage().open(key)), mimetype=content_type,
+                            direct_passthrough=True)
+        if download_name:
+            response.headers["Content-Disposition"] = f'inline; filename="{download_name}"'
+    response.set_etag(etag)
+    # Private: a shared cache must never hand one user's evidence to another.
+    response.cache_control.private = True
+    response.cache_control.max_age = CACHE_SECONDS
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.vary.add("Cookie")
+    return response
+
+
+@bp.route("/photos/<int:photo_id>/display.jpg")
+@login_required
+def display(photo_id: int):
+    return _serve(_photo(photo_id).display_key, "image/jpeg")
+
+
+@bp.route("/photos/<int:photo_id>/thumb.jpg")
+@login_required
+def thumb(photo_id: int):
+    return _serve(_photo(photo_id).thumb_key, "image/jpeg")
+
+
+@bp.route("/photos/<int:photo_id>/original")
+@login_required
+def original(photo_id: int):
+    photo = _photo(photo_id)
+    return _serve(photo.original_key, photo.content_type,
+                  f"photo-{photo.id}.{EXTENSIONS.get(photo.content_type, 'bin')}")

@@ -155,7 +155,8 @@ def _settle(rnd: random.Random, lines, today: date, manager_id: int) -> None:
         for p in periods:
             if p.end < today and rnd.random() < 0.75:
                 reviews.append({"activity_store_id": line_id, "period_index": p.index, "verdict": "approved",
-                                "reason": "", "note": "", "reviewer_id": manager_id, "created_at": NOW})
+                                "reason": "", "note": "", "reviewer_id": manager_id, "created_at": NOW,
+                                "previous_id": 0})
         if end < today and rnd.random() < 0.7:
             claims.append({"activity_store_id": line_id, "claimant_id": manager_id, "status": "approved",
                            "amount": budget, "note": "", "created_at": NOW, "reason": "",

@@ -198,7 +198,7 @@ def census(user=None) -> Census:
 
     On PostgreSQL the lines and their evidence are materialised first: the planner cannot tell how
     few store lines one reviewer has, and would otherwise join all the company's evidence to all
-    its photos before narrowing them down (bench/queue.py: 30 ms → 18 ms at 20,000 rows)."""
+    its photos before narrowing them down (bench/review_queue.py: 30 ms → 18 ms at 20,000 rows)."""
     in_scope = _reviewed_lines(user).cte("lines").prefix_with("MATERIALIZED", dialect="postgresql")
     scoped = select(in_scope.c.id)
     lines = {row.id: row for row in db.session.execute(

@@ -10,7 +10,7 @@ whose evidence is half reviewed, so the tables hold five times the supervisor's 
 times the first page through the Flask test client (median of 30 after warm-up) with, as
 yardsticks from the same run, GET /login (a trivial page) and a bare SELECT 1 through the app.
 
-    .venv/bin/python bench/queue.py
+    .venv/bin/python bench/review_queue.py
 """
 import sys
 from pathlib import Path

@@ -5,7 +5,7 @@ part of the page (and `full` when it targets <body>). Deciding here keeps a
 change of htmx version to this one function."""
 import uuid
 
-from flask import current_app, render_template, request
+from flask import Response, current_app, redirect, render_template, request
 from flask_babel import gettext as _
 from jinja2 import Template
 
@@ -25,6 +25,15 @@ def render(template_name: str, block: str = "content", status: int = 200, **cont
         body = "".join(template.blocks[block](ctx))
         return body, status
     return render_template(template_name, **context), status
+
+
+def see_other(url: str) -> Response:
+    """After a POST, go to `url` as a whole page. htmx sends forms with fetch, which follows a
+    303 itself and would swap the next page into the form's place; for htmx the answer is
+    HX-Redirect instead, and the browser loads `url` (with the flashed message) as a page."""
+    if request.headers.get("HX-Request") == "true":
+        return Response(status=200, headers={"HX-Redirect": url})
+    return redirect(url, 303)
 
 
 def form_errors(form) -> str:

@@ -26,7 +26,7 @@ from field.core import DomainError, money, money_decimal
 from field.extensions import db
 from field.stores.operations import FieldError
 from field.tabular import CSV_MIMETYPE, XLSX_MIMETYPE
-from field.web import render
+from field.web import render, see_other
 
 SHOW = {"open": (C.SUBMITTED,), "approved": (C.APPROVED,), "rejected": (C.REJECTED,), "reversed": (C.REVERSED,)}
 CLAIMABLE_SHOWN = 50
@@ -112,7 +112,7 @@ def new(line_id: int):
         db.session.rollback()
         return _claim_form_page(_line(line_id), form, exc.status, exc.message)
     flash(_("Claim %(code)s filed. A manager decides on it.", code=claim.code))
-    return redirect(url_for("claims.show", claim_id=claim.id), 303)
+    return see_other(url_for("claims.show", claim_id=claim.id))
 
 
 # --- a claim and its decision ---------------------------------------------------------------------

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Sequence
 
-BAR_ROW = 30          # px per bar
+BAR_ROW = 44          # px per bar: each bar is a link, so a row is a thumb-sized tap target
 BARS_FROM, BARS_TO = 38.0, 82.0  # % of the width the bars may use; labels left, values right
 
 

@@ -116,6 +116,11 @@ class Line:
         return self.start - timedelta(days=self.pre_days)
 
     @property
+    def pre_end(self) -> date:
+        """The last day of the pre-period: the day before the activity starts (both ends count)."""
+        return self.start - timedelta(days=1)
+
+    @property
     def days(self) -> int:
         return (self.stop - self.start).days + 1
 

@@ -87,6 +87,16 @@ def test_a_rep_files_a_claim_with_a_receipt_photo(client, org, shops, lines):
     assert claim.code in page.text and f"/photos/{receipt.id}" in page.text
 
 
+def test_a_claim_sent_by_htmx_loads_the_claim_as_a_whole_page(client, org, lines):
+    # fetch would follow a 303 and swap the claim page into the form; HX-Redirect loads it instead.
+    r = login(client, org.rep).post(f"/activity-stores/{lines['east'].id}/claim", headers={"HX-Request": "true"},
+                                    data={"amount": "1500.00", "note": "堆头租金"})
+    claim = db.session.execute(select(Claim)).scalar_one()
+    assert r.status_code == 200 and r.headers["HX-Redirect"] == f"/claims/{claim.id}"
+    assert r.text == ""
+    assert f"Claim {claim.code} filed" in client.get(f"/claims/{claim.id}").text
+
+
 @pytest.mark.parametrize("amount, message", [("12.345", "At most two decimals"), ("-1", "cannot be negative"),
                                              ("abc", "Enter an amount"), ("0", "more than zero")])
 def test_bad_amounts_answer_422_beside_the_field(client, org, lines, amount, message):

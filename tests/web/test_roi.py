@@ -119,6 +119,7 @@ def test_drill_down_from_an_activity_to_a_store_and_its_evidence(client, org, wo
     detail = client.get(f"/roi/lines/{line_id}")
     assert detail.status_code == 200
     text = detail.text
+    assert "2/2/26 – 3/1/26: 28 days" in text                         # both ends count; the day before the start
     assert re.search(r"data-pre-sales>¥2,800.00<", text)               # 28 days × ¥100
     assert re.search(r"data-baseline>¥1,000.00 ", text)                 # ¥100 × 10 days
     assert re.search(r"data-actual>¥3,000.00 ", text)

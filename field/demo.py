@@ -289,8 +289,14 @@ def build() -> dict:
     ensure_builtin_types()
     visits = build_visit_history([u for u in users.values() if u.role == Role.REP])
 
+    db.session.commit()
+
+    # Promotions go through the app's own operations, which commit as they go.
+    from field import demo_promotions
+    promotions = demo_promotions.build(SEED)
+
     counts = {"regions": len(regions), "users": len(users), "stores": len(stores), "products": len(products),
-              "visits": visits}
+              "visits": visits, **promotions}
     audit.record("demo.seed", None, **counts)
     db.session.commit()
     return counts

@@ -1,26 +1,60 @@
 """flask seed-demo / logins / create-admin: the demo company a first run shows, and the admin a
-production setup starts from."""
+production setup starts from.
+
+The demo takes seconds to seed, so the tests that read it share one seeded database (they only
+read it, or do what changes nothing); every other test starts on empty tables, as elsewhere."""
+import re
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
 from field import demo, scope
+from field.activities.models import Activity, ActivityStatus, ActivityStore, Evidence, Review
 from field.audit import AuditEvent
 from field.auth.models import Region, Role, User
-from field.extensions import db
+from field.claims.models import Claim, LedgerLine
+from field.extensions import db, limiter
 from field.geo import Point, distance_m, from_wgs84
+from field.photos.models import Photo
 from field.products.models import Product
+from field.roi.models import SalesDaily
+from field.sales.models import Sale
 from field.stores.models import TIERS, Channel, Store
+from field.visits.models import Visit, VisitStatus
+from tests.conftest import _empty_all_tables
+
+_demo: dict = {}  # the seed-demo result the demo tests share, while its database stands
 
 
 def count(stmt):
     return db.session.scalar(select(func.count()).select_from(stmt.subquery()))
 
 
+@pytest.fixture(autouse=True)
+def ctx(app, request):
+    """Like the suite's: an app context, on empty tables — except for the tests that read the demo."""
+    with app.app_context():
+        if "seeded" not in request.fixturenames:
+            _empty_all_tables()
+            _demo.clear()
+        limiter.reset()
+        yield
+        db.session.remove()
+
+
 @pytest.fixture
 def seeded(runner):
-    result = runner.invoke(args=["seed-demo"])
-    assert result.exit_code == 0, result.output
-    return result
+    if "result" not in _demo or not demo.login_rows():
+        _empty_all_tables()
+        result = runner.invoke(args=["seed-demo"])
+        assert result.exit_code == 0, result.output
+        _demo["result"] = result
+    return _demo["result"]
+
+
+def user(login: str) -> User:
+    return db.session.scalar(select(User).where(User.login == login))
 
 
 def in_city(store: Store) -> str | None:
@@ -92,9 +126,6 @@ def test_a_believable_mix_of_tiers_channels_and_products(seeded):
 
 
 def test_scope_follows_the_tree(seeded):
-    def user(login):
-        return db.session.scalar(select(User).where(User.login == login))
-
     assert count(scope.stores(user("admin"))) == 600
     assert count(scope.stores(user("manager1"))) == 300
     assert count(scope.stores(user("sup3"))) == 150
@@ -108,7 +139,10 @@ def test_seed_is_deterministic_and_audited(seeded):
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "demo.seed"))
     details = event.details
     assert details.pop("visits") > 20 * 15  # four weeks of history for every rep
-    assert details == {"regions": 7, "users": 27, "stores": 600, "products": 40}
+    assert details.pop("sales") > 20_000 and 80 <= details.pop("photos") <= 160
+    assert details.pop("reviews") > 50 and details.pop("claims") >= 10 and details.pop("ledger_lines") >= 8
+    assert details == {"regions": 7, "users": 27, "stores": 600, "products": 40, "activity_types": 5,
+                       "activities": 13}
     area_ids = {r.code: r.id for r in db.session.scalars(select(Region))}
     rep_ids = {u.login: u.id for u in db.session.scalars(select(User))}
     stored = [(s.code, s.name, s.address, s.tier, s.owner_rep_id, pytest.approx(s.lat, abs=1e-7))
@@ -129,11 +163,15 @@ def test_demo_has_the_built_in_visit_types_and_a_day_planned_for_every_rep(seede
 
 
 def test_second_run_adds_nothing_and_shows_the_logins_again(seeded, runner):
+    tables = (User, Store, Product, Visit, Activity, Photo, Evidence, Review, Claim, LedgerLine, Sale, SalesDaily,
+              AuditEvent)
+    before = {t: count(select(t)) for t in tables}
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0
     assert "already seeded" in result.output and "rep20" in result.output
     assert count(select(User)) == 27 and count(select(Store)) == 600 and count(select(Product)) == 40
     assert count(select(AuditEvent).where(AuditEvent.action == "demo.seed")) == 1
+    assert {t: count(select(t)) for t in tables} == before
 
 
 def test_logins_prints_the_demo_logins(seeded, runner):
@@ -141,6 +179,130 @@ def test_logins_prints_the_demo_logins(seeded, runner):
     assert result.exit_code == 0
     for login in demo.LOGINS:
         assert login in result.output
+
+
+# --- the demo's promotions: what a manager, a supervisor and finance see on a first run ---------------
+
+def page(client, login: str, url: str) -> str:
+    client.login_as(user(login))
+    response = client.get(url)
+    assert response.status_code == 200, (login, url, response.status_code)
+    return response.get_data(as_text=True)
+
+
+ROI_ROW = re.compile(r'<tr class="([^"]*)" data-activity="(\d+)">(.*?)</tr>', re.S)
+
+
+@pytest.mark.parametrize("login", ["manager1", "manager2"])
+def test_the_managers_roi_page_measures_their_activities_and_one_lost_money(seeded, client, login):
+    rows = ROI_ROW.findall(page(client, login, "/roi"))  # the default period: the last 90 days
+    assert len(rows) >= 4
+    rois = [re.search(r"data-roi>([^<]*)<", body).group(1).strip() for _class, _id, body in rows]
+    assert all(re.fullmatch(r"−?[\d,]+\.\d\s?%", roi) for roi in rois), rois
+    negative = [roi for (css, _id, _body), roi in zip(rows, rois) if "roi-negative" in css]
+    assert negative and all(roi.startswith("−") for roi in negative)
+    assert len(negative) < len(rows) / 2  # most activities earned their money back
+
+
+def test_activities_in_every_state_applied_and_approved_by_the_right_people(seeded, client):
+    activities = db.session.scalars(select(Activity).order_by(Activity.id)).all()
+    statuses = [a.status for a in activities]
+    assert 10 <= len(activities) <= 14
+    assert statuses.count(ActivityStatus.DRAFT) == 1 and statuses.count(ActivityStatus.REJECTED) == 1
+    assert 1 <= statuses.count(ActivityStatus.SUBMITTED) <= 2
+    assert statuses.count(ActivityStatus.RUNNING) >= 2 and statuses.count(ActivityStatus.ENDED) >= 4
+    for activity in activities:
+        assert 5 <= len(activity.stores) <= 20
+        assert activity.budget_total == sum(line.budget for line in activity.stores) > 0
+        assert {line.store.region.parent.code for line in activity.stores} in ({"EAST"}, {"SW"})
+        moves = [(t.from_status, t.to_status) for t in activity.transitions]
+        times = [t.at for t in activity.transitions]
+        assert times == sorted(times) and all(activity.created_at <= t for t in times)
+        if activity.status in (ActivityStatus.RUNNING, ActivityStatus.ENDED):
+            assert moves[:3] == [("draft", "submitted"), ("submitted", "approved"), ("approved", "running")]
+            approver = activity.transitions[1].actor
+            assert approver.id != activity.applicant_id and approver.role in (Role.MANAGER, Role.ADMIN)
+            assert activity.transitions[2].actor is None  # started by its dates
+    # Each manager has an application waiting for their decision.
+    for login in ("manager1", "manager2"):
+        assert page(client, login, "/activities/inbox").count("data-activity=") == 1
+
+
+def test_every_supervisor_has_evidence_to_verify_with_the_flagged_first(seeded, client):
+    flagged_first = 0
+    for login in ("sup1", "sup2", "sup3", "sup4"):
+        html = page(client, login, "/activities/queue")
+        items = html.split('data-item="')[1:]
+        assert items, login
+        flagged_first += "queue-photo flagged" in items[0]
+    assert flagged_first >= 2
+    reviews = db.session.scalars(select(Review)).all()
+    rejected = [r for r in reviews if r.verdict == "rejected"]
+    assert len(reviews) > 50 and 0 < len(rejected) < len(reviews) / 4
+    assert all(r.reason for r in rejected) and {r.reviewer.role for r in reviews} == {Role.SUPERVISOR}
+
+
+def test_evidence_photos_went_through_ingest_in_completed_visits(seeded, app):
+    photos = db.session.scalars(select(Photo)).all()
+    assert 80 <= len(photos) <= 160
+    root = Path(app.config["UPLOAD_DIR"])
+    assert all((root / p.original_key).is_file() and (root / p.display_key).is_file() for p in photos)
+    assert count(select(Evidence).where(Evidence.photo_id.is_not(None))) == len(photos)
+    codes = [f["code"] for p in photos for f in p.flags]
+    assert {"exact_reuse", "near_reuse"} <= set(codes)
+    assert len([p for p in photos if p.flags]) <= 8  # distinct pictures: the near-copy check stays quiet
+    assert len({p.sha256 for p in photos}) == len(photos) - codes.count("exact_reuse")
+    for photo in photos:
+        visit = db.session.get(Visit, photo.visit_id)
+        assert visit.status == VisitStatus.COMPLETED and visit.visit_type.code == "promotion"
+        assert visit.checkin_at <= photo.created_at <= visit.checkout_at
+        if not any(f["code"] == "time_outside_visit" for f in photo.flags):
+            assert visit.checkin_at <= photo.exif_taken_at <= visit.checkout_at
+
+
+def test_claims_in_every_state_and_the_ledger_with_a_reversal(seeded, client):
+    statuses = dict(db.session.execute(select(Claim.status, func.count()).group_by(Claim.status)).all())
+    assert set(statuses) == {"submitted", "approved", "rejected", "reversed"}
+    assert statuses["approved"] > 2 * statuses["rejected"] and statuses["submitted"] >= 2
+    assert statuses["reversed"] == 1
+    claims = db.session.scalars(select(Claim)).all()
+    assert [c.reason for c in claims if c.overridden] and all(c.reason for c in claims if c.status == "rejected")
+    shown = set()
+    for login in ("manager1", "manager2"):
+        shown |= set(re.findall(r'data-status="(\w+)"', page(client, login, "/claims?show=all")))
+    assert shown == set(statuses)
+    # The ledger: a payment per approved or reversed claim, and the reversal that undoes one.
+    lines = db.session.scalars(select(LedgerLine)).all()
+    payments = {line.claim_id: line for line in lines if line.kind == "payment"}
+    reversals = [line for line in lines if line.kind == "reversal"]
+    assert len(payments) == statuses["approved"] + statuses["reversed"] and len(reversals) == 1
+    assert all(payments[c.id].amount == c.approved_amount for c in claims if c.id in payments)
+    assert reversals[0].amount == -db.session.get(LedgerLine, reversals[0].reverses_id).amount
+    ledger = page(client, "manager1", "/ledger") + page(client, "manager2", "/ledger")
+    assert ledger.count("data-ledger-line=") == len(lines)
+    assert re.search(rf'badge-flag">[^<]*#{reversals[0].reverses_id}<', ledger)  # "reverses #n", in Chinese here
+
+
+def test_sales_feed_the_daily_table_at_catalogue_prices(seeded):
+    assert db.session.scalar(select(func.sum(Sale.amount))) == db.session.scalar(select(func.sum(SalesDaily.amount)))
+    assert count(select(Sale)) == db.session.scalar(select(func.sum(SalesDaily.lines)))
+    mismatched = select(Sale).join(Product, Product.id == Sale.product_id) \
+        .where(Sale.amount != Sale.quantity * Product.unit_price)
+    assert count(mismatched) == 0
+
+
+@pytest.mark.parametrize("login, urls", [
+    ("admin", ["/", "/activities", "/roi", "/claims", "/ledger", "/audit", "/activity-types"]),
+    ("manager1", ["/", "/activities", "/activities/queue", "/roi/activities/{ended}", "/claims", "/ledger"]),
+    ("sup2", ["/", "/activities", "/activities/queue?show=overdue", "/claims", "/team"]),
+    ("rep07", ["/", "/today", "/activities/mine", "/claims"]),
+])
+def test_the_demo_pages_open_for_each_role(seeded, client, login, urls):
+    in_shanghai = ActivityStore.store.has(Store.region.has(Region.code.like("SH%")))
+    ended = db.session.scalar(select(Activity.id).where(Activity.status == ActivityStatus.ENDED,
+                                                        Activity.stores.any(in_shanghai)).order_by(Activity.id))
+    for url in urls:
+        page(client, login, url.format(ended=ended))
 
 
 def test_logins_without_demo_says_how_to_seed(runner):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -132,7 +133,7 @@ class Line:
     def has_baseline(self) -> bool:
         return self.baseline_days > 0
 
-    @property
+    @cached_property
     def pre_rate(self) -> Fraction | None:
         return Fraction(self.pre_sales, self.baseline_days) if self.has_baseline else None
 
@@ -140,7 +141,7 @@ class Line:
     def uses_controls(self) -> bool:
         return self.controls >= self.min_controls
 
-    @property
+    @cached_property
     def control_trend(self) -> Fraction | None:
         """Change of a control store's daily sales, during minus before (None: too few controls)."""
         if not self.uses_controls:
@@ -148,18 +149,18 @@ class Line:
         return (Fraction(self.control_during, self.controls * self.days)
                 - Fraction(self.control_pre, self.controls * self.pre_days))
 
-    @property
+    @cached_property
     def baseline_rate(self) -> Fraction | None:
         if not self.has_baseline:
             return None
         rate = self.pre_rate + (self.control_trend or 0)
         return max(rate, Fraction(0))
 
-    @property
+    @cached_property
     def baseline(self) -> int | None:
         return fen(self.baseline_rate * self.days) if self.has_baseline else None
 
-    @property
+    @cached_property
     def incremental(self) -> int | None:
         return self.actual - self.baseline if self.has_baseline else None
 
@@ -167,7 +168,7 @@ class Line:
     def margin_pct(self) -> Decimal:
         return self.activity.margin_pct
 
-    @property
+    @cached_property
     def incremental_gp(self) -> int | None:
         if not self.has_baseline:
             return None
@@ -185,7 +186,7 @@ class Line:
     def cost(self) -> int:
         return self.written_off if self.settled else self.budget
 
-    @property
+    @cached_property
     def roi(self) -> Fraction | None:
         return _roi(self.incremental_gp, self.cost) if self.has_baseline else None
 

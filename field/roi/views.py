@@ -107,6 +107,9 @@ def _int_arg(name: str) -> int | None:
     return value if 0 < value <= scope.MAX_ID else None
 
 
+ROWS = 50
+
+
 class Page:
     """The filters of a request, with the choices the form offers and the query string to keep them."""
 
@@ -128,6 +131,10 @@ class Page:
         sort = request.args.get("sort", "roi")
         self.sort = sort if sort in SORTS else "roi"  # each table falls back to ROI for a key it lacks
         self.dir = "asc" if request.args.get("dir") == "asc" else "desc"
+        # A country has a thousand activities in a quarter: the tables show the first ROWS in the
+        # order asked (the figures above count them all; the export has every row).
+        self.show_all = request.args.get("all") == "1"
+        self.rows = None if self.show_all else ROWS
 
     @property
     def args(self) -> dict:
@@ -140,7 +147,7 @@ class Page:
 
     def sort_args(self, key: str) -> dict:
         flip = "asc" if self.sort == key and self.dir == "desc" else "desc"
-        return {**self.args, "sort": key, "dir": flip}
+        return {**self.args, "sort": key, "dir": flip, **({"all": 1} if self.show_all else {})}
 
     @property
     def sorted_args(self) -> dict:

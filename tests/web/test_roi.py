@@ -102,6 +102,17 @@ def test_tables_sort_by_the_column_asked(client, org, world):
     assert activity_ids(client.get(f"/roi?{MARCH}&sort=nonsense").text) == by_roi
 
 
+def test_a_long_table_shows_its_first_rows_and_offers_the_rest(client, org, world, monkeypatch):
+    from field.roi import views
+    monkeypatch.setattr(views, "ROWS", 1)
+    login(client, org.manager)
+    page = client.get(f"/roi?{MARCH}&sort=roi&dir=asc").text
+    assert activity_ids(page) == [world["flop"].id]                    # the first row in the order asked
+    assert "Show all 2 activities" in page and re.search(r'data-kpi="spend">¥2,000', page)  # KPIs count both
+    everything = client.get(f"/roi?{MARCH}&sort=roi&dir=asc&all=1").text
+    assert activity_ids(everything) == [world["flop"].id, world["win"].id] and "Show all" not in everything
+
+
 def test_drill_down_from_an_activity_to_a_store_and_its_evidence(client, org, world):
     visit_store = world["win_store"]
     visit = samples.visit_in_progress(org.rep, store=visit_store)

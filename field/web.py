@@ -5,7 +5,9 @@ part of the page (and `full` when it targets <body>). Deciding here keeps a
 change of htmx version to this one function."""
 import uuid
 
-from flask import Response, current_app, redirect, render_template, request
+from typing import Callable
+
+from flask import Response, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from jinja2 import Template
 
@@ -25,6 +27,29 @@ def render(template_name: str, block: str = "content", status: int = 200, **cont
         body = "".join(template.blocks[block](ctx))
         return body, status
     return render_template(template_name, **context), status
+
+
+MAX_ERRORS_SHOWN = 500
+
+
+def import_page(form, run: Callable, done: Callable, template: str, **context):
+    """An import page: a good file is imported whole, `done(result)` gives the message to flash and
+    where to go; a bad one imports nothing and the page lists its errors (the first 500) with 422.
+
+    `run(data, filename)` returns an import result (ok, errors, created, updated, unchanged)."""
+    errors, status = [], 200
+    if form.validate_on_submit():
+        upload = form.file.data
+        result = run(upload.read(), upload.filename or "")
+        if result.ok:
+            message, url = done(result)
+            flash(message)
+            return redirect(url)
+        errors, status = result.errors, 422
+    elif form.is_submitted():
+        status = 422
+    return render(template, form=form, errors=errors[:MAX_ERRORS_SHOWN],
+                  more_errors=max(0, len(errors) - MAX_ERRORS_SHOWN), status=status, **context)
 
 
 def see_other(url: str) -> Response:

@@ -27,9 +27,8 @@ from field.extensions import db
 from field.stores.models import Store
 from field.stores.operations import FieldError, like_pattern
 from field.visits.models import Visit, VisitStatus
-from field.web import render
+from field.web import import_page, render
 
-MAX_ERRORS_SHOWN = 500
 PICK_LIMIT = 50
 FILTERS = {
     "draft": (S.DRAFT,),
@@ -399,20 +398,12 @@ def remove_store(activity_id: int, line_id: int):
 def import_(activity_id: int):
     activity = _activity(activity_id)
     ops.require_editable(activity, _me())
-    form = ImportForm()
-    errors, status = [], 200
-    if form.validate_on_submit():
-        upload = form.file.data
-        result = importer.import_budgets(activity, upload.read(), upload.filename or "", _me())
-        if result.ok:
-            flash(_("Import done: %(created)s stores added, %(updated)s budgets changed, %(unchanged)s unchanged.",
-                    created=result.created, updated=result.updated, unchanged=result.unchanged))
-            return redirect(url_for("activities.stores", activity_id=activity.id))
-        errors, status = result.errors, 422
-    elif form.is_submitted():
-        status = 422
-    return render("activities/import.html", activity=activity, form=form, errors=errors[:MAX_ERRORS_SHOWN],
-                  more_errors=max(0, len(errors) - MAX_ERRORS_SHOWN), headers=importer.HEADERS, status=status)
+    return import_page(
+        ImportForm(), lambda data, name: importer.import_budgets(activity, data, name, _me()),
+        lambda result: (_("Import done: %(created)s stores added, %(updated)s budgets changed, %(unchanged)s "
+                          "unchanged.", created=result.created, updated=result.updated, unchanged=result.unchanged),
+                        url_for("activities.stores", activity_id=activity.id)),
+        "activities/import.html", activity=activity, headers=importer.HEADERS)
 
 
 # --- activity types (admins) -----------------------------------------------------------------

@@ -17,10 +17,9 @@ from field.products.forms import ImportForm, ProductForm
 from field.products.models import Product
 from field.stores.operations import FieldError
 from field.tabular import CSV_MIMETYPE, XLSX_MIMETYPE
-from field.web import render
+from field.web import import_page, render
 
 EDITORS = (Role.ADMIN, Role.MANAGER)
-MAX_ERRORS_SHOWN = 500
 
 
 def _me():
@@ -132,20 +131,12 @@ def activate(product_id: int):
 @login_required
 def import_():
     _require_editor()
-    form = ImportForm()
-    errors, status = [], 200
-    if form.validate_on_submit():
-        upload = form.file.data
-        result = importer.import_products(upload.read(), upload.filename or "", _me())
-        if result.ok:
-            flash(_("Import done: %(created)s new, %(updated)s updated, %(unchanged)s unchanged.",
-                    created=result.created, updated=result.updated, unchanged=result.unchanged))
-            return redirect(url_for("products.index"))
-        errors, status = result.errors, 422
-    elif form.is_submitted():
-        status = 422
-    return render("products/import.html", form=form, errors=errors[:MAX_ERRORS_SHOWN],
-                  more_errors=max(0, len(errors) - MAX_ERRORS_SHOWN), status=status)
+    return import_page(
+        ImportForm(), lambda data, name: importer.import_products(data, name, _me()),
+        lambda result: (_("Import done: %(created)s new, %(updated)s updated, %(unchanged)s unchanged.",
+                          created=result.created, updated=result.updated, unchanged=result.unchanged),
+                        url_for("products.index")),
+        "products/import.html")
 
 
 @bp.route("/products/export.<any(csv, xlsx):fmt>")

@@ -3,7 +3,7 @@ quantity and amount; every error comes back with its row and column, and nothing
 from a file with any."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, url_for
+from flask import abort, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -11,10 +11,9 @@ from field.auth.models import Role
 from field.sales import bp, importer
 from field.stores.forms import ImportForm
 from field.tabular import CSV_MIMETYPE
-from field.web import render
+from field.web import import_page
 
 IMPORTERS = (Role.ADMIN, Role.MANAGER)
-MAX_ERRORS_SHOWN = 500
 
 
 def _require_importer() -> None:
@@ -26,20 +25,12 @@ def _require_importer() -> None:
 @login_required
 def import_():
     _require_importer()
-    form = ImportForm()
-    errors, status = [], 200
-    if form.validate_on_submit():
-        upload = form.file.data
-        result = importer.import_sales(upload.read(), upload.filename or "", current_user._get_current_object())
-        if result.ok:
-            flash(_("Sales imported: %(created)s new, %(updated)s replaced, %(unchanged)s already there.",
-                    created=result.created, updated=result.updated, unchanged=result.unchanged))
-            return redirect(url_for("sales.import_"))
-        errors, status = result.errors, 422
-    elif form.is_submitted():
-        status = 422
-    return render("sales/import.html", form=form, errors=errors[:MAX_ERRORS_SHOWN],
-                  more_errors=max(0, len(errors) - MAX_ERRORS_SHOWN), max_rows=importer.MAX_ROWS, status=status)
+    return import_page(
+        ImportForm(), lambda data, name: importer.import_sales(data, name, current_user._get_current_object()),
+        lambda result: (_("Sales imported: %(created)s new, %(updated)s replaced, %(unchanged)s already there.",
+                          created=result.created, updated=result.updated, unchanged=result.unchanged),
+                        url_for("sales.import_")),
+        "sales/import.html", max_rows=importer.MAX_ROWS)
 
 
 @bp.route("/sales/template.csv")

@@ -21,10 +21,9 @@ from field.stores import operations as ops
 from field.stores.forms import CHANNEL_LABELS, DATUM_LABELS, ImportForm, StoreForm, channel_label
 from field.stores.models import TIERS, Store
 from field.tabular import CSV_MIMETYPE, XLSX_MIMETYPE
-from field.web import render
+from field.web import import_page, render
 
 EDITORS = (Role.ADMIN, Role.MANAGER)
-MAX_ERRORS_SHOWN = 500
 
 bp.add_app_template_global(channel_label, "channel_label")
 
@@ -190,21 +189,12 @@ def activate(store_id: int):
 @login_required
 def import_():
     _require_editor()
-    form = ImportForm()
-    errors, status = [], 200
-    if form.validate_on_submit():
-        upload = form.file.data
-        result = importer.import_stores(upload.read(), upload.filename or "", _me())
-        if result.ok:
-            flash(_("Import done: %(created)s new, %(updated)s updated, %(unchanged)s unchanged.",
-                    created=result.created, updated=result.updated, unchanged=result.unchanged))
-            return redirect(url_for("stores.index"))
-        errors, status = result.errors, 422
-    elif form.is_submitted():
-        status = 422
-    return render("stores/import.html", form=form, errors=errors[:MAX_ERRORS_SHOWN],
-                  more_errors=max(0, len(errors) - MAX_ERRORS_SHOWN), headers=importer.HEADERS,
-                  channels=CHANNEL_LABELS, status=status)
+    return import_page(
+        ImportForm(), lambda data, name: importer.import_stores(data, name, _me()),
+        lambda result: (_("Import done: %(created)s new, %(updated)s updated, %(unchanged)s unchanged.",
+                          created=result.created, updated=result.updated, unchanged=result.unchanged),
+                        url_for("stores.index")),
+        "stores/import.html", headers=importer.HEADERS, channels=CHANNEL_LABELS)
 
 
 @bp.route("/stores/export.<any(csv, xlsx):fmt>")

@@ -24,11 +24,10 @@ activity store, and never reads a sales row. A store without any pre-period day 
 baseline: it is shown, but left out of incremental sales and ROI."""
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import cached_property
 from datetime import date, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from functools import cached_property
 from fractions import Fraction
 from typing import Callable, Iterable
 

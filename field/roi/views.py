@@ -20,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from field import scope
 from field.activities import progress, workflow
 from field.activities.models import Activity, ActivityStore, ActivityType, Review
-from field.auth.models import Region, Role
+from field.auth.models import Role
 from field.claims.models import Claim, LedgerLine
 from field.core import money, money_decimal
 from field.extensions import db

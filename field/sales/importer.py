@@ -29,7 +29,7 @@ from field.extensions import db
 from field.products.models import Product
 from field.sales.models import Sale
 from field.stores.models import Store
-from field.tabular import Column, ImportResult, RowError
+from field.tabular import Column, ImportResult
 
 SOURCE = "import"
 HEADERS = ("store_code", "date", "sku", "quantity", "amount")

@@ -2,7 +2,7 @@
 first page of GET /activities/queue in < 100 ms of server time on PostgreSQL (SQLite shown too).
 
 Builds a throw-away database (a SQLite file, and PostgreSQL at BENCH_PG_URL, default database
-field_help_i_bench, whose public schema is dropped and rebuilt): the supervisor's 10 reps with 20
+field_bench_queue, dropped and made afresh): the supervisor's 10 reps with 20
 stores each in the supervisor's district, every store in a running weekly activity for ten weeks,
 two photos bound to every period (one in ten flagged, one in six with a checklist item left
 unconfirmed) — 2,000 items waiting; and four other teams of the same size in other districts
@@ -44,7 +44,7 @@ from field.visits.models import StepKind, Visit, VisitStatus, VisitType  # noqa:
 BUDGET_MS = 100.0
 RUNS, WARMUP = 30, 5
 TEAMS, REPS, STORES, WEEKS, PHOTOS = 5, 10, 20, 10, 2  # team 0 is the benchmarked supervisor's
-PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1/field_help_i_bench")
+PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1/field_bench_queue")
 CHECKLIST = ["堆头已搭好", "价签可见"]
 
 
@@ -228,15 +228,19 @@ def measure(name: str, url: str, budgeted: bool) -> bool:
 
 
 def _postgres_ready() -> bool:
-    """The bench database, emptied: its public schema dropped and made again."""
+    """The bench database, made afresh (dropped first when an earlier run left it)."""
+    admin_url = PG_URL.rsplit("/", 1)[0] + "/postgres"
+    name = PG_URL.rsplit("/", 1)[1]
     try:
-        engine = create_engine(PG_URL.replace("postgresql://", "postgresql+psycopg://", 1))
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://", 1),
+                               isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
         engine.dispose()
         return True
     except Exception as exc:  # no server: the SQLite figure still stands
-        print(f"PostgreSQL at {PG_URL} not reachable ({exc.__class__.__name__}); skipped")
+        print(f"PostgreSQL at {admin_url} not reachable ({exc.__class__.__name__}); skipped")
         return False
 
 

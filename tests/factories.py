@@ -1,7 +1,10 @@
 """Small factories: make_store(rep=alice) and friends. Each commits what it makes."""
+from datetime import datetime, timedelta
 from decimal import Decimal
 from itertools import count
 from types import SimpleNamespace
+
+from zoneinfo import ZoneInfo
 
 from werkzeug.security import generate_password_hash
 
@@ -70,3 +73,14 @@ def make_org() -> SimpleNamespace:
     return SimpleNamespace(china=china, east=east, west=west, admin=admin, manager=manager,
                            supervisor=supervisor, rep=rep, teammate=teammate,
                            west_supervisor=west_supervisor, west_rep=west_rep)
+
+
+def earlier_today(minutes: float, zone: str = "Asia/Shanghai") -> datetime:
+    """`minutes` ago, but never before local midnight: half-way back to it when that is nearer.
+
+    A test that puts a visit "an hour ago" and expects it today fails between midnight and 1 am
+    in Shanghai (16:00–17:00 UTC, when CI may well run)."""
+    from field.core import now
+    current = now()
+    midnight = current.astimezone(ZoneInfo(zone)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(current - timedelta(minutes=minutes), current - (current - midnight) / 2)

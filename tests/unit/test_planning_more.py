@@ -14,7 +14,7 @@ from field.stores.models import Store
 from field.visits import planning
 from field.visits.builtin import ensure_builtin_types
 from field.visits.models import FollowUp, Visit, VisitStatus, VisitType
-from tests.factories import make_store
+from tests.factories import earlier_today, make_store
 
 
 @pytest.fixture(autouse=True)
@@ -29,9 +29,14 @@ def vtype(code="routine") -> VisitType:
 
 
 def visited(rep, store, days_ago, status=VisitStatus.COMPLETED) -> Visit:
-    end = now() - timedelta(days=days_ago, hours=1 if days_ago == 0 else 0)
+    if days_ago == 0:  # in at 75 minutes ago, out 15 minutes later: both today on the rep's clock
+        checkin = earlier_today(75)
+        end = checkin + min(timedelta(minutes=15), (now() - checkin) / 2)
+    else:
+        end = now() - timedelta(days=days_ago)
+        checkin = end - timedelta(minutes=15)
     visit = Visit(rep=rep, store=store, visit_type=vtype(), status=status, flags=[],
-                  checkin_at=end - timedelta(minutes=15), checkout_at=end if status == VisitStatus.COMPLETED else None)
+                  checkin_at=checkin, checkout_at=end if status == VisitStatus.COMPLETED else None)
     db.session.add(visit)
     db.session.commit()
     return visit

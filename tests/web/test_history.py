@@ -14,7 +14,7 @@ from field.geo import Point
 from field.visits import history_views
 from field.visits.builtin import ensure_builtin_types
 from field.visits.models import FollowUp, Objective, StepResult, Visit, VisitStatus, VisitType
-from tests.factories import make_store
+from tests.factories import earlier_today, make_store
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HX = {"HX-Request": "true", "HX-Request-Type": "partial"}
@@ -155,7 +155,7 @@ def test_rep_sees_their_day_with_distance_time_in_stores_and_counts(client, org)
 
 
 def test_rep_day_defaults_to_today_and_links_the_week(client, org):
-    make_visit(org.rep, at=now() - timedelta(minutes=30), point=A)   # in a store right now
+    make_visit(org.rep, at=earlier_today(30), point=A)   # in a store right now
     login(client, org.rep)
     page = text_of(client.get(f"/reps/{org.rep.id}/day"))
     assert "Today" in page and "My day" in page

@@ -14,7 +14,7 @@ from field.stores.views import distance_label
 from field.visits import planning
 from field.visits.builtin import ensure_builtin_types
 from field.visits.models import FollowUp, Visit, VisitStatus, VisitType
-from tests.factories import make_store
+from tests.factories import earlier_today, make_store
 
 # Stores on a line going east at 31.23° N: each 0.01° of longitude is ≈ 951 m.
 LAT, LNG = 31.2300, 121.4700
@@ -32,10 +32,15 @@ def vtype(code="routine") -> VisitType:
 
 def visited(rep, store, days_ago: int, status=VisitStatus.COMPLETED) -> Visit:
     """A visit that ended `days_ago` days ago (0: an hour ago)."""
-    end = now() - timedelta(days=days_ago, hours=1 if days_ago == 0 else 0)
+    if days_ago == 0:  # in at 80 minutes ago, out 20 minutes later: both today on the rep's clock
+        checkin = earlier_today(80)
+        end = checkin + min(timedelta(minutes=20), (now() - checkin) / 2)
+    else:
+        end = now() - timedelta(days=days_ago)
+        checkin = end - timedelta(minutes=20)
     visit = Visit(rep=rep, store=store, visit_type=vtype(), status=status, flags=[],
                   planned_for=planning.local_today(rep) - timedelta(days=days_ago),
-                  checkin_at=end - timedelta(minutes=20),
+                  checkin_at=checkin,
                   checkout_at=end if status == VisitStatus.COMPLETED else None)
     db.session.add(visit)
     db.session.commit()

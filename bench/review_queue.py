@@ -15,20 +15,18 @@ yardsticks from the same run, GET /login (a trivial page) and a bare SELECT 1 th
 import sys
 from pathlib import Path
 
-# This file is named like the standard library's queue: run as a script, its folder comes first on
-# the path and would stand in for it. The repository root takes that place instead.
-sys.path[0] = str(Path(__file__).resolve().parent.parent)
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import os  # noqa: E402
 import random  # noqa: E402
-import statistics  # noqa: E402
 import tempfile  # noqa: E402
-import time  # noqa: E402
 from datetime import datetime, timedelta, timezone  # noqa: E402
 from decimal import Decimal  # noqa: E402
 
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, event, insert, select, text  # noqa: E402
+from sqlalchemy import event, insert, select, text  # noqa: E402
+
+from bench.benchkit import fresh_postgres, median_ms  # noqa: E402
 
 from field import create_app  # noqa: E402
 from field.activities import workflow  # noqa: E402
@@ -167,17 +165,6 @@ def build(app) -> int:
         return benched
 
 
-def median_ms(fn) -> tuple[float, float, float]:
-    """Median and worst wall time, and the median CPU time of this process."""
-    for _ in range(WARMUP):
-        fn()
-    wall, cpu = [], []
-    for _ in range(RUNS):
-        t, c = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - t)
-        cpu.append(time.process_time() - c)
-    return statistics.median(wall) * 1000, max(wall) * 1000, statistics.median(cpu) * 1000
 
 
 def measure(name: str, url: str, budgeted: bool) -> bool:
@@ -212,10 +199,10 @@ def measure(name: str, url: str, budgeted: bool) -> bool:
         def select_one():
             db.session.execute(text("SELECT 1")).scalar_one()
             db.session.rollback()
-        select_ms, _, _ = median_ms(select_one)
+        select_ms, _, _ = median_ms(select_one, RUNS, WARMUP)
 
-    queue_ms, queue_max, queue_cpu = median_ms(first_page)
-    login_ms, _, _ = median_ms(login_page)
+    queue_ms, queue_max, queue_cpu = median_ms(first_page, RUNS, WARMUP)
+    login_ms, _, _ = median_ms(login_page, RUNS, WARMUP)
     ok = queue_ms < BUDGET_MS or not budgeted
     print(f"GET /activities/queue, {name}: a supervisor with {REPS} reps, {waiting} items waiting "
           f"({evidence_rows} evidence rows in {TEAMS} teams); first page {shown} items, {photos} photos; "
@@ -227,28 +214,13 @@ def measure(name: str, url: str, budgeted: bool) -> bool:
     return ok
 
 
-def _postgres_ready() -> bool:
-    """The bench database, made afresh (dropped first when an earlier run left it)."""
-    admin_url = PG_URL.rsplit("/", 1)[0] + "/postgres"
-    name = PG_URL.rsplit("/", 1)[1]
-    try:
-        engine = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://", 1),
-                               isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-        return True
-    except Exception as exc:  # no server: the SQLite figure still stands
-        print(f"PostgreSQL at {admin_url} not reachable ({exc.__class__.__name__}); skipped")
-        return False
 
 
 def main() -> int:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         results.append(measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite'}", budgeted=False))
-    if _postgres_ready():
+    if fresh_postgres(PG_URL):
         results.append(measure("PostgreSQL", PG_URL.replace("postgresql://", "postgresql+psycopg://", 1),
                                budgeted=True))
     return 0 if all(results) else 1

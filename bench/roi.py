@@ -21,7 +21,6 @@ GET /login.
 """
 import os
 import random
-import statistics
 import sys
 import tempfile
 import time
@@ -31,8 +30,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, event, insert, select, text  # noqa: E402
+from sqlalchemy import event, insert, select, text  # noqa: E402
+
+from bench.benchkit import fresh_postgres, median_ms  # noqa: E402
 
 from field import create_app  # noqa: E402
 from field.activities import rules, workflow  # noqa: E402
@@ -270,15 +272,6 @@ def build(app, postgres: bool) -> tuple[int, int, dict]:
         return manager_id, activity_id, {**counts, **took}
 
 
-def median_ms(fn) -> tuple[float, float]:
-    for _ in range(WARMUP):
-        fn()
-    wall = []
-    for _ in range(RUNS):
-        t = time.perf_counter()
-        fn()
-        wall.append(time.perf_counter() - t)
-    return statistics.median(wall) * 1000, max(wall) * 1000
 
 
 def measure(name: str, url: str) -> bool:
@@ -311,12 +304,12 @@ def measure(name: str, url: str) -> bool:
         def count_sales():
             db.session.execute(text("SELECT COUNT(*) FROM sales")).scalar_one()
             db.session.rollback()
-        count_ms, _ = median_ms(count_sales)
+        count_ms, _ = median_ms(count_sales, RUNS, WARMUP)[:2]
 
-    roi_ms, roi_max = median_ms(get("/roi"))
-    year_ms, year_max = median_ms(get(f"/roi?{year}"))
-    activity_ms, _ = median_ms(get(f"/roi/activities/{activity_id}"))
-    login_ms, _ = median_ms(lambda: anonymous.get("/login"))
+    roi_ms, roi_max = median_ms(get("/roi"), RUNS, WARMUP)[:2]
+    year_ms, year_max = median_ms(get(f"/roi?{year}"), RUNS, WARMUP)[:2]
+    activity_ms, _ = median_ms(get(f"/roi/activities/{activity_id}"), RUNS, WARMUP)[:2]
+    login_ms, _ = median_ms(lambda: anonymous.get("/login"), RUNS, WARMUP)[:2]
     ok = roi_ms < BUDGET_MS
     print(f"\n{name}: {counts['stores']:,} stores, {counts['activities']:,} activities on "
           f"{counts['activity_stores']:,} stores, {counts['sales']:,} sales lines ({counts['sales_daily']:,} "
@@ -331,20 +324,6 @@ def measure(name: str, url: str) -> bool:
     return ok
 
 
-def _postgres_ready() -> bool:
-    admin_url = PG_URL.rsplit("/", 1)[0] + "/postgres"
-    name = PG_URL.rsplit("/", 1)[1]
-    try:
-        engine = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://", 1),
-                               isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-        return True
-    except Exception as exc:  # no server: the SQLite figure still stands
-        print(f"PostgreSQL at {admin_url} not reachable ({exc.__class__.__name__}); skipped")
-        return False
 
 
 def main() -> int:
@@ -353,7 +332,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         if "sqlite" in which:
             results.append(measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite'}"))
-        if "postgresql" in which and _postgres_ready():
+        if "postgresql" in which and fresh_postgres(PG_URL):
             results.append(measure("PostgreSQL", PG_URL))
     return 0 if all(results) else 1
 

@@ -12,17 +12,18 @@ yardsticks from the same run, GET /login (a trivial page) and a bare SELECT 1 th
 """
 import os
 import random
-import statistics
 import sys
 import tempfile
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+
 from flask_migrate import upgrade  # noqa: E402
-from sqlalchemy import create_engine, event, insert, select, text  # noqa: E402
+from sqlalchemy import event, insert, select, text  # noqa: E402
+
+from bench.benchkit import fresh_postgres, median_ms  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
 from field import create_app  # noqa: E402
@@ -119,18 +120,6 @@ def build(app) -> int:
         return rep.id
 
 
-def median_ms(fn) -> tuple[float, float, float]:
-    """Median and worst wall time, and the median CPU time of this process (which other programs
-    on a busy machine do not inflate; the database server's own time is not in it)."""
-    for _ in range(WARMUP):
-        fn()
-    wall, cpu = [], []
-    for _ in range(RUNS):
-        t, c = time.perf_counter(), time.process_time()
-        fn()
-        wall.append(time.perf_counter() - t)
-        cpu.append(time.process_time() - c)
-    return statistics.median(wall) * 1000, max(wall) * 1000, statistics.median(cpu) * 1000
 
 
 def measure(name: str, url: str) -> bool:
@@ -164,10 +153,10 @@ def measure(name: str, url: str) -> bool:
         def select_one():
             db.session.execute(text("SELECT 1")).scalar_one()
             db.session.rollback()
-        select_ms, _, _ = median_ms(select_one)
+        select_ms, _, _ = median_ms(select_one, RUNS, WARMUP)
 
-    today_ms, today_max, today_cpu = median_ms(today)
-    login_ms, _, _ = median_ms(login_page)
+    today_ms, today_max, today_cpu = median_ms(today, RUNS, WARMUP)
+    login_ms, _, _ = median_ms(login_page, RUNS, WARMUP)
     ok = today_ms < BUDGET_MS
     print(f"GET /today, {name}: a rep with {STORES} stores, {WEEKS} weeks of history; "
           f"{routed} stops routed, {also} also due; {per_request} queries")
@@ -178,27 +167,13 @@ def measure(name: str, url: str) -> bool:
     return ok
 
 
-def _postgres_ready() -> bool:
-    admin_url = PG_URL.rsplit("/", 1)[0] + "/postgres"
-    name = PG_URL.rsplit("/", 1)[1]
-    try:
-        engine = create_engine(admin_url.replace("postgresql://", "postgresql+psycopg://", 1),
-                               isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        engine.dispose()
-        return True
-    except Exception as exc:  # no server: the SQLite figure still stands
-        print(f"PostgreSQL at {admin_url} not reachable ({exc.__class__.__name__}); skipped")
-        return False
 
 
 def main() -> int:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         results.append(measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite'}"))
-    if _postgres_ready():
+    if fresh_postgres(PG_URL):
         results.append(measure("PostgreSQL", PG_URL.replace("postgresql://", "postgresql+psycopg://", 1)))
     return 0 if all(results) else 1
 

@@ -1,15 +1,29 @@
-"""render(): the whole page, or just the block an htmx request asks for.
+"""What every view uses: render() — the whole page, or just the block an htmx request asks for;
+see_other() after a POST; import_page(); the signed-in user (me) and the ?page= of a list.
 
 htmx 4 sends `HX-Request: true` and `HX-Request-Type: partial` when it will swap
 part of the page (and `full` when it targets <body>). Deciding here keeps a
 change of htmx version to this one function."""
 import uuid
-
 from typing import Callable
 
 from flask import Response, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
+from flask_login import current_user
 from jinja2 import Template
+
+
+def me():
+    """The signed-in user as the model object (not Flask-Login's proxy): what operations take."""
+    return current_user._get_current_object()
+
+
+def page_arg() -> int:
+    """The ?page= of a paged list: 1 when absent or not a number."""
+    try:
+        return max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        return 1
 
 
 def wants_fragment() -> bool:

@@ -20,7 +20,7 @@ from field.extensions import db
 from field.photos.models import Photo
 from field.visits.history_views import day_skeleton
 from field.visits.models import Visit, VisitStep
-from field.web import render, wants_fragment
+from field.web import render, wants_fragment, me as _me
 
 SHOWS = ("review", "overdue")
 DISTANCES_AGREE_M = 100  # the phone's and the file's distance to the store differ by less: say one
@@ -85,9 +85,6 @@ def visit_evidence(visit: Visit, step: VisitStep) -> list[evidence.VisitEvidence
     """The live activities at a visit's store with their evidence this period (activities/_visit_evidence.html)."""
     return evidence.for_visit(visit)
 
-
-def _me():
-    return current_user._get_current_object()
 
 
 def _int(name: str, default: int | None = None) -> int:

@@ -27,7 +27,7 @@ from field.extensions import db
 from field.stores.models import Store
 from field.stores.operations import FieldError, like_pattern
 from field.visits.models import Visit, VisitStatus
-from field.web import import_page, render
+from field.web import import_page, render, me as _me, page_arg as _page_arg
 
 PICK_LIMIT = 50
 FILTERS = {
@@ -63,15 +63,6 @@ def compliance_label(compliance) -> str:
     return _("%(pct)s %%", pct=compliance.percent)
 
 
-def _me():
-    return current_user._get_current_object()
-
-
-def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 def _activity(activity_id: int) -> Activity:

@@ -23,7 +23,7 @@ from field.auth.admin_forms import RegionForm, UserForm
 from field.auth.models import Region, Role, User, user_regions
 from field.core import Conflict, DomainError
 from field.extensions import db
-from field.web import render
+from field.web import render, me as _me, page_arg as _page_arg
 
 
 class FieldError(DomainError):
@@ -314,20 +314,11 @@ def update_region(region: Region, values: dict, actor: User) -> dict:
 
 # --- views ------------------------------------------------------------------------------------
 
-def _me() -> User:
-    return current_user._get_current_object()
-
 
 def _require_admin() -> None:
     if current_user.role != Role.ADMIN:
         abort(403)
 
-
-def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 def _user(user_id: int) -> User:

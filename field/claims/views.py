@@ -26,7 +26,7 @@ from field.core import DomainError, money, money_decimal
 from field.extensions import db
 from field.stores.operations import FieldError
 from field.tabular import CSV_MIMETYPE, XLSX_MIMETYPE
-from field.web import render, see_other
+from field.web import render, see_other, me as _me, page_arg as _page_arg
 
 SHOW = {"open": (C.SUBMITTED,), "approved": (C.APPROVED,), "rejected": (C.REJECTED,), "reversed": (C.REVERSED,)}
 CLAIMABLE_SHOWN = 50
@@ -34,15 +34,6 @@ CLAIMABLE_SHOWN = 50
 bp.add_app_template_global(ops.status_label, "claim_status_label")
 
 
-def _me():
-    return current_user._get_current_object()
-
-
-def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 def _claim(claim_id: int) -> Claim:

@@ -24,7 +24,7 @@ from field.photos.models import Photo
 from field.photos.phash import hex64
 from field.photos.storage import storage
 from field.visits.models import Visit, VisitStatus, VisitStep
-from field.web import render, wants_fragment
+from field.web import render, wants_fragment, me as _me
 
 CACHE_SECONDS = 24 * 3600
 EXTENSIONS = {k.content_type: k.ext for k in (JPEG, PNG, WEBP, HEIF)}
@@ -52,9 +52,6 @@ def step_photos(visit: Visit, step: VisitStep) -> list[Photo]:
     return list(db.session.execute(scope.photos().where(Photo.visit_id == visit.id, Photo.step_id == step.id)
                                    .order_by(Photo.id)).scalars())
 
-
-def _me():
-    return current_user._get_current_object()
 
 
 def _wants_json() -> bool:

@@ -17,13 +17,10 @@ from field.products.forms import ImportForm, ProductForm
 from field.products.models import Product
 from field.stores.operations import FieldError
 from field.tabular import CSV_MIMETYPE, XLSX_MIMETYPE
-from field.web import import_page, render
+from field.web import import_page, render, me as _me, page_arg as _page_arg
 
 EDITORS = (Role.ADMIN, Role.MANAGER)
 
-
-def _me():
-    return current_user._get_current_object()
 
 
 def _can_edit() -> bool:
@@ -38,12 +35,6 @@ def _require_editor() -> None:
 def _product(product_id: int) -> Product:
     return scope.get_or_404(ops.catalogue(), product_id)
 
-
-def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 @bp.route("/products")

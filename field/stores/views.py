@@ -21,7 +21,7 @@ from field.stores import operations as ops
 from field.stores.forms import CHANNEL_LABELS, DATUM_LABELS, ImportForm, StoreForm, channel_label
 from field.stores.models import TIERS, Store
 from field.tabular import CSV_MIMETYPE, XLSX_MIMETYPE
-from field.web import import_page, render
+from field.web import import_page, render, me as _me, page_arg as _page_arg
 
 EDITORS = (Role.ADMIN, Role.MANAGER)
 
@@ -47,9 +47,6 @@ def datum_label(value) -> str:
         return value or ""
 
 
-def _me() -> User:
-    return current_user._get_current_object()
-
 
 def _require_editor() -> None:
     if current_user.role not in EDITORS:
@@ -70,12 +67,6 @@ def _origin() -> Point | None:
         return Point(float(lat), float(lng))
     return None
 
-
-def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 @bp.route("/stores")

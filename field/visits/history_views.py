@@ -22,7 +22,7 @@ from field.visits import history
 from field.visits.models import Visit
 from field.visits.planning import local_today
 from field.visits.workflow import state_label
-from field.web import render
+from field.web import render, me as _me, page_arg as _page_arg
 
 PER_PAGE = 20
 WATCHERS = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
@@ -56,19 +56,10 @@ def day_skeleton(value: date | None, skeleton: str = "MMMEd") -> str:
     return format_skeleton(skeleton, value, locale=get_locale() or "zh_CN")
 
 
-def _me() -> User:
-    return current_user._get_current_object()
-
 
 def _locale() -> str:
     return locale_code()
 
-
-def _page_arg() -> int:
-    try:
-        return max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 def _day_arg(name: str, default: date) -> tuple[date, str | None]:

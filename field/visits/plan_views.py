@@ -30,15 +30,12 @@ from field.visits.models import VisitStatus, VisitType
 from field.visits.plan_forms import PlanDueForm, PlanOneForm, UnplanForm
 from field.visits.views import _checkin_types
 from field.visits.workflow import state_label
-from field.web import render
+from field.web import render, me as _me
 
 PLANNERS = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
 MAX_ACCURACY_M = 1_000_000.0
 MAX_ID = 2**31 - 1  # ids are 32-bit integers; a larger one names nothing (and SQLite cannot even bind it)
 
-
-def _me() -> User:
-    return current_user._get_current_object()
 
 
 @bp.app_template_global("why_label")

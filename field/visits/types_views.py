@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import and_, func, select
 
 from field import scope
-from field.auth.models import Role, User
+from field.auth.models import Role
 from field.core import DomainError
 from field.extensions import db
 from field.visits import bp
@@ -21,7 +21,7 @@ from field.visits import types_ops as ops
 from field.visits.models import VisitStep, VisitType
 from field.visits.types_forms import (PHASE_LABELS, PHASE_LETTERS, StepDraft, VisitTypeForm, kind_hint, kind_label,
                                       phase_label)
-from field.web import render, wants_fragment
+from field.web import render, wants_fragment, me as _me
 
 LIST_PAGE = "visits/types.html"
 TYPE_PAGE = "visits/type.html"
@@ -29,9 +29,6 @@ TYPE_PAGE = "visits/type.html"
 bp.add_app_template_global(phase_label, "phase_label")
 bp.add_app_template_global(kind_label, "step_kind_label")
 
-
-def _me() -> User:
-    return current_user._get_current_object()
 
 
 def _require_admin() -> None:

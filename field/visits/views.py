@@ -29,16 +29,13 @@ from field.visits.forms import (CancelForm, CheckInForm, CheckOutForm, CoVisitAn
 from field.visits.models import CoVisit, FollowUp, StepKind, StepResult, Visit, VisitStatus, VisitStep, VisitType
 from field.visits.steps import StepInvalid, min_photos
 from field.visits.workflow import state_label
-from field.web import render, wants_fragment
+from field.web import render, wants_fragment, me as _me
 
 PAGE = "visits/visit.html"
 ORDER_ROWS = 5  # order-line rows offered without JavaScript
 
 bp.add_app_template_filter(ops.word_list, "word_list")
 
-
-def _me():
-    return current_user._get_current_object()
 
 
 def _visit(visit_id: int) -> Visit:

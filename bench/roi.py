@@ -12,9 +12,11 @@ triggers on SQLite and rebuilt in one INSERT … SELECT after the COPY on Postgr
 triggers are on for every later write).
 
 Then times, for a manager who sees the whole country, through the Flask test client (median of
-RUNS after WARMUP): GET /roi as opened on a Monday (the last 90 days), GET /roi over a whole
-year, one activity's page, and as yardsticks from the same run a plain COUNT(*) over sales and
-GET /login.
+RUNS after WARMUP): GET /roi as opened on a Monday (the last 90 days), GET /roi right after a
+sale (the sold-at store's group is measured again), GET /roi over a whole year, one activity's
+page, and as yardsticks from the same run a plain COUNT(*) over sales and GET /login. The very
+first GET /roi, with no figures kept yet, is timed once: it is what `flask roi-refresh` does
+ahead each night (field/roi/figures.py).
 
     .venv/bin/python bench/roi.py            # both databases
     .venv/bin/python bench/roi.py sqlite     # one
@@ -291,6 +293,10 @@ def measure(name: str, url: str) -> bool:
             assert response.status_code == 200, (url, response.status_code)
         return run
 
+    t = time.perf_counter()
+    get("/roi")()  # nothing kept yet: measures every line (what `flask roi-refresh` does ahead, nightly)
+    cold_s = time.perf_counter() - t
+
     with app.app_context():
         queries = []
 
@@ -306,6 +312,21 @@ def measure(name: str, url: str) -> bool:
             db.session.rollback()
         count_ms, _ = median_ms(count_sales, RUNS, WARMUP)[:2]
 
+        # The working day: a rep's order lands at one activity store, then the manager looks.
+        stores = list(db.session.execute(
+            select(ActivityStore.store_id).join(Activity).where(Activity.status == "running")
+            .order_by(ActivityStore.id)).scalars())
+        rnd = random.Random(7)
+        after_sale = []
+        for i in range(RUNS):
+            db.session.add(Sale(store_id=rnd.choice(stores), sold_on=date.today() - timedelta(days=1), amount=5_000,
+                                quantity=1, category="饮料", source="import", source_key=f"bench-late-{i}"))
+            db.session.commit()
+            t = time.perf_counter()
+            get("/roi")()
+            after_sale.append((time.perf_counter() - t) * 1000)
+        after_sale_ms = sorted(after_sale)[len(after_sale) // 2]
+
     roi_ms, roi_max = median_ms(get("/roi"), RUNS, WARMUP)[:2]
     year_ms, year_max = median_ms(get(f"/roi?{year}"), RUNS, WARMUP)[:2]
     activity_ms, _ = median_ms(get(f"/roi/activities/{activity_id}"), RUNS, WARMUP)[:2]
@@ -317,6 +338,9 @@ def measure(name: str, url: str) -> bool:
           f"(built in {counts['company']:.0f} s, sales in {counts['sales_load']:.0f} s)")
     print(f"  GET /roi (last 90 days, {shown} activities shown, {len(queries)} queries): median {roi_ms:.0f} ms "
           f"(budget {BUDGET_MS:.0f} ms){'' if ok else '  OVER BUDGET'}, max {roi_max:.0f} ms")
+    print(f"  GET /roi right after a sale at one activity store (its group measured again): "
+          f"median {after_sale_ms:.0f} ms")
+    print(f"  GET /roi with nothing kept (the first view, or `flask roi-refresh`): {cold_s:.1f} s")
     print(f"  GET /roi over a year: median {year_ms:.0f} ms, max {year_max:.0f} ms")
     print(f"  GET /roi/activities/<id>: median {activity_ms:.0f} ms")
     print(f"  yardstick: SELECT COUNT(*) FROM sales {count_ms:.1f} ms (GET /roi is {roi_ms / count_ms:.1f}x that); "

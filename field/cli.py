@@ -2,13 +2,17 @@
 
 Operator tooling, like `flask db`: its output is English and not translated."""
 import unicodedata
+from datetime import date
 
 import click
 from sqlalchemy import select
 
 from field import audit, demo
+from field.activities.workflow import activity_today
 from field.auth.models import Role, User
 from field.extensions import db
+from field.roi import figures
+from field.roi.queries import Filters
 
 MIN_PASSWORD = 8
 
@@ -55,6 +59,14 @@ def register(app):
         """Print the demo logins."""
         if not _echo_logins():
             click.echo("No demo users in this database; run `flask --app wsgi seed-demo`.")
+
+    @app.cli.command("roi-refresh")
+    def roi_refresh():
+        """Measure the ROI figures that are missing or stale (run nightly, after the day's sales import)."""
+        # Not stored: an admin sees every activity store, and the figures are the same for all readers.
+        everyone = User(role=str(Role.ADMIN), login="roi-refresh", name="roi-refresh", active=True)
+        measured = figures.refresh(Filters(date.min, date.max), everyone, activity_today())
+        click.echo(f"Measured {measured} activity stores.")
 
     @app.cli.command("create-admin")
     @click.argument("login")

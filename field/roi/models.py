@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Index, Integer
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text, cast, func
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from field.extensions import db
@@ -34,3 +34,44 @@ class SalesDaily(db.Model):
 
 # Control stores are looked up by (region, tier, channel) for every activity on the ROI page.
 Index("ix_stores_region_id_tier_channel", Store.region_id, Store.tier, Store.channel)
+
+
+def group_key(store=Store):
+    """The key of a store's group, spelled as the triggers spell it: '<region id or 0>:<tier>:<channel>'."""
+    return func.coalesce(cast(store.region_id, Text), "0") + ":" + store.tier + ":" + store.channel
+
+
+class RoiGeneration(db.Model):
+    """How often the inputs of one group of stores' ROI figures have changed.
+
+    A group is the stores sharing a region (area), tier and channel: the stores a line's control
+    stores are drawn from, and the line's own store. Triggers (migrations/versions/0007_roi_figures.py)
+    add one to a group's counter whenever something its figures read changes: a store-day of sales,
+    a review or a ledger line of one of its activity stores, an activity's state, period or margin,
+    the stores of an activity, a store's region, tier, channel or visit frequency."""
+
+    __tablename__ = "roi_generations"
+
+    group_key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class RoiFigure(db.Model):
+    """One activity store's ROI figures as measured through `stop`, and the generation of its group
+    they were measured at: current while both still hold (field/roi/figures.py)."""
+
+    __tablename__ = "roi_figures"
+
+    line_id: Mapped[int] = mapped_column(ForeignKey("activity_stores.id", ondelete="CASCADE"), primary_key=True)
+    group_key: Mapped[str] = mapped_column(String(80))
+    generation: Mapped[int] = mapped_column(BigInteger)
+    stop: Mapped[date] = mapped_column(Date)
+    actual: Mapped[int] = mapped_column(BigInteger)
+    baseline: Mapped[int | None] = mapped_column(BigInteger)  # None: no pre-period day left
+    incremental: Mapped[int | None] = mapped_column(BigInteger)
+    incremental_gp: Mapped[int | None] = mapped_column(BigInteger)
+    controls: Mapped[int] = mapped_column(Integer)
+    written_off: Mapped[int] = mapped_column(BigInteger)
+    settled: Mapped[bool] = mapped_column(Boolean)
+    verified: Mapped[int] = mapped_column(Integer)
+    required: Mapped[int] = mapped_column(Integer)

@@ -69,6 +69,7 @@ class Filters:
     type_id: int | None = None
     activity_id: int | None = None
     line_id: int | None = None
+    line_ids: frozenset[int] | None = None
 
 
 def fen(value: Fraction) -> int:
@@ -214,11 +215,11 @@ class Rollup:
     written_off: int = 0
     compliance: Compliance = field(default_factory=lambda: Compliance(0, 0))
     bases: set = field(default_factory=set)
-    sample: Line | None = None  # the first line added: what the key names (its activity, type, store)
+    activity: Activity | None = None  # the first line's: what an activity's key names
 
     def add(self, line: Line) -> None:
-        if self.sample is None:
-            self.sample = line
+        if self.activity is None:
+            self.activity = line.activity
         self.lines += 1
         self.actual += line.actual
         self.cost += line.cost
@@ -236,10 +237,6 @@ class Rollup:
     @property
     def roi(self) -> Fraction | None:
         return _roi(self.incremental_gp, self.measured_cost) if self.measured else None
-
-    @property
-    def activity(self) -> Activity | None:
-        return self.sample.activity if self.sample is not None else None
 
     @property
     def cost_basis(self) -> str:
@@ -264,11 +261,11 @@ def _targets(filters: Filters, user: User, last_day: date, settings: Settings):
                    Store.tier, Store.channel, Store.region_id)
             .select_from(ActivityStore).join(Activity, Activity.id == ActivityStore.activity_id)
             .join(Store, Store.id == ActivityStore.store_id)
-            .where(scope.activity_stores(user).whereclause, *_conditions(filters, last_day)))
+            .where(scope.activity_stores(user).whereclause, *conditions(filters, last_day)))
     return stmt.cte("targets")
 
 
-def _conditions(filters: Filters, last_day: date) -> list:
+def conditions(filters: Filters, last_day: date) -> list:
     out = [Activity.status.in_(MEASURED), Activity.period_start <= last_day,
            Activity.period_start <= filters.end, Activity.period_end >= filters.start]
     if filters.region is not None:
@@ -279,6 +276,8 @@ def _conditions(filters: Filters, last_day: date) -> list:
         out.append(Activity.id == filters.activity_id)
     if filters.line_id:
         out.append(ActivityStore.id == filters.line_id)
+    if filters.line_ids is not None:
+        out.append(ActivityStore.id.in_(sorted(filters.line_ids)))
     return out
 
 
@@ -358,7 +357,7 @@ def _ledger(t):
 
 def _activity_stores(filters: Filters, user: User, last_day: date) -> list[ActivityStore]:
     stmt = (scope.activity_stores(user).join(ActivityStore.activity).join(ActivityStore.store)
-            .where(*_conditions(filters, last_day))
+            .where(*conditions(filters, last_day))
             .options(selectinload(ActivityStore.activity).selectinload(Activity.type),
                      selectinload(ActivityStore.store).selectinload(Store.region),
                      selectinload(ActivityStore.store).selectinload(Store.owner_rep))

@@ -27,6 +27,7 @@ from field.auth.models import User
 from field.core import Conflict, now
 from field.extensions import db
 from field.products.models import Product
+from field.roi.models import group_key
 from field.sales.models import Sale
 from field.stores.models import Store
 from field.tabular import Column, ImportResult
@@ -146,8 +147,11 @@ def import_sales(data: bytes, filename: str, actor: User) -> ImportResult:
     plan = check(table, actor)
     if table.errors:
         return ImportResult(errors=sorted(table.errors, key=lambda e: (e.row <= 0, e.row)))
-    # Store and day order: concurrent imports then lock the daily sums in the same order.
-    plan.sort(key=lambda v: (v["store_id"], v["sold_on"], v["source_key"]))
+    # Store-group, store and day order: concurrent imports then lock the ROI group counters and the
+    # daily sums they update (field/roi/models.py) in the same order, and never deadlock.
+    groups = dict(db.session.execute(select(Store.id, group_key())
+                                     .where(Store.id.in_({v["store_id"] for v in plan}))).all())
+    plan.sort(key=lambda v: (groups[v["store_id"]], v["store_id"], v["sold_on"], v["source_key"]))
     existing = _existing([v["source_key"] for v in plan])
     new = [v for v in plan if v["source_key"] not in existing]
     changed = [{"id": existing[v["source_key"]][0], "quantity": v["quantity"], "amount": v["amount"],

@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from field import demo, scope
 from field.activities.models import Activity, ActivityStatus, ActivityStore, Evidence, Review
@@ -18,7 +18,7 @@ from field.extensions import db, limiter
 from field.geo import Point, distance_m, from_wgs84
 from field.photos.models import Photo
 from field.products.models import Product
-from field.roi.models import SalesDaily
+from field.roi.models import RoiFigure, SalesDaily
 from field.sales.models import Sale
 from field.stores.models import TIERS, Channel, Store
 from field.visits.models import Visit, VisitStatus
@@ -345,3 +345,13 @@ def test_create_admin_refuses_an_existing_login(runner):
     result = runner.invoke(args=["create-admin", "ops"], input="other-pass-1\nother-pass-1\n")
     assert result.exit_code != 0 and "already exists" in result.output
     assert count(select(User)) == 1
+
+
+def test_roi_refresh_measures_the_missing_figures_once(seeded, runner):
+    db.session.execute(delete(RoiFigure))  # a cache: whatever an earlier test measured goes
+    db.session.commit()
+    first = runner.invoke(args=["roi-refresh"])
+    assert first.exit_code == 0, first.output
+    measured = int(re.search(r"Measured (\d+) activity stores", first.output).group(1))
+    assert measured == count(select(RoiFigure)) > 0
+    assert "Measured 0 activity stores" in runner.invoke(args=["roi-refresh"]).output

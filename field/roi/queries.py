@@ -21,7 +21,10 @@ its last day or yesterday, whichever comes first (D days):
 The sums over sales are SQL aggregates over the daily-sales table (field/roi/models.py),
 joined to the activity stores the user may see; Python only combines a handful of integers per
 activity store, and never reads a sales row. A store without any pre-period day left has no
-baseline: it is shown, but left out of incremental sales and ROI."""
+baseline: it is shown, but left out of incremental sales and ROI.
+
+One activity's page measures its lines here on each view; the overview, over a thousand
+activities, keeps the measured figures and measures again only what changed (figures.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -29,7 +32,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
 from fractions import Fraction
-from typing import Callable, Iterable
+from typing import Iterable
 
 from sqlalchemy import Date, and_, case, distinct, exists, func, literal, select
 from sqlalchemy.orm import aliased, selectinload
@@ -393,16 +396,6 @@ def lines(filters: Filters, user: User, as_of: date, settings: Settings = Settin
 
 
 # --- roll-ups ---------------------------------------------------------------------------------
-
-def roll_up(items: Iterable[Line], key: Callable[[Line], object], label: Callable[[Line], str]) -> list[Rollup]:
-    groups: dict[object, Rollup] = {}
-    for line in items:
-        k = key(line)
-        if k not in groups:
-            groups[k] = Rollup(k, label(line))
-        groups[k].add(line)
-    return list(groups.values())
-
 
 def total(items: Iterable[Line]) -> Rollup:
     out = Rollup("all")

@@ -125,6 +125,43 @@ def test_a_voided_photo_alone_puts_nothing_in_the_queue(org, shops, today):
     assert queue.waiting(org.supervisor) == []
 
 
+def test_a_voided_photo_counts_neither_as_a_photo_nor_as_a_flag(org, shops, today):
+    line = running(org.rep, shops[:1], photos=1).stores[0]
+    bind_now(org.rep, line, photos=1)
+    flagged = bind_now(org.rep, line, photos=1, flags=["exact_reuse"])[0]
+    assert [w.attention for w in queue.waiting(org.supervisor)] == [True]
+    flagged.voided_at = now()
+    db.session.commit()
+    assert [w.attention for w in queue.waiting(org.supervisor)] == [False]
+    short = running(org.rep, shops[1:2], photos=2).stores[0]
+    photos = bind_now(org.rep, short, photos=2)
+    photos[0].voided_at = now()
+    db.session.commit()
+    assert {w.key: w.attention for w in queue.waiting(org.supervisor)} == {(line.id, 1): False, (short.id, 1): True}
+
+
+def test_a_page_of_the_queue_is_a_slice_of_its_order_with_both_counts(org, shops, today):
+    first, second, third = running(org.rep, shops, photos=1).stores  # period 0 is over, 1 runs
+    bind_now(org.rep, first, photos=1)
+    bind_now(org.rep, second, photos=1, flags=["exact_reuse"])
+    bind_now(org.rep, third, photos=1)
+    order = [w.key for w in queue.waiting(org.supervisor)]
+    assert order == [(second.id, 1), (first.id, 1), (third.id, 1)]
+    one, two = (queue.page_of(org.supervisor, today, number=n, size=2) for n in (1, 2))
+    assert [i.key for i in one.items + two.items] == order
+    assert (one.total, one.pages, one.waiting, one.overdue) == (3, 2, 3, 3)  # period 0 of each is over, empty
+    newest = db.session.execute(select(func.max(Evidence.id)).where(Evidence.activity_store_id == third.id)).scalar()
+    assert two.items[0].newest == newest and two.items[0].rows == 1
+    assert queue.page_of(org.supervisor, today, number=9, size=2).page == 2
+    late = queue.page_of(org.supervisor, today, show="overdue", size=2)
+    assert late.total == 3 and [i.key[1] for i in late.items] == [0, 0] and not any(i.rows for i in late.items)
+    rejected = decide(first, 1, Verdict.REJECTED, org.supervisor, today, reason="unclear")
+    bind_now(org.rep, first, photos=1)
+    back = {i.key: i for i in queue.page_of(org.supervisor, today).items}
+    assert back[(first.id, 1)].review.id == rejected.id and back[(first.id, 1)].pending
+    assert back[(second.id, 1)].review is None
+
+
 def test_each_item_shows_the_stores_last_approved_photo_from_another_period(org, shops, today):
     line = running(org.rep, shops[:1], photos=1).stores[0]
     visit, step = promo_visit(org.rep, line.store)

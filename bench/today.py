@@ -4,7 +4,9 @@ on SQLite and on PostgreSQL.
 Builds a throw-away database (a SQLite file, and PostgreSQL database field_bench_today when the
 server at BENCH_PG_URL answers), with the rep's 300 stores, eight weeks of history walked the way
 a rep walks it (the most urgent stores first, eight a working day), today's plan, open follow-ups,
-two visits already done today, and twenty other reps with the same so the tables are not small.
+two visits already done today, a running promotion at 24 of the rep's stores (evidence at half of
+them this week, some reviewed) and an ended one, and twenty other reps with the same so the tables
+are not small.
 Then times GET /today through the Flask test client (median of 30 after warm-up) and, as
 yardsticks from the same run, GET /login (a trivial page) and a bare SELECT 1 through the app.
 
@@ -27,6 +29,7 @@ from bench.benchkit import fresh_postgres, median_ms  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
 from field import create_app  # noqa: E402
+from field.activities.models import Activity, ActivityStore, ActivityType, Evidence, Review  # noqa: E402
 from field.auth.models import Region, Role, User  # noqa: E402
 from field.extensions import db  # noqa: E402
 from field.stores.models import TIER_FREQUENCY_DAYS, Store  # noqa: E402
@@ -37,6 +40,7 @@ from field.visits.planning import local_today  # noqa: E402
 BUDGET_MS = 50.0
 RUNS, WARMUP = 30, 5
 STORES, OTHER_REPS, WEEKS, PER_DAY = 300, 20, 8, 8
+PROMOTED = 24  # of each rep's stores in the running promotion
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1/field_bench_today")
 SHANGHAI = (31.10, 31.35, 121.35, 121.60)
 
@@ -71,6 +75,39 @@ def _history(rep_id: int, stores: list[tuple[int, str]], type_id: int, today, rn
                          "checkin_reason": "", "checkout_reason": "", "cancel_reason": "", "created_at": start})
             last[sid] = day
     return rows
+
+
+def _promotions(supervisor: User, reps: list[User], today, rnd: random.Random) -> None:
+    """A weekly-checked end-cap promotion running since two weeks ago at PROMOTED stores of every rep,
+    with checklist evidence this week at half of the first rep's (some approved, some rejected); and
+    one that ended last month at as many stores, which Today must pass over."""
+    kind = ActivityType(name="端架陈列", name_en="End-cap display", check_period="weekly", photos_per_period=1,
+                        checklist=["价签清楚", "堆头满"])
+    running = Activity(title="春季端架", type=kind, applicant_id=supervisor.id, status="running",
+                       period_start=today - timedelta(days=14), period_end=today + timedelta(days=30))
+    ended = Activity(title="冬季端架", type=kind, applicant_id=supervisor.id, status="ended",
+                     period_start=today - timedelta(days=90), period_end=today - timedelta(days=30))
+    db.session.add_all([kind, running, ended])
+    db.session.flush()
+    this_week = 2  # the third weekly period of `running`
+    for n, rep in enumerate(reps):
+        ids = sorted(db.session.execute(select(Store.id).where(Store.owner_rep_id == rep.id)).scalars())
+        chosen = rnd.sample(ids, PROMOTED * 2)
+        rows = [ActivityStore(activity=running, store_id=sid, budget=50_000) for sid in chosen[:PROMOTED]]
+        db.session.add_all(rows + [ActivityStore(activity=ended, store_id=sid, budget=50_000)
+                                   for sid in chosen[PROMOTED:]])
+        if n:
+            continue
+        db.session.flush()
+        for k, row in enumerate(rows[:PROMOTED // 2]):
+            evidence = Evidence(activity_store_id=row.id, period_index=this_week, created_by_id=rep.id,
+                                checklist={"价签清楚": True, "堆头满": k % 3 != 0}, unconfirmed=int(k % 3 == 0))
+            db.session.add(evidence)
+            db.session.flush()
+            if k % 4 == 0:
+                db.session.add(Review(activity_store_id=row.id, period_index=this_week, reviewer_id=supervisor.id,
+                                      verdict="approved" if k % 8 == 0 else "rejected", reason="",
+                                      evidence_upto=evidence.id))
 
 
 def build(app) -> int:
@@ -108,6 +145,7 @@ def build(app) -> int:
             due = rnd.choice([None, today - timedelta(days=3), today, today + timedelta(days=10)])
             db.session.add(FollowUp(store_id=sid, text="补货", owner_id=rep.id, due_on=due, status="open",
                                     created_by_id=rep.id))
+        _promotions(supervisor, reps, today, rnd)
         now = datetime.now(timezone.utc)
         for n, sid in enumerate(rnd.sample(ids, 2)):  # done earlier today
             db.session.add(Visit(rep_id=rep.id, store_id=sid, visit_type_id=routine.id, planned_for=today,

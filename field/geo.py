@@ -7,7 +7,8 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
-from geopy.distance import geodesic
+from geographiclib.geodesic import Geodesic
+from geopy.distance import ELLIPSOIDS
 
 
 class Datum(StrEnum):
@@ -35,9 +36,16 @@ def valid_lat_lng(lat, lng) -> bool:
             and -90.0 <= lat <= 90.0 and -180.0 <= lng <= 180.0)
 
 
+# geopy's geodesic() builds a Geodesic (its series coefficients) and two geopy Points on every call,
+# most of its cost; this is the same computation (geographiclib, which geopy calls, on geopy's
+# WGS-84 in kilometres) set up once, so each distance is the same figure to the last bit.
+_A_KM, _, _F = ELLIPSOIDS["WGS-84"]  # semi-major axis (km), semi-minor axis, flattening
+_WGS84_KM = Geodesic(_A_KM, _F)
+
+
 def distance_m(a: Point, b: Point) -> float:
-    """Geodesic distance on the WGS-84 ellipsoid, in metres."""
-    return geodesic((a.lat, a.lng), (b.lat, b.lng)).meters
+    """Geodesic distance on the WGS-84 ellipsoid, in metres (equal to geopy's geodesic().meters)."""
+    return _WGS84_KM.Inverse(a.lat, a.lng, b.lat, b.lng, Geodesic.DISTANCE)["s12"] * 1000
 
 
 def within(a: Point, b: Point, radius_m: float) -> bool:

@@ -95,6 +95,10 @@ class Visit(db.Model):
         # A rep has at most one visit in progress; the database enforces it against double taps.
         Index("uq_visits_one_in_progress", "rep_id", unique=True,
               sqlite_where=text("status = 'in_progress'"), postgresql_where=text("status = 'in_progress'")),
+        # Today reads each store's last completed visit and the rep's visits of today: index
+        # probes, however long the history (migration 0008, field/visits/planning.py).
+        Index("ix_visits_store_id_status_checkout_at", "store_id", "status", "checkout_at"),
+        Index("ix_visits_rep_id_status_checkout_at", "rep_id", "status", "checkout_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -135,3 +135,20 @@ def test_points_are_values():
     assert not math.isnan(SHANGHAI.lat)
     with pytest.raises(AttributeError):
         SHANGHAI.lat = 0  # frozen: a position does not drift after it is checked
+
+
+def test_distance_is_geopys_geodesic_to_the_last_bit():
+    """distance_m() skips geopy's per-call set-up but must give its very figure (Today shows legs to the metre)."""
+    import random
+
+    from geopy.distance import geodesic
+    rnd = random.Random(7)
+    pairs = [(SHANGHAI, CHENGDU), (SHANGHAI, SHANGHAI), (Point(0, -180), Point(0, 180)),
+             (Point(89.9, 0), Point(-89.9, 0))]
+    for _ in range(200):
+        a = Point(SHANGHAI.lat + rnd.uniform(-0.2, 0.2), SHANGHAI.lng + rnd.uniform(-0.2, 0.2))
+        pairs.append((a, Point(a.lat + rnd.uniform(-0.02, 0.02), a.lng + rnd.uniform(-0.02, 0.02))))
+        pairs.append((Point(rnd.uniform(-90, 90), rnd.uniform(-180, 180)),
+                      Point(rnd.uniform(-90, 90), rnd.uniform(-180, 180))))
+    for a, b in pairs:
+        assert distance_m(a, b) == geodesic((a.lat, a.lng), (b.lat, b.lng)).meters

@@ -66,3 +66,11 @@ def test_legs_are_geodesic_metres():
     assert 940 < first < 960        # 0.01° of longitude at 31.23° N ≈ 951 m
     assert 1100 < second < 1120     # 0.01° of latitude ≈ 1109 m
     assert legs_m(None, stops)[0] is None
+
+
+def test_the_ordering_matrix_is_haversine_to_the_last_bit():
+    """_matrix() computes each pair once from cached radians: the same figures as _haversine() both ways."""
+    from field.visits.route import _matrix
+    points = [SHANGHAI, *_scatter(3, 30, spread=0.3), Point(31.2304, 121.4737)]
+    matrix = _matrix(points)
+    assert matrix == [[_haversine(p, q) for q in points] for p in points]

@@ -309,3 +309,84 @@ def test_a_running_activity_without_evidence_brings_its_store_to_today_and_the_v
 
     visit = planned(rep, shop)
     assert "Evidence for Spring end-cap" in page_text(client.get(f"/visits/{visit.id}"))
+
+
+def test_follow_ups_bring_a_store_when_due_or_undated_and_open(client, org):
+    rep = org.rep
+    today = planning.local_today(rep)
+    shops = {name: make_store(rep=rep, name=name, tier="B") for name in ("Undated", "Later", "Closed", "Mixed")}
+    for shop in shops.values():
+        visited(rep, shop, 1)                                # none is due by frequency
+    for name, due, status in (("Undated", None, "open"), ("Later", today + timedelta(days=3), "open"),
+                              ("Closed", today, "done"), ("Mixed", None, "open"),
+                              ("Mixed", today - timedelta(days=2), "open"), ("Mixed", today, "open")):
+        db.session.add(FollowUp(store_id=shops[name].id, text="Check the shelf", owner=rep, created_by_id=rep.id,
+                                due_on=due, status=status))
+    db.session.commit()
+    login(client, rep)
+
+    response = client.get("/today")
+
+    assert "Follow-up open" in stop_html(response, shops["Undated"])
+    early = today - timedelta(days=2)
+    assert f"Follow-up due {early.strftime('%b')} {early.day}" in stop_html(response, shops["Mixed"])
+    assert "Later" not in page_text(response) and "Closed" not in page_text(response)
+
+
+def test_only_a_live_activity_brings_its_store(client, org):
+    from field.activities.models import ActivityStatus
+    from tests.unit.test_activity_workflow import make_activity
+    rep = org.rep
+    today = planning.local_today(rep)
+    shops = {name: make_store(rep=rep, name=f"{name} Shop", tier="B") for name in ("Ended", "Draft", "Future", "Live")}
+    for shop in shops.values():
+        visited(rep, shop, 1)
+    make_activity(rep, [shops["Ended"]], status=ActivityStatus.ENDED, start=today - timedelta(days=30),
+                  end=today - timedelta(days=1), title="Winter")
+    make_activity(rep, [shops["Draft"]], status=ActivityStatus.DRAFT, start=today - timedelta(days=2), title="Draft")
+    make_activity(rep, [shops["Future"]], status=ActivityStatus.APPROVED, start=today + timedelta(days=1),
+                  title="Summer")
+    make_activity(rep, [shops["Live"]], status=ActivityStatus.APPROVED, start=today, title="Spring")
+    login(client, rep)
+
+    response = client.get("/today")
+
+    assert "Activity needs evidence: Spring" in stop_html(response, shops["Live"])
+    text = page_text(response)
+    assert "Ended Shop" not in text and "Draft Shop" not in text and "Future Shop" not in text
+
+
+def test_the_queries_do_not_grow_with_the_stores(client, org):
+    """Today reads the rep's stores in one pass, whatever their number (bench/today.py times 300)."""
+    from sqlalchemy import event
+    rep = org.rep
+    login(client, rep)
+
+    def queries() -> int:
+        seen = []
+
+        def count(*_args):
+            seen.append(1)
+        event.listen(db.engine, "before_cursor_execute", count)
+        try:
+            assert client.get(f"/today?lat={LAT}&lng={LNG}").status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", count)
+        return len(seen)
+
+    def add_stores(n: int, first: int) -> None:
+        """n stores: some overdue, some with an open follow-up, one planned for today."""
+        for i in range(first, first + n):
+            store = make_store(rep=rep, name=f"Shop {i}", lat=east(i % 7).lat, lng=east(i % 7).lng)
+            if i % 3 == 0:
+                visited(rep, store, 30)
+            if i % 4 == 0:
+                db.session.add(FollowUp(store_id=store.id, text="POSM", owner=rep, created_by_id=rep.id, status="open"))
+            if i == first:
+                planned(rep, store)
+        db.session.commit()
+
+    add_stores(3, 0)
+    few = queries()
+    add_stores(30, 3)
+    assert queries() == few

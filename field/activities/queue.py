@@ -528,7 +528,7 @@ def record(item: Item, verdict: str, actor: User, *, reason: str = "", note: str
         raise ReviewConflict(_("%(name)s reviewed this at the same moment: %(verdict)s. Nothing of yours was "
                                "saved; look again and decide.", name=winner.reviewer.name if winner else "",
                                verdict=verdict_label(winner.verdict) if winner else ""), winner) from None
-    audit.record(f"review.{'approve' if verdict == Verdict.APPROVED else 'reject'}", review, actor=actor,
+    audit.record("review.approve" if verdict == Verdict.APPROVED else "review.reject", review, actor=actor,
                  activity=item.line.activity_id, store=item.line.store.code, period=item.period.index,
                  reason=reason, note=note, evidence_upto=item.newest, follows=item.review_id)
     db.session.commit()

@@ -35,6 +35,54 @@ RECORD_LABELS = {
 }
 
 
+# What each audit action reads as. The codes stay in the log (and in the page's data-action); an
+# action missing here shows as its code (tests/web/test_audit_log.py checks none is missing).
+ACTION_LABELS = {
+    "login": _l("Signed in"), "logout": _l("Signed out"), "password.change": _l("Changed their password"),
+    "profile.update": _l("Updated their profile"), "demo.seed": _l("Seeded the demo company"),
+    "user.create": _l("Created a user"), "user.update": _l("Changed a user"),
+    "user.activate": _l("Reactivated a user"), "user.deactivate": _l("Deactivated a user"),
+    "region.create": _l("Created a region"), "region.update": _l("Changed a region"),
+    "store.create": _l("Created a store"), "store.update": _l("Changed a store"),
+    "store.activate": _l("Reactivated a store"), "store.deactivate": _l("Deactivated a store"),
+    "stores.import": _l("Imported stores"),
+    "product.create": _l("Created a product"), "product.update": _l("Changed a product"),
+    "product.activate": _l("Reactivated a product"), "product.deactivate": _l("Deactivated a product"),
+    "products.import": _l("Imported products"), "sales.import": _l("Imported sales"),
+    "visit_type.create": _l("Created a visit type"), "visit_type.update": _l("Changed a visit type"),
+    "visit_type.activate": _l("Reactivated a visit type"), "visit_type.deactivate": _l("Deactivated a visit type"),
+    "visit_type.step_add": _l("Added a step to a visit type"),
+    "visit_type.step_update": _l("Changed a step of a visit type"),
+    "visit_type.step_move": _l("Moved a step of a visit type"),
+    "visit_type.step_remove": _l("Removed a step from a visit type"),
+    "visit_type.step_restore": _l("Restored a step of a visit type"),
+    "visit.plan": _l("Planned a visit"), "visit.check_in": _l("Checked in"), "visit.check_out": _l("Checked out"),
+    "visit.cancel": _l("Cancelled a visit"), "visit.step": _l("Saved a visit step"),
+    "visit.step_skip": _l("Skipped a visit step"), "visit.objective": _l("Marked an objective"),
+    "visit.co_visit": _l("Scored a co-visit"), "visit.co_visit_answer": _l("Answered a co-visit"),
+    "follow_up.create": _l("Added a follow-up"),
+    "photo.add": _l("Added a photo"), "photo.void": _l("Voided a photo"),
+    "activity_type.create": _l("Created an activity type"), "activity_type.update": _l("Changed an activity type"),
+    "activity_type.activate": _l("Reactivated an activity type"),
+    "activity_type.deactivate": _l("Deactivated an activity type"),
+    "activity.create": _l("Drafted an activity"), "activity.update": _l("Changed an activity"),
+    "activity.remove_store": _l("Removed a store from an activity"),
+    "activity.submit": _l("Submitted an activity"), "activity.withdraw": _l("Withdrew an activity"),
+    "activity.approve": _l("Approved an activity"), "activity.approve_first": _l("Gave an activity its first approval"),
+    "activity.approve_second": _l("Gave an activity its second approval"),
+    "activity.reject": _l("Rejected an activity"), "activity.reopen": _l("Reopened an activity"),
+    "activity.start": _l("An activity started"), "activity.end": _l("An activity ended"),
+    "evidence.bind": _l("Bound evidence to an activity"),
+    "review.approve": _l("Approved evidence"), "review.reject": _l("Rejected evidence"),
+    "claim.file": _l("Filed a claim"), "claim.approve": _l("Approved a claim"), "claim.reject": _l("Rejected a claim"),
+    "claim.reverse": _l("Reversed a claim"), "ledger.reverse": _l("Reversed a ledger line"),
+}
+
+
+def action_label(action: str) -> str:
+    return str(ACTION_LABELS.get(action, action))
+
+
 def record_label(object_type: str) -> str:
     return str(RECORD_LABELS.get(object_type, object_type))
 
@@ -59,6 +107,7 @@ def detail_text(value) -> str:
 
 
 bp.add_app_template_global(record_label, "record_label")
+bp.add_app_template_global(action_label, "action_label")
 bp.add_app_template_global(detail_text, "audit_detail")
 
 

@@ -2,10 +2,12 @@
 import re
 from datetime import datetime, timedelta, timezone
 from functools import partial
+from pathlib import Path
 
 import pytest
 from werkzeug.security import generate_password_hash
 
+import field
 from field.audit import AuditEvent
 from field.extensions import db
 
@@ -104,3 +106,35 @@ def test_an_admin_change_shows_up_in_the_log(as_admin, org):
     as_admin.post(f"/users/{org.west_rep.id}/deactivate")
     html = as_admin.get(f"/audit?type=users&id={org.west_rep.id}").get_data(as_text=True)
     assert actions(html) == ["user.deactivate"]
+
+
+def _audited_actions() -> set[str]:
+    """Every action the code records: the first argument of each audit.record() call (one literal,
+    or two in a conditional), and the transition tables whose values are recorded."""
+    from field.activities import workflow as activities
+    from field.claims import operations as claims
+    from field.visits import workflow as visits
+    first_arg = re.compile(r'audit\.record\(\s*("[^"]+"(?:\s+if\s+[^"]+?\s+else\s+"[^"]+")?)\s*,')
+    found = set()
+    for path in Path(field.__file__).parent.rglob("*.py"):
+        for arg in first_arg.findall(path.read_text(encoding="utf-8")):
+            found.update(re.findall(r'"([^"]+)"', arg))
+    for table in (activities.TRANSITIONS, claims.TRANSITIONS, visits.TRANSITIONS):
+        found.update(str(v[0] if isinstance(v, tuple) else v) for v in table.values())  # (action, who) or action
+    return found
+
+
+def test_every_action_the_code_records_reads_as_words_in_both_languages(app):
+    from field.admin.views import ACTION_LABELS
+    found = _audited_actions()
+    assert {"login", "store.deactivate", "review.reject", "activity.approve_second", "visit.check_out"} <= found
+    assert found - set(ACTION_LABELS) == set()
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        for action, label in ACTION_LABELS.items():
+            assert re.search(r"[\u4e00-\u9fff]", str(label)), action
+
+
+def test_an_event_shows_what_was_done_in_words_with_its_code_beside(as_admin, org):
+    add_event("store.deactivate", org.admin, org.rep)
+    html = as_admin.get("/audit").get_data(as_text=True)
+    assert '<span title="store.deactivate">Deactivated a store</span>' in html

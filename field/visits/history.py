@@ -23,7 +23,7 @@ from field.geo import Point, distance_m, valid_lat_lng
 from field.stores.models import Store
 from field.visits.checkin import MAX_SPEED_KMH, POOR_ACCURACY_M, Flag
 from field.visits.models import CoVisit, FollowUp, StepKind, StepResult, Visit, VisitStatus
-from field.visits.planning import user_zone
+from field.visits.planning import local_today, user_zone
 
 # Local days are never more than 14 hours away from UTC: load that much either side, then sort by zone.
 _ZONE_PADDING = timedelta(hours=14)
@@ -184,7 +184,9 @@ class DaySummary:
     minutes_in_stores: float = 0.0
     completed: int = 0
     in_progress: int = 0
-    planned: int = 0       # planned for the day and not started
+    planned: int = 0       # planned for the day and not started, while the day lasts
+    missed: int = 0        # planned for the day and never started, the day being over
+    past: bool = False     # the day is over in the rep's time zone
     cancelled: int = 0
     flagged: int = 0       # visits with at least one flag
     flags: int = 0         # flags in all
@@ -201,7 +203,7 @@ class DaySummary:
 def summarise_day(rep: User, day: date, visits) -> DaySummary:
     """The figures of one rep's day from its visits (already chosen for that day)."""
     ordered = sorted(visits, key=_sort_key)
-    summary = DaySummary(rep, day)
+    summary = DaySummary(rep, day, past=day < local_today(rep))
     points = [checkin_point(v) for v in ordered]
     summary.lines = [VisitLine(v, leg) for v, leg in zip(ordered, legs(points))]
     summary.distance_m = travelled_m(points)
@@ -211,6 +213,8 @@ def summarise_day(rep: User, day: date, visits) -> DaySummary:
             summary.completed += 1
         elif visit.status == VisitStatus.IN_PROGRESS:
             summary.in_progress += 1
+        elif visit.status == VisitStatus.PLANNED and summary.past:
+            summary.missed += 1
         elif visit.status == VisitStatus.PLANNED:
             summary.planned += 1
         elif visit.status == VisitStatus.CANCELLED:
@@ -270,6 +274,10 @@ class WeekSummary:
     @property
     def planned(self) -> int:
         return self._sum("planned")
+
+    @property
+    def missed(self) -> int:
+        return self._sum("missed")
 
     @property
     def cancelled(self) -> int:

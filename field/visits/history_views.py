@@ -107,7 +107,7 @@ def store_history(store_id: int):
     upcoming = history.upcoming_at(store) if page.page == 1 else []
     linkable = _visible_visit_ids([e.visit.id for e in page.items] + [v.id for v in upcoming])
     return render("visits/store_history.html", block="timeline", store=store, page=page, upcoming=upcoming,
-                  linkable=linkable, locale=_locale(), state_label=state_label)
+                  linkable=linkable, locale=_locale(), state_label=state_label, today=local_today(_me()))
 
 
 # --- a rep's day and week ----------------------------------------------------------------------
@@ -155,6 +155,7 @@ def team():
         "completed": sum(line.day.completed for line in lines),
         "in_store": sum(1 for line in lines if line.current is not None),
         "planned": sum(line.day.planned for line in lines),
+        "missed": sum(line.day.missed for line in lines),
         "flagged": sum(line.day.flagged for line in lines),
     }
     return render("visits/team.html", block="team", status=422 if message else 200, lines=lines, totals=totals,

@@ -12,6 +12,7 @@ from field.geo import Point
 from field.visits import history
 from field.visits.builtin import ensure_builtin_types
 from field.visits.models import CoVisit, FollowUp, Objective, StepResult, Visit, VisitStatus, VisitType
+from field.visits.planning import local_today
 from tests.factories import make_store
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -136,7 +137,7 @@ def test_day_summary_distance_dwell_counts_and_order(org):
     nowhere = make_visit(rep, at=local(2024, 5, 6, 10, 0), minutes=10, point=None,
                          flags=[{"code": "no_position", "reason": "GPS off"}, {"code": "short_dwell"}])
     second = make_visit(rep, at=local(2024, 5, 6, 11, 0), minutes=20, point=B)
-    make_visit(rep, planned_for=date(2024, 5, 6))                                  # still planned
+    make_visit(rep, planned_for=date(2024, 5, 6))                                  # never started: missed
     make_visit(rep, planned_for=date(2024, 5, 6), status=VisitStatus.CANCELLED)    # cancelled before starting
     make_visit(org.teammate, at=local(2024, 5, 6, 12, 0), minutes=60, point=C)     # someone else's
 
@@ -147,8 +148,19 @@ def test_day_summary_distance_dwell_counts_and_order(org):
     assert day.lines[2].leg_m == pytest.approx(997.9, abs=0.5)   # A → B, the stop without position skipped
     assert day.lines[1].leg_m is None
     assert day.minutes_in_stores == pytest.approx(85)
-    assert (day.completed, day.planned, day.cancelled, day.in_progress) == (4, 1, 1, 0)
+    assert day.past and (day.completed, day.planned, day.missed, day.cancelled, day.in_progress) == (4, 0, 1, 1, 0)
     assert (day.flagged, day.flags) == (2, 3)
+
+
+def test_a_visit_planned_for_today_is_still_planned_one_for_yesterday_was_missed(org):
+    today = local_today(org.rep)
+    make_visit(org.rep, planned_for=today)
+    make_visit(org.rep, planned_for=today - timedelta(days=1))
+    now_day, yesterday = history.day_summary(org.rep, today), history.day_summary(org.rep, today - timedelta(days=1))
+    assert (now_day.past, now_day.planned, now_day.missed) == (False, 1, 0)
+    assert (yesterday.past, yesterday.planned, yesterday.missed) == (True, 0, 1)
+    week = history.week_summary(org.rep, today)
+    assert week.missed == (1 if history.monday_of(today) < today else 0)   # yesterday may be last week
 
 
 def test_day_summary_cuts_the_day_at_local_midnight(org):

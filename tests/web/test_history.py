@@ -14,6 +14,7 @@ from field.geo import Point
 from field.visits import history_views
 from field.visits.builtin import ensure_builtin_types
 from field.visits.models import FollowUp, Objective, StepResult, Visit, VisitStatus, VisitType
+from field.visits.planning import local_today
 from tests.factories import earlier_today, make_store
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -101,6 +102,16 @@ def test_store_timeline_shows_who_when_what_with_flags_results_and_follow_ups(cl
     assert org.rep.name in page
 
 
+def test_store_page_marks_a_planned_visit_whose_day_is_over_as_missed(client, org):
+    store = make_store(rep=org.rep, name="Corner Shop")
+    make_visit(org.rep, store, planned_for=DAY)                                  # long ago, never started
+    make_visit(org.rep, store, planned_for=local_today(org.rep) + timedelta(days=1))
+    login(client, org.supervisor)
+    page = text_of(client.get(f"/stores/{store.id}/visits"))
+    planned = page.split('class="card upcoming"')[1].split("</section>")[0]
+    assert planned.count("data-missed") == 1 and planned.index("data-missed") < planned.index("</li>")
+
+
 def test_store_timeline_of_a_store_out_of_scope_is_404(client, org):
     west_store = make_store(rep=org.west_rep, region=org.west)
     make_visit(org.west_rep, west_store, at=local(DAY, 9), minutes=20, point=A)
@@ -134,7 +145,7 @@ def test_store_timeline_pages_and_answers_htmx_with_the_list_only(client, org, m
 
 def test_rep_sees_their_day_with_distance_time_in_stores_and_counts(client, org):
     stores, visits = walked_day(org.rep)
-    make_visit(org.rep, stores[0], planned_for=DAY)                              # still planned
+    make_visit(org.rep, stores[0], planned_for=DAY)                              # never started: missed
     make_visit(org.rep, stores[1], planned_for=DAY, status=VisitStatus.CANCELLED)
     login(client, org.rep)
 
@@ -145,7 +156,8 @@ def test_rep_sees_their_day_with_distance_time_in_stores_and_counts(client, org)
     assert re.search(r'kpi-distance"><div class="kpi-value">2\.2 km<', page)
     assert re.search(r'kpi-in-stores"><div class="kpi-value">1 h 25 min<', page)
     assert re.search(r'<div class="kpi-value">4</div><div class="kpi-label">Completed', page)
-    assert re.search(r'<div class="kpi-value">1</div><div class="kpi-label">Still planned', page)
+    assert re.search(r'<div class="kpi-value">1</div><div class="kpi-label">Planned, never started', page)
+    assert page.count("data-missed") == 1
     assert re.search(r'<div class="kpi-value">1</div><div class="kpi-label">Cancelled', page)
     assert "09:00–09:25" in page                                               # local check-in and out
     assert "998 m from the last stop" in page
@@ -252,10 +264,14 @@ def test_supervisor_watches_the_teams_day(client, org):
 
 
 def test_team_on_another_day(client, org):
-    walked_day(org.rep)
+    stores, _ = walked_day(org.rep)
+    make_visit(org.rep, stores[0], planned_for=DAY)                              # never started
     login(client, org.supervisor)
     page = text_of(client.get("/team?date=2024-05-06"))
     assert "4 completed" in page and "2.2 km" in page and "1 h 25 min in stores" in page
+    assert "1 missed" in page
+    assert re.search(r'data-kpi="missed"><div class="kpi-value">1</div><div class="kpi-label">Planned, never started',
+                     page)
     assert 'href="/team?date=2024-05-05"' in page and 'href="/team?date=2024-05-07"' in page
     fragment = client.get("/team?date=2024-05-06", headers=HX)
     assert "<html" not in fragment.get_data(as_text=True) and "2.2 km" in text_of(fragment)

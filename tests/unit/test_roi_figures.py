@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from field.activities.models import ActivityStatus as S, Review, Verdict
 from field.claims.models import Claim, LedgerKind, LedgerLine
+from field.core import now
 from field.extensions import db
 from field.roi import figures, queries
 from field.roi.models import RoiFigure
@@ -117,3 +118,24 @@ def test_a_running_line_is_measured_again_each_day_an_ended_one_is_not(world):
     assert refresh(world, AS_OF + timedelta(days=1)) == 1
     assert kept(world, running).stop == AS_OF
     assert kept(world).stop == A_END
+
+
+def test_a_sale_committed_while_figures_are_measured_is_not_lost(world, monkeypatch):
+    """Another connection commits a sale after refresh() measured but before it stored the figures:
+    they carry the generation read before measuring, so the next refresh measures them again
+    (reading the generation any later would keep figures without the sale as current)."""
+    control = world["controls"][0]
+    store = figures._store
+
+    def store_after_a_sale_lands(rows):
+        with db.engine.begin() as other:
+            other.execute(Sale.__table__.insert().values(
+                store_id=control.id, sold_on=A_START, amount=30_000, quantity=1, category="", source="import",
+                source_key="meanwhile", created_at=now()))
+        store(rows)
+
+    monkeypatch.setattr(figures, "_store", store_after_a_sale_lands)
+    assert refresh(world) == 3
+    monkeypatch.setattr(figures, "_store", store)
+    assert refresh(world) == 3                           # the sale's group is stale
+    assert kept(world).baseline == 97_174 + 10_000       # as in the control-sale test above

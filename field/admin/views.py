@@ -12,6 +12,7 @@ from field.admin import bp
 from field.audit import AuditEvent
 from field.auth.admin import Page, paginate
 from field.auth.models import Role, User
+from field.core import money
 from field.extensions import db
 from field.web import render
 
@@ -79,6 +80,35 @@ ACTION_LABELS = {
 }
 
 
+# What the keys of an event's details read as; a key missing here shows as itself.
+DETAIL_LABELS = {
+    "activity": _l("Activity"), "activities": _l("Activities"), "activity_types": _l("Activity types"),
+    "added": _l("Added"), "amount": _l("Amount"), "budget": _l("Budget"), "budget_total": _l("Total budget"),
+    "by": _l("By"), "changed": _l("Changed"), "checklist": _l("Checklist"), "claim": _l("Claim"),
+    "claimed": _l("Claimed"), "claims": _l("Claims"), "client_id": _l("Upload id"), "code": _l("Code"),
+    "comment": _l("Comment"), "config": _l("Settings"), "created": _l("Created"), "evidence_upto": _l("Evidence up to"),
+    "filename": _l("File"), "first_day": _l("First day"), "flags": _l("Flags"), "follows": _l("Follows review"),
+    "from": _l("From"), "goals": _l("Goals"), "kind": _l("Kind"), "last_day": _l("Last day"),
+    "ledger_line": _l("Ledger line"), "ledger_lines": _l("Ledger lines"), "locale": _l("Language"),
+    "login": _l("Login"), "met": _l("Met"), "min_dwell": _l("Minimum dwell"),
+    "min_dwell_minutes": _l("Minimum dwell"), "moved_areas": _l("Areas moved"), "name": _l("Name"),
+    "name_en": _l("English name"), "note": _l("Note"), "objective": _l("Objective"), "on": _l("On"),
+    "override": _l("Override"), "owner": _l("Owner"), "password": _l("Password"), "payable": _l("Payable"),
+    "period": _l("Period"), "phase": _l("Phase"), "phone": _l("Phone"), "photo": _l("Photo"), "photos": _l("Photos"),
+    "position": _l("Position"), "products": _l("Products"), "reason": _l("Reason"), "receipts": _l("Receipts"),
+    "regions": _l("Regions"), "rejected": _l("Rejected"), "rep": _l("Rep"), "required": _l("Required"),
+    "reverses": _l("Reverses"), "reviews": _l("Reviews"), "role": _l("Role"), "rows": _l("Rows"), "sales": _l("Sales"),
+    "sku": _l("SKU"), "step": _l("Step"), "store": _l("Store"), "stores": _l("Stores"),
+    "supervisor": _l("Supervisor"), "timezone": _l("Time zone"), "title": _l("Title"), "title_en": _l("English title"),
+    "to": _l("To"), "total": _l("Total"), "type": _l("Type"), "unchanged": _l("Unchanged"), "updated": _l("Updated"),
+    "users": _l("Users"), "via": _l("Via"), "visit": _l("Visit"), "visits": _l("Visits"),
+}
+
+
+def detail_label(key: str) -> str:
+    return str(DETAIL_LABELS.get(key, key))
+
+
 def action_label(action: str) -> str:
     return str(ACTION_LABELS.get(action, action))
 
@@ -87,27 +117,35 @@ def record_label(object_type: str) -> str:
     return str(RECORD_LABELS.get(object_type, object_type))
 
 
-def _plain(value) -> str:
+# Details that are amounts of money, recorded in fen.
+MONEY_DETAILS = {"amount", "budget", "budget_total", "claimed", "payable"}
+
+
+def _plain(value, as_money: bool = False) -> str:
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, (list, tuple)):
-        return ", ".join(_plain(v) for v in value)
+        return ", ".join(_plain(v, as_money) for v in value)
     if isinstance(value, dict):
         return "; ".join(f"{k}: {_plain(v)}" for k, v in value.items())
     if isinstance(value, bool):
         return "✓" if value else "✗"
+    if as_money and isinstance(value, int):
+        return money(value)
     return str(value)
 
 
-def detail_text(value) -> str:
-    """One audit detail as text: a change [old, new] reads 'old → new'."""
+def detail_text(value, key: str = "") -> str:
+    """One audit detail as text: a change [old, new] reads 'old → new'; amounts of money as money."""
+    as_money = key in MONEY_DETAILS
     if isinstance(value, list) and len(value) == 2:
-        return f"{_plain(value[0])} → {_plain(value[1])}"
-    return _plain(value)
+        return f"{_plain(value[0], as_money)} → {_plain(value[1], as_money)}"
+    return _plain(value, as_money)
 
 
 bp.add_app_template_global(record_label, "record_label")
 bp.add_app_template_global(action_label, "action_label")
+bp.add_app_template_global(detail_label, "detail_label")
 bp.add_app_template_global(detail_text, "audit_detail")
 
 

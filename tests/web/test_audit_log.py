@@ -138,3 +138,13 @@ def test_an_event_shows_what_was_done_in_words_with_its_code_beside(as_admin, or
     add_event("store.deactivate", org.admin, org.rep)
     html = as_admin.get("/audit").get_data(as_text=True)
     assert '<span title="store.deactivate">Deactivated a store</span>' in html
+
+
+def test_detail_keys_read_as_words_in_chinese(client, org):
+    client.login_as(org.admin)
+    org.admin.locale = "zh_CN"
+    db.session.commit()
+    add_event("claim.reject", org.admin, org.rep, reason="照片不清楚", claimed=12_000)
+    html = client.get("/audit").get_data(as_text=True)
+    assert '<dt title="reason">原因</dt>' in html and '<dt title="claimed">申请金额</dt>' in html
+    assert "<dd>¥120.00</dd>" in html                  # recorded in fen, shown as money

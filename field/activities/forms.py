@@ -14,7 +14,6 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from field import tabular
 from field.activities.models import Activity, ActivityType, CheckPeriod
 from field.core import money_decimal
-from field.stores.forms import ImportForm  # noqa: F401  (the same upload form)
 
 CHECK_PERIOD_LABELS = {
     CheckPeriod.EACH_VISIT: _l("Each visit"),

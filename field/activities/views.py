@@ -17,13 +17,14 @@ from sqlalchemy.orm import selectinload
 from field import locale_code, scope
 from field.activities import bp, importer, progress, queue, rules, workflow
 from field.activities import operations as ops
-from field.activities.forms import (ActivityForm, ActivityTypeForm, DecisionForm, ImportForm, budget_text,
-                                    check_period_label, parse_budget)
+from field.activities.forms import (ActivityForm, ActivityTypeForm, DecisionForm, budget_text, check_period_label,
+                                    parse_budget)
 from field.activities.models import Activity, ActivityStatus as S, ActivityStore, ActivityType
 from field.auth.admin import paginate
 from field.auth.models import Role
 from field.core import DomainError
 from field.extensions import db
+from field.stores.forms import ImportForm
 from field.stores.models import Store
 from field.stores.operations import FieldError, like_pattern
 from field.visits.models import Visit, VisitStatus

@@ -10,7 +10,6 @@ from field import tabular
 from field.core import money_decimal
 from field.products.models import Product
 from field.products.importer import MAX_MARGIN
-from field.stores.forms import ImportForm  # noqa: F401  (the same upload form)
 
 
 class ProductForm(FlaskForm):

@@ -13,8 +13,9 @@ from field.auth.models import Role
 from field.products import bp
 from field.products import importer
 from field.products import operations as ops
-from field.products.forms import ImportForm, ProductForm
+from field.products.forms import ProductForm
 from field.products.models import Product
+from field.stores.forms import ImportForm
 from field.stores.operations import FieldError
 from field.tabular import CSV_MIMETYPE, XLSX_MIMETYPE
 from field.web import import_page, render, me as _me, page_arg as _page_arg

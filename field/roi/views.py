@@ -30,7 +30,6 @@ from field.roi import bp, charts, figures, queries
 from field.roi.models import SalesDaily
 from field.roi.queries import Filters, Line, Rollup
 from field.sales.models import Sale
-from field.stores.models import Store
 from field.tabular import CSV_MIMETYPE, XLSX_MIMETYPE, write_csv, write_xlsx
 from field.web import render
 

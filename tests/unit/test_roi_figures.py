@@ -3,7 +3,7 @@ makes exactly the figures that read it stale (the triggers of migration 0007), n
 
 Uses the hand-computed world of test_roi.py: store T (East, tier B, convenience) runs A and B,
 C1–C3 are its control stores, C4 had an activity, X6 is in another channel."""
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select
 

@@ -280,7 +280,7 @@ def test_the_ledger_exports_to_csv_and_excel(client, org, paid):
     sheet = openpyxl.load_workbook(io.BytesIO(r.data)).active
     values = list(sheet.iter_rows(values_only=True))
     assert values[0][0] == "posted_on" and float(values[1][10]) == 800.0
-    assert len(list(csv.reader(io.StringIO(client.get(f"/ledger/export.csv?to=2000-01-01").data
+    assert len(list(csv.reader(io.StringIO(client.get("/ledger/export.csv?to=2000-01-01").data
                                            .decode("utf-8-sig"))))) == 1
 
 

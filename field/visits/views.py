@@ -18,7 +18,7 @@ from wtforms.fields import SelectChoice
 
 from field import locale_code, scope
 from field.auth.models import Role
-from field.core import DomainError
+from field.core import Conflict, DomainError
 from field.extensions import db
 from field.photos.models import Photo
 from field.products.models import Product
@@ -43,9 +43,15 @@ def _visit(visit_id: int) -> Visit:
 
 
 def _step(visit: Visit, step_id: int) -> VisitStep:
-    """A step of this visit's type (from the visit in scope, never a wider lookup), else 404."""
+    """A step of this visit's type (from the visit in scope, never a wider lookup), else 404 — or 409
+    when an admin took the step out of the type while the rep had it on screen."""
     step = next((s for s in visit.visit_type.steps if s.id == step_id), None)
     if step is None:
+        retired = db.session.execute(select(VisitStep.id).where(
+            VisitStep.id == step_id, VisitStep.visit_type_id == visit.visit_type_id, VisitStep.removed.is_(True))).first()
+        if retired is not None:
+            raise Conflict(_("This step was taken out of the visit type meanwhile, so the visit no longer asks for "
+                             "it. Nothing was saved; reload the visit."))
         abort(404)
     return step
 

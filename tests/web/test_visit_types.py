@@ -474,6 +474,21 @@ def test_a_visit_under_way_still_checks_out_after_its_required_step_is_removed(c
     assert db.session.get(Visit, visit.id).status == VisitStatus.COMPLETED
 
 
+def test_saving_a_step_removed_while_the_visit_was_open_says_so_and_saves_nothing(client, org):
+    routine = vtype()
+    visit = started(org.rep, routine)
+    summary = step_named(routine, "Visit summary")
+    client.login_as(org.admin)
+    assert client.post(f"/visit-types/{routine.id}/steps/{summary.id}/remove", headers=HX).status_code == 200
+    client.login_as(org.rep)
+    r = client.post(f"/visits/{visit.id}/steps/{summary.id}", data={"text": "Shelf moved left"}, headers=HX)
+    assert r.status_code == 409 and "taken out of the visit type meanwhile" in text(r)
+    assert db.session.execute(select(StepResult).where(StepResult.visit_id == visit.id)).first() is None
+    other = vtype("display_audit")
+    foreign = other.steps[0]
+    assert client.post(f"/visits/{visit.id}/steps/{foreign.id}", data={"text": "x"}, headers=HX).status_code == 404
+
+
 def test_a_step_added_now_appears_on_the_next_new_visit(client, org):
     routine = vtype()
     client.login_as(org.admin)

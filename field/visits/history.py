@@ -468,12 +468,16 @@ def store_timeline(store: Store, page: int = 1, per_page: int = 20, locale: str 
     return result
 
 
-def upcoming_at(store: Store, limit: int = 5) -> list[Visit]:
-    """Visits planned at the store and not started yet, soonest first."""
-    return list(db.session.execute(
-        select(Visit).where(Visit.store_id == store.id, Visit.status == VisitStatus.PLANNED)
-        .options(joinedload(Visit.rep), joinedload(Visit.visit_type))
-        .order_by(Visit.planned_for, Visit.id).limit(limit)).scalars())
+def upcoming_at(store: Store, today: date, limit: int = 5) -> list[Visit]:
+    """Visits planned at the store and not started: the next `limit` from today on, soonest first,
+    then up to `limit` whose day is over (missed), latest first — so old misses never hide what is next."""
+    planned = select(Visit).where(Visit.store_id == store.id, Visit.status == VisitStatus.PLANNED).options(
+        joinedload(Visit.rep), joinedload(Visit.visit_type))
+    ahead = db.session.execute(planned.where(Visit.planned_for >= today)
+                               .order_by(Visit.planned_for, Visit.id).limit(limit)).scalars()
+    missed = db.session.execute(planned.where(Visit.planned_for < today)
+                                .order_by(Visit.planned_for.desc(), Visit.id.desc()).limit(limit)).scalars()
+    return [*ahead, *missed]
 
 
 # --- flagged visits ----------------------------------------------------------------------------------

@@ -104,10 +104,11 @@ def _visible_visit_ids(ids) -> set[int]:
 def store_history(store_id: int):
     store = scope.get_or_404(scope.stores(), store_id)
     page = history.store_timeline(store, _page_arg(), PER_PAGE, _locale())
-    upcoming = history.upcoming_at(store) if page.page == 1 else []
+    today = local_today(_me())
+    upcoming = history.upcoming_at(store, today) if page.page == 1 else []
     linkable = _visible_visit_ids([e.visit.id for e in page.items] + [v.id for v in upcoming])
     return render("visits/store_history.html", block="timeline", store=store, page=page, upcoming=upcoming,
-                  linkable=linkable, locale=_locale(), state_label=state_label, today=local_today(_me()))
+                  linkable=linkable, locale=_locale(), state_label=state_label, today=today)
 
 
 # --- a rep's day and week ----------------------------------------------------------------------

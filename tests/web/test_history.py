@@ -102,14 +102,18 @@ def test_store_timeline_shows_who_when_what_with_flags_results_and_follow_ups(cl
     assert org.rep.name in page
 
 
-def test_store_page_marks_a_planned_visit_whose_day_is_over_as_missed(client, org):
+def test_store_page_lists_what_is_planned_next_then_what_was_missed(client, org):
     store = make_store(rep=org.rep, name="Corner Shop")
-    make_visit(org.rep, store, planned_for=DAY)                                  # long ago, never started
-    make_visit(org.rep, store, planned_for=local_today(org.rep) + timedelta(days=1))
+    today = local_today(org.rep)
+    for weeks in range(1, 7):                                                   # six weekly misses
+        make_visit(org.rep, store, planned_for=today - timedelta(weeks=weeks))
+    make_visit(org.rep, store, planned_for=today + timedelta(days=1))
     login(client, org.supervisor)
     page = text_of(client.get(f"/stores/{store.id}/visits"))
     planned = page.split('class="card upcoming"')[1].split("</section>")[0]
-    assert planned.count("data-missed") == 1 and planned.index("data-missed") < planned.index("</li>")
+    items = planned.split("<li>")[1:]
+    assert len(items) == 6 and "data-missed" not in items[0]                     # tomorrow's first, never pushed off
+    assert all("data-missed" in item for item in items[1:])                     # then the latest five misses
 
 
 def test_store_timeline_of_a_store_out_of_scope_is_404(client, org):

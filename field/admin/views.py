@@ -105,6 +105,10 @@ DETAIL_LABELS = {
 }
 
 
+# Details that name a record by its id, and the kind of record.
+DETAIL_RECORDS = {"activity": "activities", "store": "stores"}
+
+
 def detail_label(key: str) -> str:
     return str(DETAIL_LABELS.get(key, key))
 
@@ -146,6 +150,7 @@ def detail_text(value, key: str = "") -> str:
 bp.add_app_template_global(record_label, "record_label")
 bp.add_app_template_global(action_label, "action_label")
 bp.add_app_template_global(detail_label, "detail_label")
+bp.add_app_template_global(DETAIL_RECORDS, "detail_records")
 bp.add_app_template_global(detail_text, "audit_detail")
 
 
@@ -163,24 +168,32 @@ def events(actor_id: int | None = None, object_type: str = "", object_id: int | 
 
 
 def record_names(items: list[AuditEvent]) -> dict[tuple[str, int], str]:
-    """The current name of each user, region, store and product the events point at, in one query per kind."""
+    """The current name of each user, region, store, product, visit type and activity the events
+    point at, as their record or in their details, in one query per kind (in the admin's scope)."""
+    from field.activities.models import Activity
     from field.auth.models import Region
     from field.products.models import Product
     from field.stores.models import Store
     from field.visits.models import VisitType
-    sources = {"users": (scope.users(), User), "regions": (scope.regions(), Region),
-               "stores": (scope.stores(), Store),
+    sources = {"users": (scope.users(), User.id, User.name), "regions": (scope.regions(), Region.id, Region.name),
+               "stores": (scope.stores(), Store.id, Store.name),
+               "activities": (scope.activities(), Activity.id, Activity.title),
                # the catalogue and the visit types are company-wide
-               "products": (select(Product), Product), "visit_types": (select(VisitType), VisitType)}
+               "products": (select(Product), Product.id, Product.name),
+               "visit_types": (select(VisitType), VisitType.id, VisitType.name)}
     wanted: dict[str, set[int]] = {}
     for e in items:
         if e.object_type in sources and e.object_id is not None:
             wanted.setdefault(e.object_type, set()).add(e.object_id)
+        for key, kind in DETAIL_RECORDS.items():
+            value = e.details.get(key) if e.detail else None
+            if isinstance(value, int) and not isinstance(value, bool):
+                wanted.setdefault(kind, set()).add(value)
     names = {}
     for kind, ids in wanted.items():
-        stmt, model = sources[kind]
-        rows = db.session.execute(stmt.where(model.id.in_(ids)).order_by(None)
-                                  .with_only_columns(model.id, model.name))
+        stmt, id_column, name_column = sources[kind]
+        rows = db.session.execute(stmt.where(id_column.in_(ids)).order_by(None)
+                                  .with_only_columns(id_column, name_column))
         names.update({(kind, ident): name for ident, name in rows})
     return names
 

@@ -148,3 +148,17 @@ def test_detail_keys_read_as_words_in_chinese(client, org):
     html = client.get("/audit").get_data(as_text=True)
     assert '<dt title="reason">原因</dt>' in html and '<dt title="claimed">申请金额</dt>' in html
     assert "<dd>¥120.00</dd>" in html                  # recorded in fen, shown as money
+
+
+def test_a_store_or_activity_named_by_id_in_the_details_shows_its_name_in_scope(client, org):
+    from tests.factories import make_store
+    from tests.unit.test_activity_workflow import make_activity
+    shop, west = make_store(rep=org.rep, name="Corner Shop"), make_store(rep=org.west_rep, name="West Shop")
+    activity = make_activity(org.rep, [shop], title="春节堆头")
+    add_event("claim.file", org.rep, activity, activity=activity.id, store=shop.id, amount=5_000)
+    add_event("claim.file", org.west_rep, activity, store=west.id, comment=["a", "b"])
+    client.login_as(org.admin)
+    html = client.get("/audit").get_data(as_text=True)
+    assert f"<dd>{activity.id} · <span class=\"record-name\">春节堆头</span></dd>" in html
+    assert f"<dd>{shop.id} · <span class=\"record-name\">Corner Shop</span></dd>" in html
+    assert "West Shop" in html                                  # an admin sees every store

@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, Date, Select, Text, case, func, literal, or_, select, union_all
+from sqlalchemy import (BigInteger, ColumnElement, Date, Select, Text, case, cast, func, literal, null, or_, select,
+                        union_all)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -133,32 +134,39 @@ class Rollups:
 
 def rollups(filters: Filters, user: User, as_of: date) -> Rollups:
     """Add up the kept figures of `filters` per activity, type, region and rep, in one statement: the
-    lines are joined and filtered once (a materialized CTE), then grouped four ways. Lines whose
-    figures are missing or stale are measured first; in the usual case, nothing is, and this one
-    statement is all the overview's figures cost."""
-    rows = db.session.execute(_rollups(filters, user, as_of - timedelta(days=1))).all()
-    if any(row.stale for row in rows):
-        refresh(filters, user, as_of)
-        rows = db.session.execute(_rollups(filters, user, as_of - timedelta(days=1))).all()
+    lines are joined and filtered once (a materialized CTE), then grouped four ways; the same
+    statement lists the lines whose figures are missing or stale. In the usual case there are
+    none, and this statement is all the overview's figures cost; else those lines are measured
+    and the sums taken again."""
+    last_day = as_of - timedelta(days=1)
+    rows = db.session.execute(_rollups(filters, user, last_day)).all()
+    stale = frozenset(row.key for row in rows if row.kind == "stale")
+    if stale:
+        refresh(replace(filters, line_ids=stale), user, as_of)
+        rows = db.session.execute(_rollups(filters, user, last_day)).all()
     out: dict[str, list[Rollup]] = {kind: [] for kind in ("activity", "type", "region", "rep")}
     for row in rows:
-        out[row.kind].append(_rollup(row))
+        if row.kind in out:  # a line changed again meanwhile stays listed: measured on the next view
+            out[row.kind].append(_rollup(row))
     return Rollups(out["activity"], out["type"], out["region"], out["rep"], combine(out["type"]))
 
 
 def _rollups(filters: Filters, user: User, last_day: date) -> Select:
     f, kept = RoiFigure, _kept(filters, user, last_day)
-    t = kept.select(Activity.id.label("activity_id"), Activity.title, Activity.type_id, Store.region_id,
-                    Store.owner_rep_id.label("rep_id"), ActivityStore.budget, f.actual, f.baseline, f.incremental,
-                    f.incremental_gp, f.written_off, f.settled, f.verified, f.required,
-                    case((f.settled, f.written_off), else_=ActivityStore.budget).label("cost"),
-                    case((kept.stale, 1), else_=0).label("stale")).cte("kept").prefix_with("MATERIALIZED")
+    t = kept.select(ActivityStore.id.label("line_id"), Activity.id.label("activity_id"), Activity.title,
+                    Activity.type_id, Store.region_id, Store.owner_rep_id.label("rep_id"), ActivityStore.budget,
+                    f.actual, f.baseline, f.incremental, f.incremental_gp, f.written_off, f.settled, f.verified,
+                    f.required, case((f.settled, f.written_off), else_=ActivityStore.budget).label("cost"),
+                    kept.stale.label("stale")).cte("kept").prefix_with("MATERIALIZED")
     no_label = literal("", Text)
     groups = [("activity", t.c.activity_id, func.max(t.c.title)), ("type", t.c.type_id, no_label),
               ("region", t.c.region_id, no_label), ("rep", t.c.rep_id, no_label)]
-    return union_all(*[select(literal(kind, Text).label("kind"), key.label("key"), label.label("label"), *_sums(t),
-                              func.sum(t.c.stale).label("stale"))
-                       .group_by(key) for kind, key, label in groups])
+    sums = [select(literal(kind, Text).label("kind"), key.label("key"), label.label("label"), *_sums(t))
+            .group_by(key) for kind, key, label in groups]
+    # The lines to measure again, one row each; their sums are not read.
+    stale = select(literal("stale", Text), t.c.line_id, no_label, *[cast(null(), BigInteger) for _ in _sums(t)]
+                   ).where(t.c.stale)
+    return union_all(*sums, stale)
 
 
 def combine(rollups: list[Rollup]) -> Rollup:

@@ -68,6 +68,18 @@ def test_a_sale_at_the_store_or_a_control_store_makes_the_group_stale_and_no_oth
     assert refresh(world) == 0
 
 
+def test_the_overview_measures_what_changed_before_adding_up(world):
+    admin = world["org"].admin
+    first = total(EVERYTHING, admin)                     # nothing kept yet: all three measured
+    assert first.lines == 3 and kept(world).baseline == 97_174
+    db.session.add(Sale(store_id=world["controls"][0].id, sold_on=A_START, amount=30_000, quantity=1,
+                        source="import", source_key="late"))
+    db.session.commit()
+    total(EVERYTHING, admin)                             # no refresh() first: the sums find the stale lines
+    assert kept(world).baseline == 97_174 + 10_000
+    assert refresh(world) == 0
+
+
 def test_a_review_and_a_payment_show_in_the_kept_figures(world):
     org, line = world["org"], world["a"].stores[0]
     refresh(world)

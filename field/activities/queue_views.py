@@ -46,27 +46,19 @@ def period_label(kind, period) -> str:
 def capture_summary(photo: Photo) -> str:
     """When and how far from the store a photo was taken, in a few words: '09:41 · 35 m away · ±12 m';
     the file's own position too when it tells another story ('· file: 1503 m away')."""
-    texts = _capture_texts()
+    texts = queue_texts()
     parts = []
     taken = photo.exif_taken_at or photo.phone_captured_at
     if taken is not None:
         parts.append(to_user_timezone(taken).strftime("%H:%M"))
     phone, exif = photo.phone_distance_m, photo.exif_distance_m
     if phone is not None:
-        parts.append(texts["away"] % {"m": round(phone)})
+        parts.append(texts["away"] % {"m": round(phone)})  # each %(m)s is this photo's distance
         if photo.phone_accuracy_m is not None:
             parts.append(f"±{round(photo.phone_accuracy_m)} m")
     if exif is not None and (phone is None or abs(exif - phone) > DISTANCES_AGREE_M):
-        parts.append(texts["file"] % {"m": round(exif)})
-    return " · ".join(parts) if parts else texts["none"]
-
-
-def _capture_texts() -> dict:
-    """capture_summary's words, translated once per request (a page of the queue shows dozens of
-    photos); the placeholders are filled in per photo."""
-    if "capture_texts" not in g:
-        g.capture_texts = {"away": _("%(m)s m away"), "file": _("file: %(m)s m away"), "none": _("no capture data")}
-    return g.capture_texts
+        parts.append(texts["file_away"] % {"m": round(exif)})
+    return " · ".join(parts) if parts else texts["no_capture"]
 
 
 @bp.app_template_global("queue_texts")
@@ -84,6 +76,7 @@ def queue_texts() -> dict:
             "overdue": _("Period over, no evidence"), "new_since": _("New evidence since."),
             "hint": _("The rep sees the reason and your note, and may add evidence while the period lasts."),
             "not_due": _("Not due yet: no evidence, and the period has not ended."),
+            "away": _("%(m)s m away"), "file_away": _("file: %(m)s m away"), "no_capture": _("no capture data"),
             "reasons": [(code, str(label)) for code, label in queue.REASON_LABELS.items()],
         }
     return g.queue_texts

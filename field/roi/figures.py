@@ -161,10 +161,11 @@ def _rollups(filters: Filters, user: User, last_day: date) -> Select:
     no_label = literal("", Text)
     groups = [("activity", t.c.activity_id, func.max(t.c.title)), ("type", t.c.type_id, no_label),
               ("region", t.c.region_id, no_label), ("rep", t.c.rep_id, no_label)]
-    sums = [select(literal(kind, Text).label("kind"), key.label("key"), label.label("label"), *_sums(t))
+    columns = _sums(t)
+    sums = [select(literal(kind, Text).label("kind"), key.label("key"), label.label("label"), *columns)
             .group_by(key) for kind, key, label in groups]
     # The lines to measure again, one row each; their sums are not read.
-    stale = select(literal("stale", Text), t.c.line_id, no_label, *[cast(null(), BigInteger) for _ in _sums(t)]
+    stale = select(literal("stale", Text), t.c.line_id, no_label, *[cast(null(), BigInteger)] * len(columns)
                    ).where(t.c.stale)
     return union_all(*sums, stale)
 

@@ -134,17 +134,21 @@ def test_without_three_controls_the_baseline_is_the_pre_period_rate(world):
     assert line.incremental_gp == 24_000
 
 
-def test_cost_is_what_was_written_off_once_a_payment_stands(world):
-    org = world["org"]
-    activity_store = world["a"].stores[0]
-    claim = Claim(activity_store=activity_store, claimant=org.rep, amount=30_000, status="approved", note="",
+def pay(world, claimed: int, paid: int) -> None:
+    """An approved claim on A at T, and the payment that stands for it."""
+    org, activity_store = world["org"], world["a"].stores[0]
+    claim = Claim(activity_store=activity_store, claimant=org.rep, amount=claimed, status="approved", note="",
                   reason="")
     db.session.add(claim)
     db.session.flush()
     db.session.add(LedgerLine(kind=LedgerKind.PAYMENT, claim_id=claim.id, activity_id=world["a"].id,
-                              activity_store_id=activity_store.id, store_id=world["t"].id, amount=20_000,
+                              activity_store_id=activity_store.id, store_id=world["t"].id, amount=paid,
                               actor_id=org.admin.id, posted_on=AS_OF, reason=""))
     db.session.commit()
+
+
+def test_cost_is_what_was_written_off_once_a_payment_stands(world):
+    pay(world, 30_000, 20_000)
     line = line_of(world, Settings(dip_days=3))
     assert (line.cost_basis, line.cost, line.written_off) == ("written_off", 20_000, 20_000)
     assert line.roi == Fraction(22_500 - 20_000, 20_000)  # +12.5 %

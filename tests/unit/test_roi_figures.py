@@ -8,7 +8,6 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from field.activities.models import ActivityStatus as S, Review, Verdict
-from field.claims.models import Claim, LedgerKind, LedgerLine
 from field.core import now
 from field.extensions import db
 from field.roi import figures, queries
@@ -16,7 +15,7 @@ from field.roi.models import RoiFigure
 from field.sales.models import Sale
 from tests.factories import make_store
 from tests.unit.test_activity_workflow import make_activity
-from tests.unit.test_roi import AS_OF, A_END, A_START, EVERYTHING, sell, world  # noqa: F401 — the fixture
+from tests.unit.test_roi import AS_OF, A_END, A_START, EVERYTHING, pay, sell, world  # noqa: F401 — the fixture
 
 
 def kept(world, activity=None) -> RoiFigure:
@@ -88,13 +87,7 @@ def test_a_review_and_a_payment_show_in_the_kept_figures(world):
     db.session.commit()
     assert refresh(world) > 0
     assert (kept(world).verified, kept(world).required) == (1, 2)
-    claim = Claim(activity_store=line, claimant=org.rep, amount=30_000, status="approved", note="", reason="")
-    db.session.add(claim)
-    db.session.flush()
-    db.session.add(LedgerLine(kind=LedgerKind.PAYMENT, claim_id=claim.id, activity_id=world["a"].id,
-                              activity_store_id=line.id, store_id=world["t"].id, amount=20_000,
-                              actor_id=org.admin.id, posted_on=AS_OF, reason=""))
-    db.session.commit()
+    pay(world, 30_000, 20_000)
     assert refresh(world) > 0
     a = total(queries.Filters(A_START, A_END, activity_id=world["a"].id), org.admin)
     assert (a.cost, a.cost_basis, a.written_off) == (20_000, "written_off", 20_000)

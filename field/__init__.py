@@ -99,17 +99,19 @@ def create_app(overrides: dict | None = None) -> Flask:
                sales_bp, claims_bp, roi_bp):
         app.register_blueprint(bp)
 
-    from field import errors, nav
+    from field import errors, nav, permissions, transaction
+    transaction.register(app)
     errors.register(app)
     nav.register(app)
+    app.context_processor(lambda: {"may": permissions.for_current_user()})
 
-    from field.core import money
+    from field.core import format_money
     from flask_babel import get_locale
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["html_lang"] = html_lang
     from field.web import new_client_id
     app.jinja_env.globals["new_client_id"] = new_client_id
-    app.jinja_env.filters["money"] = money
+    app.jinja_env.filters["money"] = format_money
     app.jinja_env.filters["datetime"] = lambda v, fmt="short": format_datetime(v, fmt) if v else ""
     app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else ""
 

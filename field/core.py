@@ -1,14 +1,58 @@
-"""One type each for time and money, and the domain error the app turns into 4xx."""
-from datetime import datetime, timezone
-from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
+"""One home each for time, money and state moves, and the domain error the app turns into 4xx.
 
-from sqlalchemy import DateTime
+Time: now() is the only clock (set_clock() winds it, for the demo and tests); user_zone() and
+local_today() are a person's calendar, company_today() the company's. Money: parse_money() reads
+what a person typed, format_money() shows minor units. move_state() is the guarded UPDATE that
+lets one of two racing transitions win."""
+from datetime import date, datetime, timezone
+from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
+from typing import Callable
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import DateTime, update
+from sqlalchemy.orm import attributes
 from sqlalchemy.types import TypeDecorator
+
+from field.extensions import db
+
+_clock: Callable[[], datetime] | None = None
 
 
 def now() -> datetime:
     """The current moment, timezone-aware UTC: the only clock the app reads."""
-    return datetime.now(timezone.utc)
+    return _clock() if _clock is not None else datetime.now(timezone.utc)
+
+
+def set_clock(clock: Callable[[], datetime] | None) -> None:
+    """Make now() read `clock` (None: the real one). The demo seeds a past; tests pin a moment."""
+    global _clock
+    _clock = clock
+
+
+def company_zone() -> ZoneInfo:
+    return ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])
+
+
+def user_zone(user=None) -> ZoneInfo:
+    """The user's time zone, or the company's when there is no user or they chose none."""
+    chosen = getattr(user, "timezone", None) if user is not None else None
+    return ZoneInfo(chosen) if chosen else company_zone()
+
+
+def local_today(user=None, at: datetime | None = None) -> date:
+    """The day it is (or was at `at`) on the user's calendar."""
+    return (at or now()).astimezone(user_zone(user)).date()
+
+
+def company_day(moment: datetime) -> date:
+    """The company calendar's day of a moment: activity periods and check periods are company dates."""
+    return moment.astimezone(company_zone()).date()
+
+
+def company_today() -> date:
+    """Today on the company's calendar, whoever looks."""
+    return company_day(now())
 
 
 class UTCDateTime(TypeDecorator):
@@ -56,8 +100,11 @@ class Conflict(DomainError):
 MAX_MONEY = Decimal("20000000.00")
 
 
+CURRENCY_SIGNS = ("¥", "￥")
+
+
 def parse_money(text) -> int:
-    """'12.50' → 1250 minor units. Refuses negatives, more than two decimals, non-numbers."""
+    """'12.50' or '¥12.50' → 1250 minor units. Refuses negatives, more than two decimals, non-numbers."""
     if isinstance(text, int):
         if text < 0:
             raise ValueError("negative")
@@ -65,7 +112,10 @@ def parse_money(text) -> int:
             raise ValueError("too large")
         return text * 100
     try:
-        value = Decimal(str(text).strip().replace(",", ""))
+        cleaned = str(text).strip()
+        if cleaned.startswith(CURRENCY_SIGNS):
+            cleaned = cleaned[1:]
+        value = Decimal(cleaned.strip().replace(",", ""))
     except InvalidOperation:
         raise ValueError("not a number") from None
     if not value.is_finite():
@@ -83,9 +133,23 @@ def money_decimal(minor: int) -> Decimal:
     return (Decimal(minor) / 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def money(minor: int | None, symbol: str = "¥") -> str:
+def format_money(minor: int | None, symbol: str = "¥") -> str:
     """1234567 → '¥12,345.67'."""
     if minor is None:
         return ""
     sign = "-" if minor < 0 else ""
     return f"{sign}{symbol}{abs(money_decimal(minor)):,.2f}"
+
+
+def move_state(obj, frm, to, conflict: str, **values) -> None:
+    """Move `obj` from state `frm` to `to` (with `values`) in one guarded UPDATE that names the state
+    we saw: of two moves at the same moment one wins, the other raises Conflict(`conflict`)."""
+    model = type(obj)
+    values = {**values, "status": to}
+    changed = db.session.execute(
+        update(model).where(model.id == obj.id, model.status == frm).values(**values)
+        .execution_options(synchronize_session=False)).rowcount
+    if changed != 1:
+        raise Conflict(conflict)
+    for key, value in values.items():
+        attributes.set_committed_value(obj, key, value)

@@ -1,16 +1,24 @@
-"""What every view uses: render() — the whole page, or just the block an htmx request asks for;
-see_other() after a POST; import_page(); the signed-in user (me) and the ?page= of a list.
+"""What every view uses: render() — the whole page, or the block(s) an htmx request asks for;
+refusal() around an operation whose DomainError the page shows in place; see_other() after a POST;
+import_page(); the signed-in user (me); paginate() and the ?page= of a list.
 
 htmx 4 sends `HX-Request: true` and `HX-Request-Type: partial` when it will swap
 part of the page (and `full` when it targets <body>). Deciding here keeps a
 change of htmx version to this one function."""
+import math
 import uuid
-from typing import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Callable, Iterable
 
 from flask import Response, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2 import Template
+from sqlalchemy import func, select
+
+from field.core import DomainError
+from field.extensions import db
 
 
 def me():
@@ -31,16 +39,93 @@ def wants_fragment() -> bool:
             and request.headers.get("HX-Request-Type", "partial") == "partial")
 
 
-def render(template_name: str, block: str = "content", status: int = 200, **context):
-    """Render a page; for an htmx partial request render only `block` of it."""
+def _block(template: Template, name: str, context: dict) -> str:
+    return "".join(template.blocks[name](template.new_context(context)))
+
+
+def render(template_name: str, block: str | None = "content", status: int = 200,
+           also: Iterable[str | tuple[str, dict]] = (), **context):
+    """Render a page; for an htmx partial request render only `block` of it (None: no main block),
+    followed by the `also` blocks — names, or (name, extra context) — that htmx swaps in place by id.
+    Those render with `oob=True` so the template marks them hx-swap-oob."""
     if wants_fragment():
-        env = current_app.jinja_env
-        template: Template = env.get_or_select_template(template_name)
+        template: Template = current_app.jinja_env.get_or_select_template(template_name)
         current_app.update_template_context(context)
-        ctx = template.new_context(context)
-        body = "".join(template.blocks[block](ctx))
+        body = _block(template, block, context) if block else ""
+        for item in also:
+            name, extra = item if isinstance(item, tuple) else (item, {})
+            body += _block(template, name, {**context, **extra, "oob": True})
         return body, status
     return render_template(template_name, **context), status
+
+
+class Refused:
+    """What refusal() caught: falsy while the operation went through."""
+    error: DomainError | None = None
+
+    def __bool__(self) -> bool:
+        return self.error is not None
+
+    @property
+    def message(self) -> str:
+        return self.error.message if self.error else ""
+
+    @property
+    def status(self) -> int:
+        return self.error.status if self.error else 200
+
+
+@contextmanager
+def refusal():
+    """Run operations whose refusal the page shows in place:
+
+        with refusal() as refused:
+            ops.submit(activity, me())
+        if refused:
+            return page(error=refused.message, status=refused.status)
+
+    A DomainError undoes what the request staged (so the page shows the records as they are) and
+    is kept; the request then answers 4xx, which rolls back in the one place that commits."""
+    refused = Refused()
+    try:
+        yield refused
+    except DomainError as exc:
+        db.session.rollback()
+        refused.error = exc
+
+
+@dataclass
+class Page:
+    """One page of a list: its items, which page, how many per page and in all."""
+    items: list
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+
+def count(stmt) -> int:
+    """How many rows a select returns (its order dropped)."""
+    return db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+
+
+def paginate(stmt, page: int, per_page: int, unique: bool = False) -> Page:
+    """Page `page` (clamped to what exists) of `stmt`'s entities."""
+    total = count(stmt)
+    page = min(max(1, page), max(1, math.ceil(total / per_page)))
+    result = db.session.execute(stmt.offset((page - 1) * per_page).limit(per_page))
+    return Page(list((result.unique() if unique else result).scalars()), page, per_page, total)
 
 
 MAX_ERRORS_SHOWN = 500

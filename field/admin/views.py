@@ -12,7 +12,7 @@ from field.admin import bp
 from field.audit import AuditEvent
 from field.auth.admin import Page, paginate
 from field.auth.models import Role, User
-from field.core import money
+from field.core import format_money
 from field.extensions import db
 from field.web import render
 
@@ -135,7 +135,7 @@ def _plain(value, as_money: bool = False) -> str:
     if isinstance(value, bool):
         return "✓" if value else "✗"
     if as_money and isinstance(value, int):
-        return money(value)
+        return format_money(value)
     return str(value)
 
 

@@ -25,7 +25,7 @@ from field.activities.rules import Compliance
 from field.auth.models import Role, User
 from field.claims import ledger
 from field.claims.models import Claim, ClaimStatus as C, LedgerKind, LedgerLine
-from field.core import Conflict, DomainError, money, now, parse_money
+from field.core import Conflict, DomainError, format_money, now, parse_money
 from field.extensions import db
 from field.photos.models import Photo
 from field.stores.models import Store
@@ -261,10 +261,10 @@ def approve(claim: Claim, actor: User, amount=None, reason: str = "") -> LedgerL
     reason = _text(reason, "reason", MAX_REASON)
     if paid > figures.most:
         raise FieldError("amount", _("At most %(most)s: the claim, capped by the budget left.",
-                                     most=money(figures.most)))
+                                     most=format_money(figures.most)))
     if paid != figures.payable and not reason:
         raise FieldError("reason", _("Say why you pay %(paid)s instead of the computed %(payable)s.",
-                                     paid=money(paid), payable=money(figures.payable)))
+                                     paid=format_money(paid), payable=format_money(figures.payable)))
     decided = now()
     action = _move(claim, C.APPROVED, {
         "decided_by_id": actor.id, "decided_at": decided, "budget": figures.budget,

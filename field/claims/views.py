@@ -22,7 +22,7 @@ from field.claims import bp, export as ledger_export, ledger
 from field.claims import operations as ops
 from field.claims.forms import ClaimForm, DecisionForm, ReversalForm
 from field.claims.models import Claim, ClaimStatus as C, LedgerLine
-from field.core import DomainError, money, money_decimal
+from field.core import DomainError, format_money, money_decimal
 from field.extensions import db
 from field.stores.operations import FieldError
 from field.tabular import CSV_MIMETYPE, XLSX_MIMETYPE
@@ -151,7 +151,7 @@ def _decide(claim_id: int, approve: bool):
         db.session.rollback()
         return _claim_page(_claim(claim_id), exc.status, form, exc.message)
     if approve:
-        flash(_("Approved and written off: %(amount)s.", amount=money(payment.amount)))
+        flash(_("Approved and written off: %(amount)s.", amount=format_money(payment.amount)))
     else:
         flash(_("Rejected. The claimant sees your reason."))
     return redirect(url_for("claims.show", claim_id=claim_id), 303)

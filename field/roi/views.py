@@ -22,7 +22,7 @@ from field.activities import progress, workflow
 from field.activities.models import Activity, ActivityStore, ActivityType, Review
 from field.auth.models import Region, Role, User
 from field.claims.models import Claim, LedgerLine
-from field.core import money, money_decimal
+from field.core import format_money, money_decimal
 from field.extensions import db
 from field.photos.models import Photo
 from field.products.models import Product
@@ -57,7 +57,7 @@ def money_short(minor: int | None) -> str:
     if minor is None:
         return "—"
     if abs(minor) < 10_000_000:
-        return money(minor)
+        return format_money(minor)
     sign = "-" if minor < 0 else ""
     return f"{sign}¥{format_compact_decimal(Decimal(abs(minor)) / 100, fraction_digits=1, locale=get_locale())}"
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from field import scope
 from field.auth.models import Role, User
-from field.core import money
+from field.core import format_money
 from field.extensions import db
 from field.geo import Point, distance_m, valid_lat_lng
 from field.stores.models import Store
@@ -402,7 +402,7 @@ def result_summary(result: StepResult, locale: str | None = None) -> str:
         text = _("%(passed)s/%(total)s passed", passed=value.get("passed", 0), total=value.get("total", 0))
     elif kind == StepKind.ORDER_LINES:
         lines = value.get("lines", [])
-        text = _("%(total)s (%(n)s lines)", total=money(value.get("total", 0)), n=len(lines))
+        text = _("%(total)s (%(n)s lines)", total=format_money(value.get("total", 0)), n=len(lines))
     elif kind == StepKind.SHELF_SHARE:
         text = _("%(pct)s %% (%(ours)s of %(all)s facings)", pct=_number(value.get("share_pct", 0)),
                  ours=value.get("ours", 0), all=value.get("total", 0))

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
 from sqlalchemy.exc import StatementError
 
-from field.core import UTCDateTime, money, money_decimal, now, parse_money
+from field.core import UTCDateTime, format_money, money_decimal, now, parse_money
 from field.extensions import db
 from field.stores.models import Store
 from tests.factories import make_store
@@ -17,6 +17,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 @pytest.mark.parametrize("text, fen", [
     ("12.5", 1250), ("12.50", 1250), ("12", 1200), ("0", 0), ("0.01", 1), ("  8.80 ", 880),
     ("1,234.50", 123450), ("1234567.89", 123456789), (".5", 50), ("12.500", 1250), (3, 300),
+    ("¥12", 1200), ("￥ 8.80", 880), ("¥1,234.50", 123450),
 ])
 def test_parse_money_gives_minor_units(text, fen):
     assert parse_money(text) == fen
@@ -25,7 +26,7 @@ def test_parse_money_gives_minor_units(text, fen):
 
 @pytest.mark.parametrize("text", [
     "12.345", "0.001", "-1", "-0.01", -5, "abc", "", " ", "NaN", "nan", "Infinity", "-Infinity", "inf",
-    "12.3.4", "¥12", None, "1e400", "1e30", "20000000.01", 10**9,
+    "12.3.4", "¥", "¥-1", "12¥3", None, "1e400", "1e30", "20000000.01", 10**9,
 ])
 def test_parse_money_refuses_what_is_not_an_amount(text):
     with pytest.raises(ValueError):
@@ -44,17 +45,17 @@ def test_parse_money_never_goes_through_float():
     (-1250, "-¥12.50"), (-1, "-¥0.01"), (-123456789, "-¥1,234,567.89"),
 ])
 def test_money_formats_fen_as_yuan(fen, shown):
-    assert money(fen) == shown
+    assert format_money(fen) == shown
 
 
 def test_money_other_symbol_and_none():
-    assert money(500, symbol="$") == "$5.00"
-    assert money(None) == ""
+    assert format_money(500, symbol="$") == "$5.00"
+    assert format_money(None) == ""
 
 
 def test_money_and_parse_money_round_trip():
     for fen in (0, 7, 1999, 100000, 123456789):
-        assert parse_money(money(fen).lstrip("¥")) == fen
+        assert parse_money(format_money(fen).lstrip("¥")) == fen
         assert money_decimal(fen) * 100 == fen
 
 

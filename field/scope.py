@@ -134,6 +134,18 @@ def users(user=None) -> Select:
                                   User.supervisor_id.in_(in_regions)))
 
 
+def reps(user=None, active_only: bool = True) -> Select:
+    """The reps a user may see (active ones unless asked), for pickers and team lists."""
+    stmt = users(user).where(User.role == Role.REP)
+    return stmt.where(User.active.is_(True)) if active_only else stmt
+
+
+def supervisors(user=None, active_only: bool = True) -> Select:
+    """The supervisors a user may see (active ones unless asked)."""
+    stmt = users(user).where(User.role == Role.SUPERVISOR)
+    return stmt.where(User.active.is_(True)) if active_only else stmt
+
+
 def regions(user=None) -> Select:
     user = _user(user)
     if user.role == Role.ADMIN:

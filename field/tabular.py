@@ -367,10 +367,10 @@ def decimal(places: int = 2, minimum: Decimal | None = None, maximum: Decimal | 
     return parse
 
 
-def money(value: str) -> int:
-    """Yuan with at most two decimals → minor units."""
+def amount(value: str) -> int:
+    """A cell of yuan with at most two decimals → minor units (the message names the cell's text)."""
     try:
-        return parse_money(value.replace("¥", "").replace("￥", ""))
+        return parse_money(value)
     except ValueError:
         raise ValueError(_("not an amount in yuan with at most two decimals: %(value)s", value=value)) from None
 

@@ -44,7 +44,7 @@ def parse_budget(text: str | None) -> int:
         raise ValueError(_("Not an amount: %(value)s", value=raw[:40])) from None
     if sign.is_finite() and sign <= 0:
         raise ValueError(_("A store's budget must be more than zero."))
-    return tabular.money(raw)
+    return tabular.amount(raw)
 
 
 def _percent(maximum: Decimal, minimum: Decimal = Decimal("0")):

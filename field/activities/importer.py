@@ -25,7 +25,7 @@ def columns() -> list[Column]:
     return [
         Column("store_code", tabular.text(40), required=True,
                aliases=("code", "store", "门店编码", "门店代码", "编码")),
-        Column("budget", tabular.money, required=True, aliases=("budget_yuan", "预算", "预算金额", "金额")),
+        Column("budget", tabular.amount, required=True, aliases=("budget_yuan", "预算", "预算金额", "金额")),
     ]
 
 

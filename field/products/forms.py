@@ -28,7 +28,7 @@ class ProductForm(FlaskForm):
 
     def validate_unit_price(self, field):
         try:
-            field.parsed = tabular.money(field.data.strip())
+            field.parsed = tabular.amount(field.data.strip())
         except ValueError as exc:
             raise ValidationError(str(exc)) from None
 

@@ -25,7 +25,7 @@ def columns() -> list[Column]:
         Column("sku", tabular.text(60), required=True, aliases=("商品编码", "编码", "SKU code")),
         Column("name", tabular.text(200), required=True, aliases=("商品名称", "名称", "product name")),
         Column("category", tabular.text(100), default="", aliases=("品类", "类别")),
-        Column("unit_price", tabular.money, default=0, aliases=("price", "单价")),
+        Column("unit_price", tabular.amount, default=0, aliases=("price", "单价")),
         Column("margin_pct", tabular.decimal(2, 0, MAX_MARGIN), default=tabular.decimal(2)("0"),
                aliases=("margin", "毛利率")),
         Column("active", tabular.boolean, default=True, aliases=("启用",)),

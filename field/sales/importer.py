@@ -59,7 +59,7 @@ def columns() -> list[Column]:
         Column("date", parse_date, required=True, aliases=("day", "sold_on", "日期", "销售日期")),
         Column("sku", tabular.text(60), required=True, aliases=("product", "产品编码", "商品编码", "SKU编码")),
         Column("quantity", tabular.integer(0, MAX_QUANTITY), required=True, aliases=("qty", "数量", "销量")),
-        Column("amount", tabular.money, required=True, aliases=("amount_yuan", "金额", "销售额")),
+        Column("amount", tabular.amount, required=True, aliases=("amount_yuan", "金额", "销售额")),
     ]
 
 

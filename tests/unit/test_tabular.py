@@ -21,7 +21,7 @@ COLUMNS = [
     Column("code", tabular.text(10), required=True, aliases=("编码",)),
     Column("name", tabular.text(50), required=True),
     Column("qty", tabular.integer(0, 100), default=0),
-    Column("price", tabular.money, default=0),
+    Column("price", tabular.amount, default=0),
     Column("margin", tabular.decimal(2, Decimal(0), Decimal(100))),
     Column("tier", tabular.choice("ABCD"), default="C"),
     Column("active", tabular.boolean, default=True),

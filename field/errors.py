@@ -5,7 +5,6 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from field.core import DomainError
-from field.extensions import db
 from field.web import render
 
 MESSAGES = {
@@ -28,9 +27,9 @@ def _answer(status: int, message: str):
 
 
 def register(app):
+    # Each answer here is 4xx/5xx, so field/transaction.py rolls the request back.
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
-        db.session.rollback()
         return _answer(exc.status, exc.message)
 
     @app.errorhandler(CSRFError)
@@ -47,5 +46,4 @@ def register(app):
         if app.testing:
             raise exc
         app.logger.exception("unhandled error")
-        db.session.rollback()
         return _answer(500, MESSAGES[500]())

@@ -219,28 +219,30 @@ def step_update(type_id: int, step_id: int):
                          else _("Nothing changed."), anchor=f"step-{step.id}")
 
 
+def _step_setting(type_id: int, step_id: int, field: str, choices: dict, unread: str, operation):
+    """A step control that posts one of a few values (`choices`: what was posted → the operation's
+    argument); anything else answers 422 with `unread`."""
+    visit_type, step = _step(type_id, step_id)
+    value = choices.get(request.form.get(field, ""))
+    if value is None:
+        return _type_page(visit_type, status=422, refusal=unread)
+    with refusal() as refused:
+        operation(step, value, _me())
+    return _steps_answer(visit_type, None, anchor=f"step-{step.id}", refused=refused)
+
+
 @bp.route("/visit-types/<int:type_id>/steps/<int:step_id>/move", methods=["POST"], endpoint="step_move")
 @login_required
 def step_move(type_id: int, step_id: int):
-    visit_type, step = _step(type_id, step_id)
-    offset = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
-    if offset is None:
-        return _type_page(visit_type, status=422, refusal=_("Move a step up or down."))
-    with refusal() as refused:
-        ops.move_step(step, offset, _me())
-    return _steps_answer(visit_type, None, anchor=f"step-{step.id}", refused=refused)
+    return _step_setting(type_id, step_id, "direction", {"up": -1, "down": 1}, _("Move a step up or down."),
+                         ops.move_step)
 
 
 @bp.route("/visit-types/<int:type_id>/steps/<int:step_id>/required", methods=["POST"], endpoint="step_required")
 @login_required
 def step_required(type_id: int, step_id: int):
-    visit_type, step = _step(type_id, step_id)
-    wanted = {"1": True, "0": False}.get(request.form.get("required", ""))
-    if wanted is None:
-        return _type_page(visit_type, status=422, refusal=_("Say whether the step is required."))
-    with refusal() as refused:
-        ops.set_required(step, wanted, _me())
-    return _steps_answer(visit_type, None, anchor=f"step-{step.id}", refused=refused)
+    return _step_setting(type_id, step_id, "required", {"1": True, "0": False},
+                         _("Say whether the step is required."), ops.set_required)
 
 
 @bp.route("/visit-types/<int:type_id>/steps/<int:step_id>/remove", methods=["POST"], endpoint="step_remove")

@@ -57,6 +57,11 @@ def _int_arg(name: str) -> int | None:
         return None
 
 
+def _errors(error: DomainError) -> dict[str, str]:
+    """A refusal's messages per field (an Invalid's), or none for a refusal of the whole action."""
+    return error.errors if isinstance(error, ops.Invalid) else {}
+
+
 # --- the list -------------------------------------------------------------------------------
 
 def type_rows() -> list[tuple[VisitType, int]]:
@@ -166,11 +171,6 @@ def type_activate(type_id: int):
 
 
 # --- steps ------------------------------------------------------------------------------------
-
-def _errors(error: DomainError) -> dict[str, str]:
-    """A refusal's messages per field (an Invalid's), or none for a refusal of the whole action."""
-    return error.errors if isinstance(error, ops.Invalid) else {}
-
 
 def _steps_answer(visit_type: VisitType, notice: str | None, anchor: str = "steps",
                   refused: Refused | None = None, draft: StepDraft | None = None):

@@ -6,7 +6,6 @@ return plain data. A rep's day is the rep's local calendar day: a visit belongs 
 day of its check-in, or — never checked in — to the day it was planned for."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -16,14 +15,14 @@ from sqlalchemy import Text, and_, cast, func, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from field import scope
-from field.auth.models import Role, User
-from field.core import format_money
+from field.auth.models import User
+from field.core import format_money, local_today, user_zone
 from field.extensions import db
 from field.geo import Point, distance_m, valid_lat_lng
 from field.stores.models import Store
 from field.visits.checkin import MAX_SPEED_KMH, POOR_ACCURACY_M, Flag
 from field.visits.models import CoVisit, FollowUp, StepKind, StepResult, Visit, VisitStatus
-from field.visits.planning import local_today, user_zone
+from field.web import Page, paginate
 
 # Local days are never more than 14 hours away from UTC: load that much either side, then sort by zone.
 _ZONE_PADDING = timedelta(hours=14)
@@ -246,50 +245,26 @@ def day_summary(rep: User, day: date) -> DaySummary:
     return summarise_day(rep, day, visits)
 
 
+def _days_total(name: str) -> property:
+    """A week's figure: the sum of its days' `name`."""
+    return property(lambda week: sum(getattr(day, name) for day in week.days))
+
+
 @dataclass
 class WeekSummary:
     rep: User
     monday: date
     days: list[DaySummary]
 
-    def _sum(self, name):
-        return sum(getattr(d, name) for d in self.days)
-
-    @property
-    def distance_m(self) -> float:
-        return self._sum("distance_m")
-
-    @property
-    def minutes_in_stores(self) -> float:
-        return self._sum("minutes_in_stores")
-
-    @property
-    def completed(self) -> int:
-        return self._sum("completed")
-
-    @property
-    def in_progress(self) -> int:
-        return self._sum("in_progress")
-
-    @property
-    def planned(self) -> int:
-        return self._sum("planned")
-
-    @property
-    def missed(self) -> int:
-        return self._sum("missed")
-
-    @property
-    def cancelled(self) -> int:
-        return self._sum("cancelled")
-
-    @property
-    def flagged(self) -> int:
-        return self._sum("flagged")
-
-    @property
-    def flags(self) -> int:
-        return self._sum("flags")
+    distance_m = _days_total("distance_m")
+    minutes_in_stores = _days_total("minutes_in_stores")
+    completed = _days_total("completed")
+    in_progress = _days_total("in_progress")
+    planned = _days_total("planned")
+    missed = _days_total("missed")
+    cancelled = _days_total("cancelled")
+    flagged = _days_total("flagged")
+    flags = _days_total("flags")
 
 
 def monday_of(day: date) -> date:
@@ -320,7 +295,7 @@ class TeamLine:
 
 def team_reps(user: User) -> list[User]:
     """The active reps a user watches: a supervisor's team, a manager's regions' reps, all for an admin."""
-    stmt = scope.users(user).where(User.role == Role.REP, User.active.is_(True)).order_by(User.name, User.id)
+    stmt = scope.reps(user).order_by(User.name, User.id)
     return list(db.session.execute(stmt).scalars())
 
 
@@ -346,36 +321,8 @@ def team_summary(user: User, day: date) -> list[TeamLine]:
 
 # --- pages of visits ---------------------------------------------------------------------------------
 
-@dataclass
-class Page:
-    items: list
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
 def _newest_first():
     return (func.coalesce(Visit.checkin_at, Visit.created_at).desc(), Visit.id.desc())
-
-
-def _paginate(stmt, page: int, per_page: int) -> Page:
-    total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
-    items = list(db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).unique().scalars())
-    return Page(items, page, per_page, total)
 
 
 # --- a store's timeline ----------------------------------------------------------------------------
@@ -442,7 +389,7 @@ def store_timeline(store: Store, page: int = 1, per_page: int = 20, locale: str 
             .options(joinedload(Visit.rep), joinedload(Visit.visit_type),
                      selectinload(Visit.results).joinedload(StepResult.step), selectinload(Visit.objectives))
             .order_by(*_newest_first()))
-    result = _paginate(stmt, page, per_page)
+    result = paginate(stmt, page, per_page, unique=True)
     ids = [v.id for v in result.items]
     follow_ups: dict[int, list[FollowUp]] = {}
     co_visits: dict[int, CoVisit] = {}
@@ -500,4 +447,4 @@ def flagged_visits(user: User, code: str | None = None, rep_id: int | None = Non
         stmt = stmt.where(_flags_text().like(f'%"code": "{code}"%'))
     if rep_id is not None:
         stmt = stmt.where(Visit.rep_id == rep_id)
-    return _paginate(stmt, page, per_page)
+    return paginate(stmt, page, per_page, unique=True)

@@ -8,24 +8,23 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from flask import abort, request
+from flask import request
 from babel.dates import format_skeleton
 from flask_babel import get_locale, gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 
-from field import locale_code, scope
-from field.auth.models import Role, User
+from field import locale_code, permissions, scope
+from field.auth.models import User
+from field.core import local_today
 from field.extensions import db
 from field.visits import bp
 from field.visits import history
 from field.visits.models import Visit
-from field.visits.planning import local_today
 from field.visits.workflow import state_label
 from field.web import render, me as _me, page_arg as _page_arg
 
 PER_PAGE = 20
-WATCHERS = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
 # Dates outside this range are refused: nobody visited a store before it, and date arithmetic stays safe.
 FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2100, 12, 31)
 
@@ -56,10 +55,8 @@ def day_skeleton(value: date | None, skeleton: str = "MMMEd") -> str:
     return format_skeleton(skeleton, value, locale=get_locale() or "zh_CN")
 
 
-
 def _locale() -> str:
     return locale_code()
-
 
 
 def _day_arg(name: str, default: date) -> tuple[date, str | None]:
@@ -78,16 +75,14 @@ def _day_arg(name: str, default: date) -> tuple[date, str | None]:
 
 
 def _require_watcher() -> None:
-    if current_user.role not in WATCHERS:
-        abort(403)
+    """The team's day and flagged visits are for those who watch reps (anyone else: 403)."""
+    permissions.require(permissions.may_watch_team(_me()))
 
 
 def _rep(rep_id: int) -> User:
-    """A rep the current user may see (themselves, their team, their regions' reps), else 404."""
-    rep = scope.get_or_404(scope.users(), rep_id)
-    if rep.role != Role.REP:
-        abort(404)
-    return rep
+    """A rep the current user may see (themselves, their team, their regions' reps, a former rep
+    among them too), else 404 — someone who is not a rep included."""
+    return scope.get_or_404(scope.reps(active_only=False), rep_id)
 
 
 def _visible_visit_ids(ids) -> set[int]:

@@ -1,12 +1,12 @@
 """Visit types and their steps as the admin edits them: the rules, and the operations that write.
 
-Each operation checks every rule before it touches a record, then writes, audits and commits
-together — or raises Invalid (422, one message per field) having written nothing. Nothing is
-deleted: a type is deactivated, a step is retired ("removed": hidden from new visits, while the
-results of past visits keep pointing at it). A step's kind never changes, since its past results
-were recorded in that kind's shape. Operations on a type's steps lock the type's row first and
-renumber its active steps 0…n-1, so two admins reordering at once never leave two steps on one
-position."""
+Each operation checks every rule before it touches a record, then stages the change with its
+audit event for the request to commit — or raises Invalid (422, one message per field) having
+staged nothing. Nothing is deleted: a type is deactivated, a step is retired ("removed": hidden
+from new visits, while the results of past visits keep pointing at it). A step's kind never
+changes, since its past results were recorded in that kind's shape. Operations on a type's steps
+lock the type's row first and renumber its active steps 0…n-1, so two admins reordering at once
+never leave two steps on one position."""
 from __future__ import annotations
 
 import re
@@ -246,14 +246,14 @@ def create_type(values: dict, actor: User) -> VisitType:
     clean = clean_type(values, new=True)
     visit_type = VisitType(code=clean["code"], name=clean["name"], name_en=clean["name_en"],
                            min_dwell_minutes=clean["min_dwell"], goals=clean["goals"], active=True)
-    db.session.add(visit_type)
     try:
-        audit.record("visit_type.create", visit_type, actor=actor, code=visit_type.code, name=visit_type.name,
-                     min_dwell_minutes=visit_type.min_dwell_minutes)
-        db.session.commit()
+        with db.session.begin_nested():  # another admin may take the code a moment before we write
+            db.session.add(visit_type)
+            db.session.flush()
     except IntegrityError:
-        db.session.rollback()  # another admin took the code a moment ago
         raise Invalid({"code": _("The code %(code)s is taken.", code=clean["code"])}) from None
+    audit.record("visit_type.create", visit_type, actor=actor, code=visit_type.code, name=visit_type.name,
+                 min_dwell_minutes=visit_type.min_dwell_minutes)
     return visit_type
 
 
@@ -268,24 +268,30 @@ def update_type(visit_type: VisitType, values: dict, actor: User) -> dict:
     for attr, (_old, new) in changes.items():
         setattr(visit_type, attr, new)
     audit.record("visit_type.update", visit_type, actor=actor, **changes)
-    db.session.commit()
+    db.session.flush()
     return changes
 
 
 def set_type_active(visit_type: VisitType, active: bool, actor: User) -> bool:
     """Deactivate (no new visits of it) or reactivate a type; False if it already was."""
-    if visit_type.active == active:
+    return _switch(visit_type, "active", active, visit_type, actor,
+                   "visit_type.activate" if active else "visit_type.deactivate")
+
+
+def _switch(obj, attr: str, value: bool, audited, actor: User, action: str, **detail) -> bool:
+    """Set a yes/no attribute and audit it on `audited`; False (nothing written) if it already was so."""
+    if getattr(obj, attr) == value:
         return False
-    visit_type.active = active
-    audit.record("visit_type.activate" if active else "visit_type.deactivate", visit_type, actor=actor)
-    db.session.commit()
+    setattr(obj, attr, value)
+    audit.record(action, audited, actor=actor, **detail)
+    db.session.flush()
     return True
 
 
 # --- steps -----------------------------------------------------------------------------------
 
 def _lock(visit_type: VisitType) -> None:
-    """Hold the type's row until commit, so step edits of one type run one after another.
+    """Hold the type's row until the request commits, so step edits of one type run one after another.
 
     An UPDATE that changes nothing, rather than SELECT … FOR UPDATE: PostgreSQL locks the row
     either way, and SQLite (which has no row locks) takes its write lock here, before the steps
@@ -333,7 +339,7 @@ def add_step(visit_type: VisitType, kind: str, values: dict, actor: User) -> Vis
     db.session.flush()
     audit.record("visit_type.step_add", visit_type, actor=actor, step=step.id, title=step.title, kind=kind,
                  phase=step.phase, required=step.required)
-    db.session.commit()
+    db.session.flush()
     return step
 
 
@@ -348,7 +354,7 @@ def update_step(step: VisitStep, values: dict, actor: User) -> dict:
     for key, (_old, new) in changes.items():
         setattr(step, key, new)
     audit.record("visit_type.step_update", step.visit_type, actor=actor, step=step.id, **changes)
-    db.session.commit()
+    db.session.flush()
     return changes
 
 
@@ -363,53 +369,42 @@ def move_step(step: VisitStep, offset: int, actor: User) -> bool:
     here = steps.index(step)
     there = here + offset
     if offset not in (-1, 1) or not 0 <= there < len(steps):
-        db.session.rollback()
         return False
     steps[here], steps[there] = steps[there], steps[here]
     _renumber(steps)
     audit.record("visit_type.step_move", visit_type, actor=actor, step=step.id, position=[here + 1, there + 1])
-    db.session.commit()
+    db.session.flush()
     return True
 
 
 def set_required(step: VisitStep, required: bool, actor: User) -> bool:
     """Make a step required or optional; False if it already was."""
     _require_active_step(step)
-    if step.required == required:
-        return False
-    step.required = required
-    audit.record("visit_type.step_update", step.visit_type, actor=actor, step=step.id,
-                 required=[not required, required])
-    db.session.commit()
-    return True
+    return _switch(step, "required", required, step.visit_type, actor, "visit_type.step_update", step=step.id,
+                   required=[not required, required])
 
 
 def remove_step(step: VisitStep, actor: User) -> bool:
     """Retire a step: new visits no longer show it; past and running visits keep their results."""
-    visit_type = step.visit_type
-    _lock(visit_type)
-    db.session.refresh(step)
-    if step.removed:
-        db.session.rollback()
-        return False
-    step.removed = True
-    _renumber([s for s in active_steps(visit_type) if s.id != step.id])
-    audit.record("visit_type.step_remove", visit_type, actor=actor, step=step.id, title=step.title)
-    db.session.commit()
-    return True
+    return _set_removed(step, True, actor)
 
 
 def restore_step(step: VisitStep, actor: User) -> bool:
     """Bring a removed step back, at the end of the type."""
+    return _set_removed(step, False, actor)
+
+
+def _set_removed(step: VisitStep, removed: bool, actor: User) -> bool:
+    """Retire or restore a step under the type's lock, renumbering the active ones; False if it already was."""
     visit_type = step.visit_type
     _lock(visit_type)
     db.session.refresh(step)
-    if not step.removed:
-        db.session.rollback()
+    if step.removed == removed:
         return False
-    steps = active_steps(visit_type)
-    step.removed = False
-    _renumber(steps + [step])
-    audit.record("visit_type.step_restore", visit_type, actor=actor, step=step.id, title=step.title)
-    db.session.commit()
+    others = [s for s in active_steps(visit_type) if s.id != step.id]
+    step.removed = removed
+    _renumber(others if removed else others + [step])
+    audit.record("visit_type.step_remove" if removed else "visit_type.step_restore", visit_type, actor=actor,
+                 step=step.id, title=step.title)
+    db.session.flush()
     return True

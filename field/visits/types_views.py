@@ -1,4 +1,4 @@
-"""The visit-type editor, for admins on a phone (anyone else gets 404).
+"""The visit-type editor, for admins on a phone (anyone else is refused: 403).
 
 /visit-types lists the types and creates one; /visit-types/<id> shows a type's steps in order
 with thumb-sized controls to move, require, edit, remove (retire) and restore them, and an
@@ -7,13 +7,12 @@ swap only the steps area (the `steps` block of visits/type.html). Views read the
 operation of field/visits/types_ops.py and render."""
 from __future__ import annotations
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import get_locale, gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import and_, func, select
 
-from field import scope
-from field.auth.models import Role
+from field import permissions, scope
 from field.core import DomainError
 from field.extensions import db
 from field.visits import bp
@@ -21,7 +20,7 @@ from field.visits import types_ops as ops
 from field.visits.models import VisitStep, VisitType
 from field.visits.types_forms import (PHASE_LABELS, PHASE_LETTERS, StepDraft, VisitTypeForm, kind_hint, kind_label,
                                       phase_label)
-from field.web import render, wants_fragment, me as _me
+from field.web import Refused, refusal, render, wants_fragment, me as _me
 
 LIST_PAGE = "visits/types.html"
 TYPE_PAGE = "visits/type.html"
@@ -30,11 +29,9 @@ bp.add_app_template_global(phase_label, "phase_label")
 bp.add_app_template_global(kind_label, "step_kind_label")
 
 
-
 def _require_admin() -> None:
-    # Visit types are the company's templates: no one else needs to know the editor exists.
-    if current_user.role != Role.ADMIN:
-        abort(404)
+    """Visit types are the company's templates: the administrator's to edit (anyone else: 403)."""
+    permissions.require(permissions.may_administer(_me()))
 
 
 def _locale() -> str:
@@ -42,11 +39,15 @@ def _locale() -> str:
 
 
 def _type(type_id: int) -> VisitType:
+    """The type being edited, for an administrator only."""
+    _require_admin()
     return scope.get_or_404(select(VisitType), type_id)
 
 
-def _step(visit_type: VisitType, step_id: int) -> VisitStep:
-    return scope.get_or_404(select(VisitStep).where(VisitStep.visit_type_id == visit_type.id), step_id)
+def _step(type_id: int, step_id: int) -> tuple[VisitType, VisitStep]:
+    """A step of the type being edited, with its type."""
+    visit_type = _type(type_id)
+    return visit_type, scope.get_or_404(select(VisitStep).where(VisitStep.visit_type_id == visit_type.id), step_id)
 
 
 def _int_arg(name: str) -> int | None:
@@ -54,6 +55,11 @@ def _int_arg(name: str) -> int | None:
         return int(request.args.get(name, ""))
     except ValueError:
         return None
+
+
+def _errors(error: DomainError) -> dict[str, str]:
+    """A refusal's messages per field (an Invalid's), or none for a refusal of the whole action."""
+    return error.errors if isinstance(error, ops.Invalid) else {}
 
 
 # --- the list -------------------------------------------------------------------------------
@@ -82,12 +88,11 @@ def types_list():
 def type_create():
     _require_admin()
     form = VisitTypeForm()
-    try:
+    with refusal() as refused:
         visit_type = ops.create_type(form.values(), _me())
-    except ops.Invalid as exc:
-        db.session.rollback()
-        form.show(exc.errors)
-        return _list_page(form, status=422)
+    if refused:
+        form.show(_errors(refused.error))
+        return _list_page(form, status=refused.status)
     flash(_("Visit type %(name)s added. Now add its steps.", name=visit_type.name))
     return redirect(url_for("visits.type", type_id=visit_type.id))
 
@@ -126,7 +131,6 @@ def _type_page(visit_type: VisitType, status: int = 200, **extra):
 @bp.route("/visit-types/<int:type_id>", endpoint="type")
 @login_required
 def type_show(type_id: int):
-    _require_admin()
     visit_type = _type(type_id)
     return _type_page(visit_type, draft=_open_draft(visit_type, ops.active_steps(visit_type)))
 
@@ -134,22 +138,19 @@ def type_show(type_id: int):
 @bp.route("/visit-types/<int:type_id>", methods=["POST"], endpoint="type_update")
 @login_required
 def type_update(type_id: int):
-    _require_admin()
     visit_type = _type(type_id)
     form = VisitTypeForm()
-    try:
+    with refusal() as refused:
         changes = ops.update_type(visit_type, form.values(), _me())
-    except ops.Invalid as exc:
-        db.session.rollback()
+    if refused:
         form.code.data = visit_type.code
-        form.show(exc.errors)
-        return render(TYPE_PAGE, status=422, **_context(visit_type, form=form))
+        form.show(_errors(refused.error))
+        return render(TYPE_PAGE, status=refused.status, **_context(visit_type, form=form))
     flash(_("%(name)s saved.", name=visit_type.name) if changes else _("Nothing changed."))
     return redirect(url_for("visits.type", type_id=visit_type.id))
 
 
 def _set_active(type_id: int, active: bool):
-    _require_admin()
     visit_type = _type(type_id)
     if ops.set_type_active(visit_type, active, _me()):
         flash(_("%(name)s is active again: reps can pick it for new visits.", name=visit_type.name) if active
@@ -171,8 +172,17 @@ def type_activate(type_id: int):
 
 # --- steps ------------------------------------------------------------------------------------
 
-def _steps_answer(visit_type: VisitType, notice: str | None, anchor: str = "steps"):
-    """After a step change: the steps area for htmx; otherwise back to the page, where it was."""
+def _steps_answer(visit_type: VisitType, notice: str | None, anchor: str = "steps",
+                  refused: Refused | None = None, draft: StepDraft | None = None):
+    """After a step change: the steps area for htmx; otherwise back to the page, where it was.
+
+    Refused, the steps area (or page) again with the refusal: beside the fields of the `draft`
+    editor when it has some, else above the steps."""
+    if refused:
+        if draft is not None and _errors(refused.error):
+            draft.errors = _errors(refused.error)
+            return _type_page(visit_type, status=refused.status, draft=draft)
+        return _type_page(visit_type, status=refused.status, refusal=refused.message)
     if wants_fragment():
         return _type_page(visit_type, notice=notice)
     if notice:
@@ -180,26 +190,18 @@ def _steps_answer(visit_type: VisitType, notice: str | None, anchor: str = "step
     return redirect(url_for("visits.type", type_id=visit_type.id, _anchor=anchor))
 
 
-def _steps_refused(visit_type: VisitType, exc: DomainError, draft: StepDraft | None = None):
-    db.session.rollback()
-    if draft is not None and isinstance(exc, ops.Invalid):
-        draft.errors = exc.errors
-        return _type_page(visit_type, status=exc.status, draft=draft)
-    return _type_page(visit_type, status=exc.status, refusal=exc.message)
-
-
 @bp.route("/visit-types/<int:type_id>/steps", methods=["POST"], endpoint="step_add")
 @login_required
 def step_add(type_id: int):
-    _require_admin()
     visit_type = _type(type_id)
     kind = request.form.get("kind", "")
     draft = StepDraft.posted(request.form, kind)
-    try:
+    with refusal() as refused:
         step = ops.add_step(visit_type, kind, draft.data(), _me())
-    except DomainError as exc:
+    if refused:
         # An editor only for a kind this type offers; any other kind is refused in words.
-        return _steps_refused(visit_type, exc, draft if kind in ops.kinds_for(visit_type) else None)
+        return _steps_answer(visit_type, None, refused=refused,
+                             draft=draft if kind in ops.kinds_for(visit_type) else None)
     return _steps_answer(visit_type, _("Step added: %(title)s", title=step.label(_locale())),
                          anchor=f"step-{step.id}")
 
@@ -207,56 +209,46 @@ def step_add(type_id: int):
 @bp.route("/visit-types/<int:type_id>/steps/<int:step_id>", methods=["POST"], endpoint="step_update")
 @login_required
 def step_update(type_id: int, step_id: int):
-    _require_admin()
-    visit_type = _type(type_id)
-    step = _step(visit_type, step_id)
+    visit_type, step = _step(type_id, step_id)
     draft = StepDraft.posted(request.form, step.kind, step=step)
-    try:
+    with refusal() as refused:
         changes = ops.update_step(step, draft.data(), _me())
-    except DomainError as exc:
-        return _steps_refused(visit_type, exc, draft)
+    if refused:
+        return _steps_answer(visit_type, None, refused=refused, draft=draft)
     return _steps_answer(visit_type, _("Step saved: %(title)s", title=step.label(_locale())) if changes
                          else _("Nothing changed."), anchor=f"step-{step.id}")
+
+
+def _step_setting(type_id: int, step_id: int, field: str, choices: dict, unread: str, operation):
+    """A step control that posts one of a few values (`choices`: what was posted → the operation's
+    argument); anything else answers 422 with `unread`."""
+    visit_type, step = _step(type_id, step_id)
+    value = choices.get(request.form.get(field, ""))
+    if value is None:
+        return _type_page(visit_type, status=422, refusal=unread)
+    with refusal() as refused:
+        operation(step, value, _me())
+    return _steps_answer(visit_type, None, anchor=f"step-{step.id}", refused=refused)
 
 
 @bp.route("/visit-types/<int:type_id>/steps/<int:step_id>/move", methods=["POST"], endpoint="step_move")
 @login_required
 def step_move(type_id: int, step_id: int):
-    _require_admin()
-    visit_type = _type(type_id)
-    step = _step(visit_type, step_id)
-    offset = {"up": -1, "down": 1}.get(request.form.get("direction", ""))
-    if offset is None:
-        return _type_page(visit_type, status=422, refusal=_("Move a step up or down."))
-    try:
-        ops.move_step(step, offset, _me())
-    except DomainError as exc:
-        return _steps_refused(visit_type, exc)
-    return _steps_answer(visit_type, None, anchor=f"step-{step.id}")
+    return _step_setting(type_id, step_id, "direction", {"up": -1, "down": 1}, _("Move a step up or down."),
+                         ops.move_step)
 
 
 @bp.route("/visit-types/<int:type_id>/steps/<int:step_id>/required", methods=["POST"], endpoint="step_required")
 @login_required
 def step_required(type_id: int, step_id: int):
-    _require_admin()
-    visit_type = _type(type_id)
-    step = _step(visit_type, step_id)
-    wanted = request.form.get("required", "")
-    if wanted not in ("0", "1"):
-        return _type_page(visit_type, status=422, refusal=_("Say whether the step is required."))
-    try:
-        ops.set_required(step, wanted == "1", _me())
-    except DomainError as exc:
-        return _steps_refused(visit_type, exc)
-    return _steps_answer(visit_type, None, anchor=f"step-{step.id}")
+    return _step_setting(type_id, step_id, "required", {"1": True, "0": False},
+                         _("Say whether the step is required."), ops.set_required)
 
 
 @bp.route("/visit-types/<int:type_id>/steps/<int:step_id>/remove", methods=["POST"], endpoint="step_remove")
 @login_required
 def step_remove(type_id: int, step_id: int):
-    _require_admin()
-    visit_type = _type(type_id)
-    step = _step(visit_type, step_id)
+    visit_type, step = _step(type_id, step_id)
     ops.remove_step(step, _me())
     return _steps_answer(visit_type, _("Removed: %(title)s. New visits no longer show it; past visits keep "
                                        "their results.", title=step.label(_locale())))
@@ -265,9 +257,7 @@ def step_remove(type_id: int, step_id: int):
 @bp.route("/visit-types/<int:type_id>/steps/<int:step_id>/restore", methods=["POST"], endpoint="step_restore")
 @login_required
 def step_restore(type_id: int, step_id: int):
-    _require_admin()
-    visit_type = _type(type_id)
-    step = _step(visit_type, step_id)
+    visit_type, step = _step(type_id, step_id)
     ops.restore_step(step, _me())
     return _steps_answer(visit_type, _("Restored at the end: %(title)s", title=step.label(_locale())),
                          anchor=f"step-{step.id}")

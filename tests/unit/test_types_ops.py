@@ -84,6 +84,18 @@ def test_a_code_is_taken_whatever_its_case(org):
     assert errors == {"code": "The code routine is taken."}
 
 
+def test_a_code_taken_between_the_check_and_the_write_is_refused_and_the_rest_stays(org, monkeypatch):
+    """Another admin's type took the code after the check: the savepoint undoes only the new type."""
+    ops.create_type({"name": "巡店", "code": "tour", "min_dwell": "20"}, org.admin)
+    monkeypatch.setattr(ops, "_code_taken", lambda code: False)
+    with pytest.raises(ops.Invalid) as caught:
+        ops.create_type({"name": "又一个", "code": "tour", "min_dwell": "5"}, org.admin)
+    assert caught.value.errors == {"code": "The code tour is taken."}
+    db.session.commit()
+    assert db.session.scalars(select(VisitType.name).where(VisitType.code == "tour")).all() == ["巡店"]
+    assert len(events("visit_type.create")) == 1
+
+
 def test_create_and_update_a_type_are_audited(org):
     made = ops.create_type({"name": "巡店", "name_en": "Store tour", "code": "tour", "min_dwell": "20"}, org.admin)
     assert (made.active, made.min_dwell_minutes, made.steps) == (True, 20, [])
@@ -234,6 +246,7 @@ def test_remove_hides_the_step_and_restore_brings_it_back_last(org):
     routine = vtype()
     summary_first = ops.active_steps(routine)[0]
     assert ops.remove_step(summary_first, org.admin) is True
+    db.session.commit()  # the request's commit: the refusals below roll back only their own work
     assert "门店检查" not in titles(routine)
     assert [p for p, _t in positions(routine)] == [0, 1, 2, 3]
     assert [s.title for s in ops.removed_steps(routine)] == ["门店检查"]
@@ -284,11 +297,13 @@ def test_two_admins_reordering_at_once_never_share_a_position(app, org):
                 from field.auth.models import User
                 admin = db.session.get(User, admin_id)
                 start.wait(timeout=10)
-                for _ in range(6):
+                for _ in range(6):  # each call is one request, which commits at its end
                     ops.move_step(db.session.get(VisitStep, step_id), offset, admin)
+                    db.session.commit()
                     offset = -offset
                 ops.add_step(db.session.get(VisitType, type_id), StepKind.TEXT,
                              step_values(title=f"added by {step_id}"), admin)
+                db.session.commit()
             except Exception as exc:  # reported below: a thread's failure must fail the test
                 failures.append(exc)
             finally:

@@ -367,6 +367,12 @@ def text(max_length: int) -> Callable[[str], str]:
     return parse
 
 
+def _within(value, minimum, maximum):
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ValueError(_("must be between %(min)s and %(max)s", min=minimum, max=maximum))
+    return value
+
+
 def integer(minimum: int | None = None, maximum: int | None = None) -> Callable[[str], int]:
     def parse(value: str) -> int:
         try:
@@ -375,10 +381,7 @@ def integer(minimum: int | None = None, maximum: int | None = None) -> Callable[
             raise ValueError(_("not a whole number: %(value)s", value=value)) from None
         if not number.is_finite() or number != number.to_integral_value():
             raise ValueError(_("not a whole number: %(value)s", value=value))
-        number = int(number)
-        if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-            raise ValueError(_("must be between %(min)s and %(max)s", min=minimum, max=maximum))
-        return number
+        return _within(int(number), minimum, maximum)
     return parse
 
 
@@ -390,9 +393,7 @@ def number(minimum: float | None = None, maximum: float | None = None) -> Callab
             raise ValueError(_("not a number: %(value)s", value=value)) from None
         if not math.isfinite(result):
             raise ValueError(_("not a number: %(value)s", value=value))
-        if (minimum is not None and result < minimum) or (maximum is not None and result > maximum):
-            raise ValueError(_("must be between %(min)s and %(max)s", min=minimum, max=maximum))
-        return result
+        return _within(result, minimum, maximum)
     return parse
 
 

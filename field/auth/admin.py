@@ -56,6 +56,22 @@ def _user_page(form: UserForm, user: User | None, status: int = 200, error: str 
                   team=ops.active_reps_of(user) if user is not None else [])
 
 
+def _saved(form, operation, message, endpoint: str):
+    """A valid form runs `operation`: done, flash `message(result)` and go to `endpoint`; otherwise
+    None, and the view answers the form again (a refused field carries its message)."""
+    if not form.validate_on_submit():
+        return None
+    result = ops.submit(form, operation)
+    if result is None:
+        return None
+    flash(message(result))
+    return redirect(url_for(endpoint))
+
+
+def _status(form) -> int:
+    return 422 if form.is_submitted() else 200
+
+
 @bp.route("/users/new", methods=["GET", "POST"])
 @login_required
 def user_new():
@@ -63,12 +79,9 @@ def user_new():
     form = _user_form(None)
     if request.method == "GET":
         form.role.data = Role.REP.value
-    if form.validate_on_submit():
-        user = ops.submit(form, lambda: ops.create_user(form.values(), me()))
-        if user is not None:
-            flash(_("%(name)s can now sign in as %(login)s.", name=user.name, login=user.login))
-            return redirect(url_for("auth.users"))
-    return _user_page(form, None, status=422 if form.is_submitted() else 200)
+    return _saved(form, lambda: ops.create_user(form.values(), me()),
+                  lambda user: _("%(name)s can now sign in as %(login)s.", name=user.name, login=user.login),
+                  "auth.users") or _user_page(form, None, status=_status(form))
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -79,17 +92,17 @@ def user_edit(user_id: int):
     form = _user_form(user)
     if request.method == "GET":
         form.fill(user)
-    if form.validate_on_submit():
-        changes = ops.submit(form, lambda: ops.update_user(user, form.values(), me()))
-        if changes is not None:
-            flash(_("%(name)s saved.", name=user.name) if changes else _("Nothing changed."))
-            return redirect(url_for("auth.users"))
-    return _user_page(form, user, status=422 if form.is_submitted() else 200)
+    return _saved(form, lambda: ops.update_user(user, form.values(), me()),
+                  lambda changes: _("%(name)s saved.", name=user.name) if changes else _("Nothing changed."),
+                  "auth.users") or _user_page(form, user, status=_status(form))
 
 
-def _set_active(user_id: int, active: bool):
+@bp.route("/users/<int:user_id>/<any(activate, deactivate):action>", methods=["POST"])
+@login_required
+def user_set_active(user_id: int, action: str):
     _require_admin()
     user = _user(user_id)
+    active = action == "activate"
     with refusal() as refused:
         if ops.set_active(user, active, me()):
             flash(_("%(name)s can sign in again.", name=user.name) if active
@@ -101,18 +114,6 @@ def _set_active(user_id: int, active: bool):
     return redirect(url_for("auth.user_edit", user_id=user.id))
 
 
-@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
-@login_required
-def user_deactivate(user_id: int):
-    return _set_active(user_id, False)
-
-
-@bp.route("/users/<int:user_id>/activate", methods=["POST"])
-@login_required
-def user_activate(user_id: int):
-    return _set_active(user_id, True)
-
-
 # --- regions --------------------------------------------------------------------------------------
 
 @bp.route("/regions", methods=["GET", "POST"])
@@ -120,13 +121,9 @@ def user_activate(user_id: int):
 def regions():
     _require_admin()
     form = RegionForm(parents=_all_regions(), prefix="new")
-    if form.validate_on_submit():
-        region = ops.submit(form, lambda: ops.create_region(form.values(), me()))
-        if region is not None:
-            flash(_("Region %(name)s added.", name=region.name))
-            return redirect(url_for("auth.regions"))
-    status = 422 if form.is_submitted() else 200
-    return render("auth/regions.html", block="create", form=form, rows=ops.region_tree(), status=status)
+    return _saved(form, lambda: ops.create_region(form.values(), me()),
+                  lambda region: _("Region %(name)s added.", name=region.name), "auth.regions") or \
+        render("auth/regions.html", block="create", form=form, rows=ops.region_tree(), status=_status(form))
 
 
 @bp.route("/regions/<int:region_id>/edit", methods=["GET", "POST"])
@@ -139,11 +136,8 @@ def region_edit(region_id: int):
     form = RegionForm(parents=parents)
     if request.method == "GET":
         form.fill(region)
-    if form.validate_on_submit():
-        changes = ops.submit(form, lambda: ops.update_region(region, form.values(), me()))
-        if changes is not None:
-            flash(_("Region %(name)s saved.", name=region.name) if changes else _("Nothing changed."))
-            return redirect(url_for("auth.regions"))
-    status = 422 if form.is_submitted() else 200
-    return render("auth/region_form.html", block="form", form=form, region=region,
-                  below=ops.descendants(region), status=status)
+    return _saved(form, lambda: ops.update_region(region, form.values(), me()),
+                  lambda changes: _("Region %(name)s saved.", name=region.name) if changes else _("Nothing changed."),
+                  "auth.regions") or \
+        render("auth/region_form.html", block="form", form=form, region=region, below=ops.descendants(region),
+               status=_status(form))

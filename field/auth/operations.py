@@ -189,9 +189,7 @@ def set_active(user: User, active: bool, actor: User) -> bool:
             raise Conflict(_reassign_first(user, reps))
     elif permissions.is_rep(user) and (user.supervisor is None or not user.supervisor.active):
         raise Conflict(_("%(name)s has no active supervisor. Edit them and pick one first.", name=user.name))
-    user.active = active
-    audit.record("user.activate" if active else "user.deactivate", user, actor=actor, login=user.login)
-    return True
+    return audit.set_active(user, active, "user", actor, login=user.login)
 
 
 # --- regions --------------------------------------------------------------------------------------

@@ -83,8 +83,4 @@ def update_product(product: Product, values: dict, actor: User) -> dict:
 
 def set_active(product: Product, active: bool, actor: User) -> bool:
     """Deactivate (or reactivate) a product: it leaves order forms; past orders keep it."""
-    if product.active == active:
-        return False
-    product.active = active
-    audit.record("product.activate" if active else "product.deactivate", product, actor=actor, sku=product.sku)
-    return True
+    return audit.set_active(product, active, "product", actor, sku=product.sku)

@@ -209,8 +209,4 @@ def update_store(store: Store, values: dict, actor: User) -> dict:
 
 def set_active(store: Store, active: bool, actor: User) -> bool:
     """Deactivate (or reactivate) a store: it leaves routes and lists but its history stays."""
-    if store.active == active:
-        return False
-    store.active = active
-    audit.record("store.activate" if active else "store.deactivate", store, actor=actor, code=store.code)
-    return True
+    return audit.set_active(store, active, "store", actor, code=store.code)

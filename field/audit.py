@@ -61,3 +61,13 @@ def record(action: str, obj=None, actor=None, **detail) -> AuditEvent:
     )
     db.session.add(event)
     return event
+
+
+def set_active(obj, active: bool, kind: str, actor=None, **detail) -> bool:
+    """(De)activate a record that keeps its history (a user, store, product), audited as
+    `<kind>.activate` / `<kind>.deactivate`; False, and nothing recorded, when it already was."""
+    if obj.active == active:
+        return False
+    obj.active = active
+    record(f"{kind}.activate" if active else f"{kind}.deactivate", obj, actor=actor, **detail)
+    return True

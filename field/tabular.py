@@ -8,7 +8,8 @@ UTF-8 with a BOM, the only way Excel opens a UTF-8 CSV with its Chinese intact.
 
 Importers (stores, products, sales) describe their columns with Column and the
 parsers below; a parser takes the cell's text and returns the value or raises
-ValueError with a message for the user."""
+ValueError with a message for the user. They stage their rows through stage_import() (all or
+nothing, inside the request's one transaction) and answer an export with download()."""
 from __future__ import annotations
 
 import csv
@@ -20,9 +21,13 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from sqlalchemy.exc import IntegrityError
 
-from field.core import parse_money
+from field.core import Conflict, company_today, parse_money
+from field.extensions import db
 
 MAX_ROWS = 20_000
 MAX_BYTES = 10 * 1024 * 1024
@@ -108,6 +113,49 @@ class ImportResult:
     @property
     def ok(self) -> bool:
         return not self.errors
+
+
+class ImportForm(FlaskForm):
+    """The upload of an import page."""
+    file = FileField(_l("CSV or Excel file (.xlsx)"), validators=[FileRequired(_l("Choose a file."))],
+                     render_kw={"accept": ".csv,.xlsx,text/csv,"
+                                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+
+
+def import_done(result: ImportResult) -> str:
+    """What an import page flashes once a file went in."""
+    return _("Import done: %(created)s new, %(updated)s updated, %(unchanged)s unchanged.",
+             created=result.created, updated=result.updated, unchanged=result.unchanged)
+
+
+def checked(table: "Table") -> ImportResult | None:
+    """The result that ends an import before anything is staged — the file unreadable or a row
+    refused, errors in row order (file-wide ones last) — or None when every row passed."""
+    if not table.errors:
+        return None
+    return ImportResult(errors=sorted(table.errors, key=lambda e: (e.row <= 0, e.row)))
+
+
+class _Undo(Exception):
+    """A staged import that found errors after its flush: undo its savepoint, keep the result."""
+
+
+def stage_import(write: Callable[[], ImportResult], conflict: str) -> ImportResult:
+    """Run `write` — which stages every row (and its audit line) and returns the result — in a
+    savepoint: a result with errors is undone whole, and a unique key another import took
+    meanwhile is a Conflict with `conflict` as its message. Nothing is committed here."""
+    result = ImportResult()
+    try:
+        with db.session.begin_nested():
+            result = write()
+            db.session.flush()
+            if not result.ok:
+                raise _Undo
+    except _Undo:
+        pass
+    except IntegrityError:
+        raise Conflict(conflict) from None
+    return result
 
 
 class FileUnreadable(ValueError):
@@ -319,6 +367,12 @@ def text(max_length: int) -> Callable[[str], str]:
     return parse
 
 
+def _within(value, minimum, maximum):
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ValueError(_("must be between %(min)s and %(max)s", min=minimum, max=maximum))
+    return value
+
+
 def integer(minimum: int | None = None, maximum: int | None = None) -> Callable[[str], int]:
     def parse(value: str) -> int:
         try:
@@ -327,10 +381,7 @@ def integer(minimum: int | None = None, maximum: int | None = None) -> Callable[
             raise ValueError(_("not a whole number: %(value)s", value=value)) from None
         if not number.is_finite() or number != number.to_integral_value():
             raise ValueError(_("not a whole number: %(value)s", value=value))
-        number = int(number)
-        if (minimum is not None and number < minimum) or (maximum is not None and number > maximum):
-            raise ValueError(_("must be between %(min)s and %(max)s", min=minimum, max=maximum))
-        return number
+        return _within(int(number), minimum, maximum)
     return parse
 
 
@@ -342,9 +393,7 @@ def number(minimum: float | None = None, maximum: float | None = None) -> Callab
             raise ValueError(_("not a number: %(value)s", value=value)) from None
         if not math.isfinite(result):
             raise ValueError(_("not a number: %(value)s", value=value))
-        if (minimum is not None and result < minimum) or (maximum is not None and result > maximum):
-            raise ValueError(_("must be between %(min)s and %(max)s", min=minimum, max=maximum))
-        return result
+        return _within(result, minimum, maximum)
     return parse
 
 
@@ -437,3 +486,17 @@ def write_xlsx(headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet_titl
 
 CSV_MIMETYPE = "text/csv; charset=utf-8"
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def write(fmt: str, headers: Sequence[str], rows: Iterable[Sequence[Any]], sheet_title: str = "Sheet1") -> bytes:
+    """The rows as an XLSX workbook (fmt "xlsx") or a CSV file (anything else)."""
+    if fmt == "xlsx":
+        return write_xlsx(headers, rows, sheet_title=sheet_title)
+    return write_csv(headers, rows)
+
+
+def download(body: bytes, fmt: str, name: str) -> tuple[bytes, int, dict[str, str]]:
+    """A view's answer for an exported file: `name-<today>.<fmt>`, as an attachment."""
+    filename = f"{name}-{company_today().isoformat()}.{fmt}"
+    return body, 200, {"Content-Type": XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE,
+                       "Content-Disposition": f'attachment; filename="{filename}"'}

@@ -1,20 +1,23 @@
 """The audit log, for admins: who did what to which record, when and from where."""
 from __future__ import annotations
 
-from flask import abort, current_app, request
+from flask import current_app, request
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from field import scope
+from field import permissions, scope
+from field.activities.models import Activity
 from field.admin import bp
 from field.audit import AuditEvent
-from field.auth.admin import Page, paginate
-from field.auth.models import Role, User
+from field.auth.models import Region, User
 from field.core import format_money
 from field.extensions import db
-from field.web import render
+from field.products.models import Product
+from field.stores.models import Store
+from field.visits.models import VisitType
+from field.web import Page, me, page_arg, paginate, render
 
 # How a table name reads in the log; a table not listed shows its own name.
 RECORD_LABELS = {
@@ -170,11 +173,6 @@ def events(actor_id: int | None = None, object_type: str = "", object_id: int | 
 def record_names(items: list[AuditEvent]) -> dict[tuple[str, int], str]:
     """The current name of each user, region, store, product, visit type and activity the events
     point at, as their record or in their details, in one query per kind (in the admin's scope)."""
-    from field.activities.models import Activity
-    from field.auth.models import Region
-    from field.products.models import Product
-    from field.stores.models import Store
-    from field.visits.models import VisitType
     sources = {"users": (scope.users(), User.id, User.name), "regions": (scope.regions(), Region.id, Region.name),
                "stores": (scope.stores(), Store.id, Store.name),
                "activities": (scope.activities(), Activity.id, Activity.title),
@@ -209,12 +207,11 @@ def _int_arg(name: str) -> int | None:
 @bp.route("/audit")
 @login_required
 def audit():
-    if current_user.role != Role.ADMIN:
-        abort(403)
+    permissions.require(permissions.may_administer(me()))
     actor_id = _int_arg("actor")
     object_type = request.args.get("type", "").strip()[:40]
     object_id = _int_arg("id")
-    page = events(actor_id, object_type, object_id, page=_int_arg("page") or 1,
+    page = events(actor_id, object_type, object_id, page=page_arg(),
                   per_page=current_app.config["PAGE_SIZE"])
     actor = (db.session.execute(scope.users().where(User.id == actor_id)).scalar_one_or_none()
              if actor_id is not None else None)

@@ -2,7 +2,7 @@
 
 Choices (supervisors, regions, parents) are given by the view; the forms only check
 shape. The rules that need the database (unique login, an active supervisor, no
-region under its own descendant) live in field/auth/admin.py."""
+region under its own descendant) live in field/auth/operations.py."""
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l

@@ -1,3 +1,6 @@
+"""Signing in and out, the language before signing in, and each user's own profile and password.
+
+Nothing here commits: the request does, once, when it answers below 400."""
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
@@ -39,7 +42,6 @@ def login():
         else:
             login_user(user)
             audit.record("login", user, actor=user)
-            db.session.commit()
             return redirect(_safe_next(request.args.get("next")))
         return render("auth/login.html", form=form, lang_form=LanguageForm(), status=422)
     status = 422 if form.errors else 200
@@ -50,7 +52,6 @@ def login():
 def logout():
     if current_user.is_authenticated:
         audit.record("logout", current_user)
-        db.session.commit()
     logout_user()
     return redirect(url_for("auth.login"))
 
@@ -63,7 +64,6 @@ def language():
         session["lang"] = form.lang.data
         if current_user.is_authenticated:
             current_user.locale = form.lang.data
-            db.session.commit()
     return redirect(_safe_next(request.form.get("next")))
 
 
@@ -82,7 +82,6 @@ def profile():
             current_user.timezone = form.timezone.data
             session["lang"] = form.locale.data
             audit.record("profile.update", current_user, locale=form.locale.data, timezone=form.timezone.data)
-            db.session.commit()
             return redirect(url_for("auth.profile"))
         status = 422
     return render("auth/profile.html", form=form, password_form=password_form, status=status)
@@ -98,7 +97,6 @@ def change_password():
         else:
             current_user.set_password(form.new.data)
             audit.record("password.change", current_user)
-            db.session.commit()
             flash(_("Password changed."))
             return redirect(url_for("auth.profile"))
     profile_form = ProfileForm(obj=current_user, prefix="profile")

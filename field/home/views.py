@@ -8,17 +8,19 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from flask import current_app, url_for
-from flask_login import current_user, login_required
+from flask_babel import gettext as _
+from flask_login import login_required
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
-from field import scope
+from field import permissions, scope
 from field.auth.models import Region, Role, User
 from field.core import now
 from field.extensions import db
 from field.home import bp
+from field.products.models import Product
 from field.stores.models import TIERS, Store
-from field.web import render
+from field.web import count, me, render
 
 
 @bp.app_template_global("optional_url")
@@ -30,10 +32,6 @@ def optional_url(endpoint: str, **values) -> str | None:
         return url_for(endpoint, **values)
     except BuildError:
         return None
-
-
-def _count(stmt) -> int:
-    return db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
 
 
 def stores_by_tier(user=None) -> dict[str, int]:
@@ -63,7 +61,7 @@ class TeamLine:
 
 def supervisor_summary(user: User) -> dict:
     """The supervisor's reps (active first), each with the active stores they own that the supervisor may see."""
-    reps = db.session.execute(scope.users(user).where(User.supervisor_id == user.id, User.role == Role.REP)
+    reps = db.session.execute(scope.reps(user, active_only=False).where(User.supervisor_id == user.id)
                               .order_by(User.active.desc(), User.name)).scalars().all()
     owned = dict(db.session.execute(
         scope.stores(user).where(Store.active.is_(True), Store.owner_rep_id.is_not(None))
@@ -102,38 +100,39 @@ def manager_summary(user: User) -> dict:
                 for tier, n in direct[other.id].items():
                     line.tiers[tier] = line.tiers.get(tier, 0) + n
         lines.append(line)
-    people = scope.users(user).where(User.active.is_(True), User.id != user.id)
     tiers = stores_by_tier(user)
     return {"regions": lines, "tiers": tiers, "total": sum(tiers.values()),
-            "supervisors": _count(people.where(User.role == Role.SUPERVISOR)),
-            "reps": _count(people.where(User.role == Role.REP))}
+            "supervisors": count(scope.supervisors(user).where(User.id != user.id)),
+            "reps": count(scope.reps(user).where(User.id != user.id))}
 
 
 # --- admin ------------------------------------------------------------------------------------
 
+PEOPLE_LABELS = {Role.REP: lambda: _("Reps"), Role.SUPERVISOR: lambda: _("Supervisors"),
+                 Role.MANAGER: lambda: _("Managers"), Role.ADMIN: lambda: _("Admins")}
+
+
 def admin_summary(user: User) -> dict:
-    from field.products.models import Product
-    by_role = dict.fromkeys([r.value for r in Role], 0)
-    for role, n in db.session.execute(scope.users(user).where(User.active.is_(True))
-                                      .with_only_columns(User.role, func.count()).group_by(User.role)):
-        by_role[role] = n
+    """Active people per role (every role listed, zeros included), regions, stores and products."""
+    by_role = dict(db.session.execute(scope.users(user).where(User.active.is_(True))
+                                      .with_only_columns(User.role, func.count()).group_by(User.role)).all())
     return {
-        "users_by_role": by_role,
-        "inactive_users": _count(scope.users(user).where(User.active.is_(False))),
-        "regions": _count(scope.regions(user)),
-        "stores": _count(scope.stores(user).where(Store.active.is_(True))),
+        "people": [(role.value, label(), by_role.get(role.value, 0)) for role, label in PEOPLE_LABELS.items()],
+        "inactive_users": count(scope.users(user).where(User.active.is_(False))),
+        "regions": count(scope.regions(user)),
+        "stores": count(scope.stores(user).where(Store.active.is_(True))),
         # The catalogue is company-wide: there is no scope to apply to products.
-        "products": _count(select(Product).where(Product.active.is_(True))),
+        "products": count(select(Product).where(Product.active.is_(True))),
     }
 
 
-SUMMARIES = {Role.REP: rep_summary, Role.SUPERVISOR: supervisor_summary,
-             Role.MANAGER: manager_summary, Role.ADMIN: admin_summary}
+# Each kind of home (permissions.home_of) and what it summarises.
+SUMMARIES = {"rep": rep_summary, "team": supervisor_summary, "regions": manager_summary, "admin": admin_summary}
 
 
 @bp.route("/")
 @login_required
 def index():
-    me = current_user._get_current_object()
-    role = Role(me.role)
-    return render("home/index.html", role=role, summary=SUMMARIES[role](me), tier_names=TIERS, now=now())
+    user = me()
+    home = permissions.home_of(user)
+    return render("home/index.html", home=home, summary=SUMMARIES[home](user), tier_names=TIERS, now=now())

@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("photos", __name__)
 
 from field.photos import views  # noqa: E402,F401
+from field.photos import for_visits  # noqa: E402,F401  registers step_photos, step_photo_counts for visits

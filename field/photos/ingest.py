@@ -2,10 +2,11 @@
 
 add_photo() checks the rules, decodes the upload once, computes its flags, makes its
 bytes durable (original under its SHA-256, display copy and thumbnail under keys of
-their own) and only then commits the row. A refusal raises a DomainError (4xx) having
-stored nothing; a failure after the writes removes what this attempt wrote. The
-client id makes it idempotent: the same id again, also at the same moment, answers
-the photo already stored."""
+their own, fsynced) and only then stages the row; the request commits it before it answers,
+so a photo is acknowledged only once its bytes are durable. A refusal raises a DomainError
+(4xx) having stored nothing; a failure after the writes removes what this attempt wrote. The
+client id makes it idempotent: the same id again, also at the same moment, answers the photo
+already stored (the row goes in under a savepoint, so losing that race undoes only it)."""
 from __future__ import annotations
 
 import hashlib
@@ -21,9 +22,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from field import audit
-from field.auth.models import Role, User
-from field.core import Conflict, DomainError, now
+from field import audit, permissions
+from field.auth.models import User
+from field.core import Conflict, DomainError, now, user_zone
 from field.extensions import db
 from field.geo import Point, valid_lat_lng
 from field.photos import flags as photo_flags
@@ -143,10 +144,6 @@ def _earlier(upload: Upload, visit: Visit, step: VisitStep, actor: User) -> Phot
 
 # --- the watermark's words ----------------------------------------------------------------------
 
-def zone_of(user: User) -> str:
-    return user.timezone or current_app.config.get("DEFAULT_TIMEZONE", "Asia/Shanghai")
-
-
 def _local(moment: datetime, zone: str) -> str:
     try:
         local = moment.astimezone(ZoneInfo(zone))
@@ -231,7 +228,7 @@ def add_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User) -> tup
     if earlier is not None:
         return earlier, False
     _check_upload(visit, step, upload)
-    zone = zone_of(actor)
+    zone = user_zone(actor).key
     opened = open_checked(upload.data, current_app.config.get("PHOTO_MAX_PIXELS", MAX_PIXELS), zone)
     writes = _Writes(storage())
     # Hashing and writing the original run beside the decode: the key is the hash.
@@ -254,12 +251,12 @@ def add_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User) -> tup
         photo.set_phash(value)
         photo.flags = photo_flags.reuse(sha, value, visit.id) + photo.flags
         writes.wait()
-        db.session.add(photo)
-        audit.record("photo.add", photo, actor=actor, visit=visit.id, step=step.id, client_id=photo.client_id,
-                     flags=photo.flag_codes)
-        db.session.commit()
+        with db.session.begin_nested():
+            db.session.add(photo)
+            audit.record("photo.add", photo, actor=actor, visit=visit.id, step=step.id,
+                         client_id=photo.client_id, flags=photo.flag_codes)
+            db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         writes.undo(keep=original_key if _original_shared(sha) else None)
         winner = db.session.execute(select(Photo).where(Photo.client_id == upload.client_id)).scalar_one_or_none()
         if winner is None:
@@ -267,7 +264,6 @@ def add_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User) -> tup
         # The same client id won a moment ago (a retry racing the first try): answer with it.
         return winner, False
     except BaseException:
-        db.session.rollback()
         if not original_key and named.exception() is None:  # the decode failed first
             sha, original_key = named.result()
             writes.add(original_key, original)
@@ -307,7 +303,6 @@ def _original_shared(sha256: str) -> bool:
     try:
         return db.session.execute(select(Photo.id).where(Photo.sha256 == sha256).limit(1)).first() is not None
     except Exception:  # noqa: BLE001 — the database is what failed: an orphan file beats a lost original
-        db.session.rollback()
         return True
 
 
@@ -315,8 +310,8 @@ def _original_shared(sha256: str) -> bool:
 
 def void(photo: Photo, actor: User, reason: str) -> Photo:
     """Take a photo out of play with a reason; its bytes and row stay for the record."""
-    if actor.role not in (Role.SUPERVISOR, Role.MANAGER):
-        raise DomainError(_("Only a supervisor or a manager can void a photo."), 403)
+    if not permissions.may_void_photo(actor):
+        raise permissions.NotAllowed(_("Only a supervisor or a manager can void a photo."))
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Say why the photo is voided."))
@@ -326,5 +321,4 @@ def void(photo: Photo, actor: User, reason: str) -> Photo:
         raise Conflict(_("This photo is already voided."))
     photo.voided_at, photo.voided_by, photo.void_reason = now(), actor, reason
     audit.record("photo.void", photo, actor=actor, reason=reason, visit=photo.visit_id)
-    db.session.commit()
     return photo

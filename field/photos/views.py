@@ -6,25 +6,22 @@ from __future__ import annotations
 
 import hashlib
 
-from flask import Response, flash, jsonify, redirect, render_template, request, url_for
+from flask import Response, flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _, lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import login_required
 from flask_wtf import FlaskForm
 from werkzeug.wsgi import wrap_file
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from field import scope
-from field.auth.models import Role
-from field.core import DomainError
-from field.extensions import db
+from field import permissions, scope
 from field.photos import bp, flags as photo_flags, ingest
 from field.photos.images import HEIF, JPEG, PNG, WEBP
 from field.photos.models import Photo
 from field.photos.phash import hex64
 from field.photos.storage import storage
-from field.visits.models import Visit, VisitStatus, VisitStep
-from field.web import render, wants_fragment, me as _me
+from field.visits.models import VisitStatus
+from field.web import me, refusal, render, wants_fragment
 
 CACHE_SECONDS = 24 * 3600
 EXTENSIONS = {k.content_type: k.ext for k in (JPEG, PNG, WEBP, HEIF)}
@@ -46,14 +43,6 @@ def flag_text(flag: dict) -> str:
     return photo_flags.sentence(flag)
 
 
-@bp.app_template_global("step_photos")
-def step_photos(visit: Visit, step: VisitStep) -> list[Photo]:
-    """The step's photos the signed-in user may see (for templates/photos/_step_photos.html)."""
-    return list(db.session.execute(scope.photos().where(Photo.visit_id == visit.id, Photo.step_id == step.id)
-                                   .order_by(Photo.id)).scalars())
-
-
-
 def _wants_json() -> bool:
     return request.accept_mimetypes.best == "application/json"
 
@@ -64,52 +53,50 @@ def _photo(photo_id: int) -> Photo:
 
 # --- upload --------------------------------------------------------------------------------------
 
+def _tile(photo: Photo) -> str:
+    """The photo's thumbnail tile (templates/photos/_photo_thumb.html, which several pages include)."""
+    return render("photos/_photo_thumb.html", block="tile", photo=photo)[0]
+
+
 def _photo_json(photo: Photo, created: bool) -> dict:
     return {
         "id": photo.id, "client_id": photo.client_id, "created": created,
         "url": url_for("photos.show", photo_id=photo.id),
         "thumb_url": url_for("photos.thumb", photo_id=photo.id),
         "flags": [{"code": f["code"], "label": flag_label(f), "text": flag_text(f)} for f in photo.flags or []],
-        "html": render_template("photos/_photo_thumb.html", photo=photo),
+        "html": _tile(photo),
     }
-
-
-def _refused(visit: Visit, exc: DomainError):
-    db.session.rollback()
-    if _wants_json():
-        return jsonify(error=exc.message), exc.status
-    return render("photos/upload_error.html", status=exc.status, visit=visit, message=exc.message,
-                  page_title=_("Photo not saved"))
 
 
 @bp.route("/visits/<int:visit_id>/steps/<int:step_id>/photos", methods=["POST"])
 @login_required
 def upload(visit_id: int, step_id: int):
+    """Store one photo; the answer (JSON, the tile for htmx, or back to the visit) is sent only after
+    the request committed the row, whose bytes were durable before it was staged."""
     visit = scope.get_or_404(scope.visits(), visit_id)
-    try:
+    with refusal() as refused:
         step = ingest.photo_step(visit, step_id)
         file = request.files.get("file")
         data = file.read(ingest.max_bytes() + 1) if file is not None else b""
-        photo, created = ingest.add_photo(visit, step, ingest.upload_from_form(request.form, data), _me())
-    except DomainError as exc:
-        return _refused(visit, exc)
+        photo, created = ingest.add_photo(visit, step, ingest.upload_from_form(request.form, data), me())
+    if refused:
+        if _wants_json():
+            return jsonify(error=refused.message), refused.status
+        return render("photos/upload_error.html", status=refused.status, visit=visit, message=refused.message,
+                      page_title=_("Photo not saved"))
     status = 201 if created else 200
     if _wants_json():
         return jsonify(_photo_json(photo, created)), status
     if wants_fragment():
-        return render_template("photos/_photo_thumb.html", photo=photo), status
+        return _tile(photo), status
     flash(_("Photo saved.") if created else _("This photo was already saved."), "success")
     return redirect(url_for("visits.show", visit_id=visit.id, _anchor=f"step-{step.id}"), 303)
 
 
 # --- viewer ----------------------------------------------------------------------------------------
 
-def _can_void(photo: Photo) -> bool:
-    return current_user.role in (Role.SUPERVISOR, Role.MANAGER) and photo.voided_at is None
-
-
 def _viewer(photo: Photo, status: int = 200, form: VoidForm | None = None, error: str | None = None):
-    can_void = _can_void(photo)
+    can_void = permissions.may_void_photo(me(), photo)
     return render("photos/photo.html", status=status, photo=photo, page_title=photo.store.name,
                   can_void=can_void, void_form=form or (VoidForm(formdata=None) if can_void else None),
                   void_error=error, phash_hex=hex64(photo.phash),
@@ -129,11 +116,10 @@ def void(photo_id: int):
     form = VoidForm()
     if not form.validate_on_submit():
         return _viewer(photo, 422, form)
-    try:
-        ingest.void(photo, _me(), form.reason.data)
-    except DomainError as exc:
-        db.session.rollback()
-        return _viewer(photo, exc.status, form, exc.message)
+    with refusal() as refused:
+        ingest.void(photo, me(), form.reason.data)
+    if refused:
+        return _viewer(photo, refused.status, form, refused.message)
     flash(_("The photo is voided; it stays on record with your reason."), "success")
     return redirect(url_for("photos.show", photo_id=photo.id), 303)
 

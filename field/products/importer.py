@@ -6,11 +6,10 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from field import audit, tabular
 from field.auth.models import User
-from field.core import Conflict, money_decimal
+from field.core import money_decimal
 from field.extensions import db
 from field.products import operations as ops
 from field.products.models import Product
@@ -43,47 +42,43 @@ def _existing(skus: list[str]) -> dict[str, Product]:
 
 
 def import_products(data: bytes, filename: str, actor: User) -> ImportResult:
-    """Check the whole file, then create or update every product in one transaction (or nothing)."""
+    """Check the whole file, then stage every product's creation or change (or nothing)."""
     table = tabular.read(data, columns(), filename)
-    if not table.columns:
-        return ImportResult(errors=table.errors)
     first_row: dict[str, int] = {}
-    for row in table.rows:
+    for row in table.rows if table.columns else []:
         key = row["sku"].lower()
         if key in first_row:
             table.error(row.number, "sku", _("%(sku)s is also in row %(row)s", sku=row["sku"], row=first_row[key]))
         else:
             first_row[key] = row.number
-    if table.errors:
-        return ImportResult(errors=sorted(table.errors, key=lambda e: (e.row <= 0, e.row)))
-    existing = _existing([row["sku"] for row in table.rows])
-    result = ImportResult(rows=len(table.rows))
-    for row in table.rows:
-        product = existing.get(row["sku"].lower())
-        if product is None:
-            product = Product(category="", unit_price=0, margin_pct=tabular.decimal(2)("0"), active=True)
-            ops.apply(product, row.values)
-            db.session.add(product)
-            result.created += 1
-        elif ops.apply(product, row.values):
-            result.updated += 1
-        else:
-            result.unchanged += 1
-    audit.record("products.import", None, actor=actor, filename=filename, rows=result.rows,
-                 created=result.created, updated=result.updated, unchanged=result.unchanged)
-    try:
-        db.session.commit()
-    except IntegrityError:  # another import added one of these SKUs meanwhile
-        db.session.rollback()
-        raise Conflict(_("Someone changed these products in the meantime. Nothing was imported; try again.")) \
-            from None
-    return result
+    refused = tabular.checked(table)
+    if refused is not None:
+        return refused
+
+    def write() -> ImportResult:
+        existing = _existing([row["sku"] for row in table.rows])
+        result = ImportResult(rows=len(table.rows))
+        for row in table.rows:
+            product = existing.get(row["sku"].lower())
+            if product is None:
+                product = Product(category="", unit_price=0, margin_pct=tabular.decimal(2)("0"), active=True)
+                ops.apply(product, row.values)
+                db.session.add(product)
+                result.created += 1
+            elif ops.apply(product, row.values):
+                result.updated += 1
+            else:
+                result.unchanged += 1
+        audit.record("products.import", None, actor=actor, filename=filename, rows=result.rows,
+                     created=result.created, updated=result.updated, unchanged=result.unchanged)
+        return result
+
+    return tabular.stage_import(
+        write, _("Someone changed these products in the meantime. Nothing was imported; try again."))
 
 
 def export(fmt: str) -> bytes:
     products = db.session.execute(ops.catalogue().order_by(Product.sku)).scalars()
     rows = [[p.sku, p.name, p.category or "", money_decimal(p.unit_price or 0), p.margin_pct, bool(p.active)]
             for p in products]
-    if fmt == "xlsx":
-        return tabular.write_xlsx(HEADERS, rows, sheet_title="products")
-    return tabular.write_csv(HEADERS, rows)
+    return tabular.write(fmt, HEADERS, rows, sheet_title="products")

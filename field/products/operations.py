@@ -1,44 +1,21 @@
 """Everything that lists or changes the product catalogue: search, create, edit, (de)activate.
 
 The catalogue is company-wide (every signed-in user reads it; it is not scoped by
-region). Each change audits and commits, or raises a DomainError having written nothing."""
+region). Each change stages itself with its audit line, or raises a DomainError having staged
+nothing; the request commits."""
 from __future__ import annotations
-
-import math
-from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from sqlalchemy import case, func, or_, select
-from sqlalchemy.exc import IntegrityError
 
 from field import audit
 from field.auth.models import User
+from field.auth.operations import FieldError, like_pattern, unique
 from field.extensions import db
-
 from field.products.models import Product
-from field.stores.operations import FieldError, like_pattern
+from field.web import Page, paginate
 
 FIELDS = ("sku", "name", "category", "unit_price", "margin_pct", "active")
-
-
-@dataclass
-class Page:
-    items: list[Product]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def catalogue():
@@ -53,13 +30,8 @@ def list_products(q: str = "", page: int = 1, per_page: int = 50) -> Page:
         pattern = like_pattern(q)
         stmt = stmt.where(or_(Product.sku.ilike(pattern, escape="\\"), Product.name.ilike(pattern, escape="\\"),
                               Product.category.ilike(pattern, escape="\\")))
-    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
-    items = db.session.execute(
-        stmt.order_by(case((Product.active.is_(True), 0), else_=1), Product.name, Product.id)
-        .offset((page - 1) * per_page).limit(per_page)).scalars().all()
-    return Page(list(items), page, per_page, total)
+    return paginate(stmt.order_by(case((Product.active.is_(True), 0), else_=1), Product.name, Product.id),
+                    page, per_page)
 
 
 def apply(product: Product, values: dict) -> dict[str, list]:
@@ -83,43 +55,32 @@ def sku_taken(sku: str, product: Product | None = None) -> bool:
     return db.session.execute(stmt.limit(1)).first() is not None
 
 
-def _flush(field: str, message: str) -> None:
-    """Write pending changes; a unique key taken by someone else meanwhile is the user's field error, not a 500."""
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise FieldError(field, message) from None
+def _taken() -> str:
+    return _("A product with this SKU already exists.")
 
 
 def create_product(values: dict, actor: User) -> Product:
     if sku_taken(values["sku"]):
-        raise FieldError("sku", _("A product with this SKU already exists."))
-    product = Product(active=True)
-    apply(product, values)
-    db.session.add(product)
-    _flush("sku", _("A product with this SKU already exists."))
-    audit.record("product.create", product, actor=actor, sku=product.sku, name=product.name)
-    db.session.commit()
+        raise FieldError("sku", _taken())
+    with unique("sku", _taken()):
+        product = Product(active=True)
+        apply(product, values)
+        db.session.add(product)
+        db.session.flush()
+        audit.record("product.create", product, actor=actor, sku=product.sku, name=product.name)
     return product
 
 
 def update_product(product: Product, values: dict, actor: User) -> dict:
     if "sku" in values and values["sku"] != product.sku and sku_taken(values["sku"], product):
-        raise FieldError("sku", _("A product with this SKU already exists."))
-    changes = apply(product, values)
-    if changes:
-        _flush("sku", _("A product with this SKU already exists."))
-        audit.record("product.update", product, actor=actor, changes=changes)
-        db.session.commit()
+        raise FieldError("sku", _taken())
+    with unique("sku", _taken()):
+        changes = apply(product, values)
+        if changes:
+            audit.record("product.update", product, actor=actor, changes=changes)
     return changes
 
 
 def set_active(product: Product, active: bool, actor: User) -> bool:
     """Deactivate (or reactivate) a product: it leaves order forms; past orders keep it."""
-    if product.active == active:
-        return False
-    product.active = active
-    audit.record("product.activate" if active else "product.deactivate", product, actor=actor, sku=product.sku)
-    db.session.commit()
-    return True
+    return audit.set_active(product, active, "product", actor, sku=product.sku)

@@ -1,11 +1,10 @@
-"""Store forms: the store itself (position in any datum), and the import upload."""
+"""Store forms: the store itself (position in any datum). The import upload is tabular.ImportForm."""
 from __future__ import annotations
 
 import math
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField, FileRequired
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -13,6 +12,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from field.auth.models import Region, User
 from field.geo import Datum
 from field.stores.models import TIERS, Channel, Store
+from field.tabular import ImportForm  # noqa: F401 — sales and activities views still import it from here
 
 CHANNEL_LABELS = {
     Channel.KA: _l("Key account (KA)"),
@@ -127,9 +127,3 @@ class StoreForm(FlaskForm):
             "dealer": (self.dealer.data or "").strip(), "owner_rep": self._reps.get(self.owner_rep.data),
             "region": self._regions.get(self.region.data), "visit_every_days": self.visit_every_days.data,
         }
-
-
-class ImportForm(FlaskForm):
-    file = FileField(_l("CSV or Excel file (.xlsx)"), validators=[FileRequired(_l("Choose a file."))],
-                     render_kw={"accept": ".csv,.xlsx,text/csv,"
-                                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})

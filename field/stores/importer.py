@@ -8,12 +8,10 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from field import audit, scope, tabular
-from field.auth.models import Region, Role, User
-from field.core import Conflict
+from field import audit, permissions, scope, tabular
+from field.auth.models import Region, User
 from field.extensions import db
 from field.geo import Datum
 from field.stores import operations as ops
@@ -68,8 +66,9 @@ def _existing(codes: list[str]) -> dict[str, Store]:
 def _reps(logins: set[str]) -> dict[str, User]:
     found: dict[str, User] = {}
     for chunk in _chunks(sorted(logins)):
-        for user in db.session.execute(select(User).where(User.login.in_(chunk), User.role == Role.REP)).scalars():
-            found[user.login.lower()] = user
+        for user in db.session.execute(select(User).where(User.login.in_(chunk))).scalars():
+            if permissions.is_rep(user):
+                found[user.login.lower()] = user
     return found
 
 
@@ -87,7 +86,7 @@ def check(table: tabular.Table, actor: User) -> list[tuple[int, Store | None, di
     Errors go into table.errors; a region or rep outside the actor's scope reads as unknown,
     unless it is what the store already has (so an export re-imports cleanly)."""
     allowed_regions = set(db.session.execute(scope.regions(actor).with_only_columns(Region.id)).scalars())
-    allowed_reps = set(db.session.execute(scope.users(actor).where(User.role == Role.REP)
+    allowed_reps = set(db.session.execute(scope.reps(actor, active_only=False)
                                           .with_only_columns(User.id)).scalars())
     existing = _existing([row["code"] for row in table.rows])
     visible = ops.visible_ids([s.id for s in existing.values()], actor)
@@ -140,16 +139,16 @@ def check(table: tabular.Table, actor: User) -> list[tuple[int, Store | None, di
 
 
 def import_stores(data: bytes, filename: str, actor: User) -> ImportResult:
-    """Check the whole file, then create or update every store in one transaction (or nothing)."""
+    """Check the whole file, then stage every store's creation or change (or nothing)."""
     table = tabular.read(data, columns(), filename)
-    if not table.columns:  # the file or its header is unreadable: nothing more to check
-        return ImportResult(errors=table.errors)
-    plan = check(table, actor)
-    if table.errors:
-        return ImportResult(errors=sorted(table.errors, key=lambda e: (e.row <= 0, e.row)))
-    result = ImportResult(rows=len(plan))
-    touched: list[tuple[int, Store]] = []
-    try:
+    plan = check(table, actor) if table.columns else []  # an unreadable file or header: nothing more to check
+    refused = tabular.checked(table)
+    if refused is not None:
+        return refused
+
+    def write() -> ImportResult:
+        result = ImportResult(rows=len(plan))
+        touched: list[tuple[int, Store]] = []
         for n, store, values in plan:
             if store is None:
                 store = Store(datum=Datum.WGS84.value, geofence_m=200, tier="C",
@@ -163,31 +162,19 @@ def import_stores(data: bytes, filename: str, actor: User) -> ImportResult:
                 result.unchanged += 1
                 continue
             touched.append((n, store))
-        try:
-            db.session.flush()
-        except IntegrityError:
-            db.session.rollback()
-            raise Conflict(_("Someone changed these stores in the meantime. Nothing was imported; try again.")) \
-                from None
+        db.session.flush()
         # A manager's import may not move a store beyond their own reach.
         visible = ops.visible_ids([s.id for _, s in touched], actor)
         errors = [RowError(n, "region", _("the store would be outside your regions and team"))
                   for n, s in touched if s.id not in visible]
-    except ops.FieldError as exc:  # pragma: no cover - rows were checked above
-        db.session.rollback()
-        return ImportResult(errors=[RowError(0, exc.field, exc.message)])
-    if errors:
-        db.session.rollback()
-        return ImportResult(errors=errors)
-    audit.record("stores.import", None, actor=actor, filename=filename, rows=result.rows,
-                 created=result.created, updated=result.updated, unchanged=result.unchanged)
-    try:
-        db.session.commit()
-    except IntegrityError:  # another import added one of these codes meanwhile
-        db.session.rollback()
-        raise Conflict(_("Someone changed these stores in the meantime. Nothing was imported; try again.")) \
-            from None
-    return result
+        if errors:
+            return ImportResult(errors=errors)
+        audit.record("stores.import", None, actor=actor, filename=filename, rows=result.rows,
+                     created=result.created, updated=result.updated, unchanged=result.unchanged)
+        return result
+
+    return tabular.stage_import(
+        write, _("Someone changed these stores in the meantime. Nothing was imported; try again."))
 
 
 def export_rows(stores) -> list[list]:
@@ -204,7 +191,4 @@ def export_rows(stores) -> list[list]:
 def export(actor: User, fmt: str) -> bytes:
     stores = db.session.execute(scope.stores(actor).order_by(Store.code)
                                 .options(selectinload(Store.owner_rep), selectinload(Store.region))).scalars()
-    rows = export_rows(stores)
-    if fmt == "xlsx":
-        return tabular.write_xlsx(HEADERS, rows, sheet_title="stores")
-    return tabular.write_csv(HEADERS, rows)
+    return tabular.write(fmt, HEADERS, export_rows(stores), sheet_title="stores")

@@ -1,13 +1,12 @@
 """Everything that lists or changes stores: search, nearest first, create, edit, (de)activate.
 
-Each change checks its rule, writes, audits and commits, or raises a DomainError having
-written nothing. Positions arrive in any datum and are stored as WGS-84; a position
+Each change checks its rule and stages the change with its audit line, or raises a DomainError
+having staged nothing; the request commits. Positions arrive in any datum and are stored as WGS-84; a position
 equal to the stored one (an untouched form, a re-imported export) leaves the store's
 datum alone, so a round trip changes nothing."""
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 from flask_babel import gettext as _
@@ -17,11 +16,12 @@ from sqlalchemy.orm import selectinload
 
 from field import audit, scope
 from field.auth.models import Region, User
-from field.core import DomainError
+# FieldError and like_pattern live in auth (the lowest domain); claims and activities import them from here.
+from field.auth.operations import FieldError, like_pattern  # noqa: F401
 from field.extensions import db
-
 from field.geo import Datum, Point, distance_m, to_wgs84
 from field.stores.models import Store
+from field.web import Page, count, paginate
 
 # Fields a form or an import row may set, besides the position (lat, lng, datum).
 FIELDS = ("code", "name", "address", "geofence_m", "tier", "channel", "dealer", "owner_rep", "region",
@@ -29,41 +29,7 @@ FIELDS = ("code", "name", "address", "geofence_m", "tier", "channel", "dealer", 
 SAME_POSITION_DEG = 1e-9  # about 0.1 mm: a number written out and read back
 
 
-class FieldError(DomainError):
-    """A rule refused one field's value; the view shows the message beside that field."""
-
-    def __init__(self, field: str, message: str, status: int = 422):
-        super().__init__(message, status)
-        self.field = field
-
-
-def like_pattern(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 # --- listing ----------------------------------------------------------------------------
-
-@dataclass
-class Page:
-    items: list[tuple[Store, float | None]]  # (store, metres from the origin or None)
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, math.ceil(self.total / self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
 
 def search(q: str = "", tier: str = "", channel: str = "", user=None):
     """The stores in the user's scope matching a search text (name, code, address) and filters."""
@@ -113,24 +79,24 @@ def nearest_order(rows: list[tuple[int, float | None, float | None, bool]], orig
 
 def list_stores(q: str = "", tier: str = "", channel: str = "", origin: Point | None = None,
                 page: int = 1, per_page: int = 50, user=None) -> Page:
-    """One page of the user's stores: active first, then by name — or nearest first from `origin`."""
+    """One page of the user's stores as (store, metres from `origin` or None): active first, then by
+    name — or nearest first from `origin`."""
     stmt = search(q, tier, channel, user)
-    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
-    pages = max(1, math.ceil(total / per_page))
-    page = min(max(1, page), pages)
-    start = (page - 1) * per_page
     if origin is None:
-        stores = db.session.execute(
-            stmt.options(selectinload(Store.owner_rep))
-            .order_by(case((Store.active.is_(True), 0), else_=1), Store.name, Store.id)
-            .offset(start).limit(per_page)).scalars().all()
-        return Page([(s, None) for s in stores], page, per_page, total)
+        shown = paginate(stmt.options(selectinload(Store.owner_rep))
+                         .order_by(case((Store.active.is_(True), 0), else_=1), Store.name, Store.id), page, per_page)
+        shown.items = [(s, None) for s in shown.items]
+        return shown
+    shown = Page([], page, per_page, count(stmt))
+    shown.page = min(max(1, page), shown.pages)
+    start = (shown.page - 1) * per_page
     rows = db.session.execute(stmt.with_only_columns(Store.id, Store.lat, Store.lng, Store.active)).all()
     ranked = nearest_order([tuple(r) for r in rows], origin, start + per_page)[start:]
     by_id = {s.id: s for s in db.session.execute(
         select(Store).where(Store.id.in_([i for i, _ in ranked])).options(selectinload(Store.owner_rep))
     ).scalars()}
-    return Page([(by_id[i], d) for i, d in ranked], page, per_page, total)
+    shown.items = [(by_id[i], d) for i, d in ranked]
+    return shown
 
 
 # --- changes ------------------------------------------------------------------------------
@@ -210,51 +176,37 @@ def _still_visible(store: Store, actor: User) -> None:
     try:
         db.session.flush()
     except IntegrityError:  # the code was taken by someone else meanwhile
-        db.session.rollback()
         raise FieldError("code", _("A store with this code already exists.")) from None
     if store.id not in visible_ids([store.id], actor):
         raise FieldError("region", _("The store would be outside your regions and team: "
                                      "choose one of your regions or reps."))
 
+
 def create_store(values: dict, actor: User) -> Store:
     """Add a store; its code must be new and the actor must still see it afterwards."""
     if code_taken(values["code"]):
         raise FieldError("code", _("A store with this code already exists."))
-    store = Store(datum=Datum.WGS84.value)
-    db.session.add(store)
-    apply(store, {"geofence_m": 200, "active": True, **values})
-    try:
+    with db.session.begin_nested():  # a refusal after the flush undoes the store, and only it
+        store = Store(datum=Datum.WGS84.value)
+        db.session.add(store)
+        apply(store, {"geofence_m": 200, "active": True, **values})
         _still_visible(store, actor)
-    except FieldError:
-        db.session.rollback()
-        raise
-    audit.record("store.create", store, actor=actor, code=store.code, name=store.name)
-    db.session.commit()
+        audit.record("store.create", store, actor=actor, code=store.code, name=store.name)
     return store
 
 
 def update_store(store: Store, values: dict, actor: User) -> dict:
-    """Change a store's fields; audited with what changed, nothing written when nothing did."""
+    """Change a store's fields; audited with what changed, nothing staged when nothing did."""
     if "code" in values and values["code"] != store.code and code_taken(values["code"], store):
         raise FieldError("code", _("A store with this code already exists."))
-    changes = apply(store, values)
-    if not changes:
-        return changes
-    try:
-        _still_visible(store, actor)
-    except FieldError:
-        db.session.rollback()
-        raise
-    audit.record("store.update", store, actor=actor, changes=changes)
-    db.session.commit()
+    with db.session.begin_nested():
+        changes = apply(store, values)
+        if changes:
+            _still_visible(store, actor)
+            audit.record("store.update", store, actor=actor, changes=changes)
     return changes
 
 
 def set_active(store: Store, active: bool, actor: User) -> bool:
     """Deactivate (or reactivate) a store: it leaves routes and lists but its history stays."""
-    if store.active == active:
-        return False
-    store.active = active
-    audit.record("store.activate" if active else "store.deactivate", store, actor=actor, code=store.code)
-    db.session.commit()
-    return True
+    return audit.set_active(store, active, "store", actor, code=store.code)

@@ -110,15 +110,20 @@ def test_an_admin_change_shows_up_in_the_log(as_admin, org):
 
 def _audited_actions() -> set[str]:
     """Every action the code records: the first argument of each audit.record() call (one literal,
-    or two in a conditional), and the transition tables whose values are recorded."""
+    or two in a conditional), <kind>.activate/.deactivate of each audit.set_active(obj, active, "<kind>")
+    call, and the transition tables whose values are recorded."""
     from field.activities import workflow as activities
     from field.claims import operations as claims
     from field.visits import workflow as visits
     first_arg = re.compile(r'audit\.record\(\s*("[^"]+"(?:\s+if\s+[^"]+?\s+else\s+"[^"]+")?)\s*,')
+    toggled = re.compile(r'audit\.set_active\([^,()]+,\s*[^,()]+,\s*"([^"]+)"')
     found = set()
     for path in Path(field.__file__).parent.rglob("*.py"):
-        for arg in first_arg.findall(path.read_text(encoding="utf-8")):
+        source = path.read_text(encoding="utf-8")
+        for arg in first_arg.findall(source):
             found.update(re.findall(r'"([^"]+)"', arg))
+        for kind in toggled.findall(source):
+            found.update({f"{kind}.activate", f"{kind}.deactivate"})
     for table in (activities.TRANSITIONS, claims.TRANSITIONS, visits.TRANSITIONS):
         found.update(str(v[0] if isinstance(v, tuple) else v) for v in table.values())  # (action, who) or action
     return found

@@ -171,6 +171,7 @@ def test_concurrent_uploads_with_one_client_id_make_one_photo(app, org, monkeypa
                 rep = db.session.get(type(org.rep), rep_id)
                 barrier.wait()
                 photo, created = ingest.add_photo(v, s, ingest.Upload(data=data, client_id=cid), rep)
+                db.session.commit()  # what the request does before it answers
                 results.append((photo.id, created))
             except Exception as exc:  # noqa: BLE001
                 errors.append(exc)
@@ -589,10 +590,13 @@ def test_void_needs_a_reason_a_role_scope_and_csrf(client, org, stored):
 def _render_step(app, user, visit):
     from flask import render_template_string
     from flask_login import login_user
+    from field import providers
     with app.test_request_context():
         login_user(user)
-        return render_template_string('{% include "photos/_step_photos.html" %}', visit=visit,
-                                      step=photo_step(visit))
+        step = photo_step(visit)
+        photos = providers.ask("step_photos", visit)
+        return render_template_string('{% include "photos/_step_photos.html" %}', visit=visit, step=step,
+                                      photos=photos.get(step.id, []))
 
 
 def test_step_include_offers_the_camera_to_the_rep_and_lists_tiles_with_flags(app, client, org):

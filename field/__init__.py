@@ -25,6 +25,17 @@ def _sqlite_pragmas(dbapi_connection, _record):
         cursor.close()
 
 
+@event.listens_for(Engine, "savepoint")
+def _sqlite_savepoint(conn, _name):
+    # Python's sqlite3 opens a transaction only before the first INSERT/UPDATE/DELETE, so a
+    # SAVEPOINT that came first would open the transaction itself and its RELEASE commit it: the
+    # request's one transaction would be cut short. Open it first. IMMEDIATE takes the write lock
+    # now (waiting busy_timeout for it): a savepoint is there to write.
+    dbapi_connection = conn.connection.dbapi_connection
+    if isinstance(dbapi_connection, sqlite3.Connection) and not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+
+
 def select_locale():
     languages = ["zh_CN", "en"]
     if current_user and current_user.is_authenticated and current_user.locale in languages:

@@ -108,7 +108,7 @@ def new(line_id: int):
 
 def _claim_page(claim: Claim, status: int = 200, form: DecisionForm | None = None, error: str = "",
                 reversal_form: ReversalForm | None = None):
-    decides = permissions.may_decide_claim(_me(), claim)
+    decides = claim.status in (C.SUBMITTED, C.APPROVED) and permissions.may_decide_claim(_me(), claim)
     figures = ops.payout(claim) if claim.status == C.SUBMITTED else None
     if form is None:
         form = DecisionForm(formdata=None)

@@ -20,24 +20,23 @@ def _chunks(ids: Iterable[int]):
         yield items[i:i + CHUNK]
 
 
+def _net_by(column, ids: Iterable[int]) -> dict[int, int]:
+    """Net amount written off (minor units) per value of `column` among `ids`; those with no line are left out."""
+    out: dict[int, int] = {}
+    for chunk in _chunks(ids):
+        out.update(db.session.execute(
+            select(column, func.sum(LedgerLine.amount)).where(column.in_(chunk)).group_by(column)).all())
+    return {k: int(v) for k, v in out.items()}
+
+
 def written_off_by_store(activity_store_ids: Iterable[int]) -> dict[int, int]:
     """Net amount written off (minor units) per activity store; stores with no line are left out."""
-    out: dict[int, int] = {}
-    for chunk in _chunks(activity_store_ids):
-        out.update(db.session.execute(
-            select(LedgerLine.activity_store_id, func.sum(LedgerLine.amount))
-            .where(LedgerLine.activity_store_id.in_(chunk)).group_by(LedgerLine.activity_store_id)).all())
-    return {k: int(v) for k, v in out.items()}
+    return _net_by(LedgerLine.activity_store_id, activity_store_ids)
 
 
 def written_off_by_activity(activity_ids: Iterable[int]) -> dict[int, int]:
     """Net amount written off per activity (over all its stores: finance counts every yuan)."""
-    out: dict[int, int] = {}
-    for chunk in _chunks(activity_ids):
-        out.update(db.session.execute(
-            select(LedgerLine.activity_id, func.sum(LedgerLine.amount))
-            .where(LedgerLine.activity_id.in_(chunk)).group_by(LedgerLine.activity_id)).all())
-    return {k: int(v) for k, v in out.items()}
+    return _net_by(LedgerLine.activity_id, activity_ids)
 
 
 def settled_stores(activity_store_ids: Iterable[int]) -> set[int]:

@@ -1,10 +1,10 @@
 """Everything that changes a claim or the ledger: filing, approving (which pays), rejecting, reversing.
 
-Each operation checks its rules before it writes, then writes, audits and commits — or raises a
-DomainError (422), Conflict (409) or a 403 having written nothing. The claim's moves are a table;
-a move names the status it saw in its UPDATE, so of two approvers at the same moment one wins
-and the other is told the claim moved on (and the database's one-payment-per-claim index stands
-behind that)."""
+Each operation checks its rules before it writes, then stages its writes and audits them — or
+raises a DomainError (422), Conflict (409) or a 403; the request (or command) that called it
+commits or rolls back. The claim's moves are a table; a move names the status it saw in its
+UPDATE (core.move_state), so of two approvers at the same moment one wins and the other is told
+the claim moved on (and the database's one-payment-per-claim index stands behind that)."""
 from __future__ import annotations
 
 import re
@@ -14,31 +14,29 @@ from decimal import Decimal
 from typing import Iterable
 
 from flask_babel import gettext as _
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import attributes
 
-from field import audit, scope
+from field import audit, permissions, scope
 from field.activities import progress, rules, workflow
 from field.activities.models import ActivityStatus as S, ActivityStore
 from field.activities.rules import Compliance
-from field.auth.models import Role, User
+from field.auth.models import User
 from field.claims import ledger
 from field.claims.models import Claim, ClaimStatus as C, LedgerKind, LedgerLine
-from field.core import Conflict, DomainError, format_money, now, parse_money
+from field.core import CURRENCY_SIGNS, Conflict, DomainError, company_today, format_money, move_state, now, parse_money
 from field.extensions import db
 from field.photos.models import Photo
-from field.stores.models import Store
 from field.stores.operations import FieldError
 
-CLAIMANTS = (Role.REP, Role.SUPERVISOR, Role.MANAGER)
 # A claim is filed once the money was committed: the activity is approved, running or over.
 CLAIMABLE = (S.APPROVED, S.RUNNING, S.ENDED)
 MAX_NOTE = 2000
 MAX_REASON = 1000
 MAX_RECEIPTS = 10
 RECEIPT_CHOICES = 40
-PLAIN_NUMBER = re.compile(r"^-?[0-9,]*(\.[0-9]*)?$")  # no exponents, no NaN: what a person types
+# What a person types (a currency sign parse_money reads, digits, commas): no exponents, no NaN.
+PLAIN_NUMBER = re.compile(rf"^[{''.join(CURRENCY_SIGNS)}]?\s*-?[0-9,]*(\.[0-9]*)?$")
 
 # (from, to) → audit action. Every move is the approver's (a manager in scope or an admin).
 TRANSITIONS = {
@@ -52,7 +50,7 @@ TRANSITIONS = {
 
 def parse_amount(raw, field: str = "amount", allow_zero: bool = False) -> int:
     """Yuan as typed → fen, with a message for the user on anything else."""
-    text = str(raw or "").strip().replace("¥", "").replace("￥", "")
+    text = str(raw or "").strip()
     if not PLAIN_NUMBER.match(text) or not any(ch.isdigit() for ch in text):
         raise FieldError(field, _("Enter an amount in yuan, like 1280.50."))
     try:
@@ -97,7 +95,7 @@ class Payout:
 
     @property
     def remaining(self) -> int:
-        return max(0, self.budget - self.written_off)
+        return ledger.Budget(self.budget, self.written_off).remaining
 
     @property
     def capped(self) -> bool:
@@ -118,37 +116,27 @@ def payout(claim: Claim, as_of: date | None = None) -> Payout:
     """The type's rule applied to this claim today: min(claimed, budget left) × compliance, nothing under the floor."""
     line = claim.activity_store
     floor = line.activity.type.compliance_floor_pct
-    compliance = progress.store_compliance(line, as_of or workflow.activity_today())
+    compliance = progress.store_compliance(line, as_of or company_today())
     spent = ledger.written_off_by_store([line.id]).get(line.id, 0)
     remaining = max(0, line.budget - spent)
     return Payout(claimed=claim.amount, budget=line.budget, written_off=spent, compliance=compliance,
                   floor_pct=floor, payable=rules.payable(claim.amount, remaining, compliance, floor))
 
 
-# --- who may ----------------------------------------------------------------------------------
+# --- who may ---------------------------------------------------------------------------------
 
-def may_claim(user: User, line: ActivityStore) -> bool:
-    return user.role in CLAIMANTS and line.activity.status in CLAIMABLE
-
-
-def may_decide(user: User, claim: Claim) -> bool:
-    """A manager whose scope holds the claim's store, or an admin — never the claimant."""
-    if user.id == claim.claimant_id:
-        return False
-    if user.role == Role.ADMIN:
-        return True
-    if user.role != Role.MANAGER:
-        return False
-    seen = db.session.execute(scope.stores(user).where(Store.id == claim.activity_store.store_id)
-                              .with_only_columns(Store.id)).first()
-    return seen is not None
+def may_claim_on(user: User, line: ActivityStore) -> bool:
+    """Someone who files claims, on an activity whose money was committed."""
+    return permissions.may_claim(user) and line.activity.status in CLAIMABLE
 
 
-def _require_decider(user: User, claim: Claim) -> None:
-    if user.id == claim.claimant_id:
-        raise DomainError(_("You filed this claim: another manager or an administrator decides on it."), 403)
-    if not may_decide(user, claim):
-        raise DomainError(_("Only a manager of the store's region, or an administrator, decides on claims."), 403)
+def _check_decider(actor: User, claim: Claim) -> None:
+    """Refuse (403) unless the actor decides on this claim, saying why not."""
+    if not permissions.may_decide_claim(actor, claim):
+        raise permissions.NotAllowed(
+            _("You filed this claim: another manager or an administrator decides on it.")
+            if actor.id == claim.claimant_id else
+            _("Only a manager of the store's region, or an administrator, decides on claims."))
 
 
 def live_claim(line: ActivityStore) -> Claim | None:
@@ -187,13 +175,23 @@ def _receipts(line: ActivityStore, user: User, photo_ids: Iterable) -> list[Phot
 
 # --- filing -----------------------------------------------------------------------------------
 
+def _add_or_conflict(row, message: str) -> None:
+    """Add `row` and write it now, in a savepoint: when a unique index refuses it (someone was
+    first), that is a Conflict(`message`) and the rest of the caller's work stands."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(row)
+            db.session.flush()
+    except IntegrityError:
+        raise Conflict(message) from None
+
+
 def file_claim(line: ActivityStore, actor: User, amount, note: str = "", receipt_ids: Iterable = ()) -> Claim:
     """File a claim for one store of an approved activity (the caller found `line` through scope).
 
     A store has at most one live claim (submitted or approved); above the budget is allowed —
     the rule caps what is paid, and the approver sees it."""
-    if actor.role not in CLAIMANTS:
-        raise DomainError(_("Claims are filed by reps, supervisors and managers."), 403)
+    permissions.require(permissions.may_claim(actor), _("Claims are filed by reps, supervisors and managers."))
     if line.activity.status not in CLAIMABLE:
         raise Conflict(_("This activity is %(state)s: claims are filed once it is approved.",
                          state=workflow.state_label(line.activity.status)))
@@ -207,15 +205,9 @@ def file_claim(line: ActivityStore, actor: User, amount, note: str = "", receipt
     claim = Claim(activity_store=line, claimant=actor, amount=amount, note=note, status=C.SUBMITTED,
                   created_at=now(), reason="")
     claim.receipts = receipts
-    db.session.add(claim)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(_("Another claim for this store was filed a moment ago. Reload to see it.")) from None
+    _add_or_conflict(claim, _("Another claim for this store was filed a moment ago. Reload to see it."))
     audit.record("claim.file", claim, actor=actor, activity=line.activity_id, store=line.store_id, amount=amount,
                  receipts=[p.id for p in receipts])
-    db.session.commit()
     return claim
 
 
@@ -227,32 +219,16 @@ def _move(claim: Claim, to: C, values: dict) -> str:
     action = TRANSITIONS.get((frm, to))
     if action is None:
         raise Conflict(_("This claim is already %(state)s.", state=status_label(frm)))
-    values = {**values, "status": to}
-    changed = db.session.execute(
-        update(Claim).where(Claim.id == claim.id, Claim.status == frm).values(**values)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        db.session.rollback()
-        raise Conflict(_("This claim was decided in the meantime. Reload to see how."))
-    for key, value in values.items():
-        attributes.set_committed_value(claim, key, value)
+    move_state(claim, frm, to, _("This claim was decided in the meantime. Reload to see how."), **values)
     return action
-
-
-def _commit_or_conflict(message: str) -> None:
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(message) from None
 
 
 def approve(claim: Claim, actor: User, amount=None, reason: str = "") -> LedgerLine:
     """Approve a claim and write it off: the payable amount, or another one with a reason.
 
     The amount is at most min(claimed, budget left); what is not paid of the claim is recorded
-    as rejected. The payment line and the claim's move commit together."""
-    _require_decider(actor, claim)
+    as rejected. The payment line and the claim's move are staged together."""
+    _check_decider(actor, claim)
     if claim.status != C.SUBMITTED:
         raise Conflict(_("This claim is already %(state)s.", state=status_label(claim.status)))
     figures = payout(claim)
@@ -274,28 +250,21 @@ def approve(claim: Claim, actor: User, amount=None, reason: str = "") -> LedgerL
     line = claim.activity_store
     payment = LedgerLine(kind=LedgerKind.PAYMENT, claim_id=claim.id, activity_id=line.activity_id,
                          activity_store_id=line.id, store_id=line.store_id, amount=paid, reason=reason,
-                         actor_id=actor.id, posted_at=decided, posted_on=workflow.activity_today())
-    db.session.add(payment)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(_("This claim was paid in the meantime. Reload to see the payment.")) from None
+                         actor_id=actor.id, posted_at=decided, posted_on=company_today())
+    _add_or_conflict(payment, _("This claim was paid in the meantime. Reload to see the payment."))
     audit.record(action, claim, actor=actor, amount=paid, payable=figures.payable, claimed=claim.amount,
                  rejected=claim.amount - paid, override=paid != figures.payable, ledger_line=payment.id,
                  **({"reason": reason} if reason else {}))
-    _commit_or_conflict(_("This claim was paid in the meantime. Reload to see the payment."))
     return payment
 
 
 def reject(claim: Claim, actor: User, reason: str) -> Claim:
     """Reject the whole claim with a reason the claimant reads; nothing is written off."""
-    _require_decider(actor, claim)
+    _check_decider(actor, claim)
     reason = _text(reason, "reason", MAX_REASON, _("Say why the claim is rejected."))
     action = _move(claim, C.REJECTED, {"decided_by_id": actor.id, "decided_at": now(), "approved_amount": 0,
                                        "rejected_amount": claim.amount, "reason": reason})
     audit.record(action, claim, actor=actor, claimed=claim.amount, reason=reason)
-    db.session.commit()
     return claim
 
 
@@ -307,7 +276,7 @@ def reverse(payment: LedgerLine, actor: User, reason: str) -> LedgerLine:
         raise DomainError(_("A reversal cannot be reversed: it already undoes a payment. To pay again, the "
                             "store files a new claim."))
     claim = payment.claim
-    _require_decider(actor, claim)
+    _check_decider(actor, claim)
     reason = _text(reason, "reason", MAX_REASON, _("Say why the payment is reversed."))
     if ledger.reversed_line_ids([payment.id]):
         raise Conflict(_("This payment is already reversed."))
@@ -315,16 +284,10 @@ def reverse(payment: LedgerLine, actor: User, reason: str) -> LedgerLine:
     reversal = LedgerLine(kind=LedgerKind.REVERSAL, claim_id=claim.id, activity_id=payment.activity_id,
                           activity_store_id=payment.activity_store_id, store_id=payment.store_id,
                           amount=-payment.amount, reverses_id=payment.id, reverses_kind=LedgerKind.PAYMENT,
-                          reason=reason, actor_id=actor.id, posted_at=now(), posted_on=workflow.activity_today())
-    db.session.add(reversal)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(_("This payment was reversed in the meantime.")) from None
+                          reason=reason, actor_id=actor.id, posted_at=now(), posted_on=company_today())
+    _add_or_conflict(reversal, _("This payment was reversed in the meantime."))
     audit.record("ledger.reverse", reversal, actor=actor, reverses=payment.id, claim=claim.id,
                  amount=reversal.amount, reason=reason)
-    _commit_or_conflict(_("This payment was reversed in the meantime."))
     return reversal
 
 

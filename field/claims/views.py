@@ -7,33 +7,29 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import abort, flash, redirect, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from field import scope
-from field.activities import workflow
+from field import permissions, scope
 from field.activities.models import Activity, ActivityStore
-from field.auth.admin import paginate
-from field.auth.models import Region, Role
+from field.auth.models import Region
 from field.claims import bp, export as ledger_export, ledger
 from field.claims import operations as ops
 from field.claims.forms import ClaimForm, DecisionForm, ReversalForm
 from field.claims.models import Claim, ClaimStatus as C, LedgerLine
-from field.core import DomainError, format_money, money_decimal
+from field.core import company_today, format_money, money_decimal
 from field.extensions import db
 from field.stores.operations import FieldError
 from field.tabular import CSV_MIMETYPE, XLSX_MIMETYPE
-from field.web import render, see_other, me as _me, page_arg as _page_arg
+from field.web import Refused, paginate, refusal, render, see_other, me as _me, page_arg as _page_arg
 
 SHOW = {"open": (C.SUBMITTED,), "approved": (C.APPROVED,), "rejected": (C.REJECTED,), "reversed": (C.REVERSED,)}
 CLAIMABLE_SHOWN = 50
 
 bp.add_app_template_global(ops.status_label, "claim_status_label")
-
-
 
 
 def _claim(claim_id: int) -> Claim:
@@ -48,7 +44,7 @@ def _line(line_id: int) -> ActivityStore:
 
 def _claimable() -> list[ActivityStore]:
     """Stores of approved activities the user may claim for and that have no live claim."""
-    if current_user.role not in ops.CLAIMANTS:
+    if not permissions.may_claim(_me()):
         return []
     live = select(Claim.activity_store_id).where(Claim.status.in_((C.SUBMITTED, C.APPROVED)))
     return list(db.session.execute(
@@ -70,8 +66,7 @@ def index():
         stmt = stmt.where(Claim.status.in_(SHOW[show]))
     page = paginate(stmt.order_by(Claim.id.desc()), _page_arg(), 50)
     return render("claims/index.html", block="results", page=page, show=show, shows=list(SHOW) + ["all"],
-                  claimable=_claimable() if show == "open" else [],
-                  is_decider=current_user.role in (Role.MANAGER, Role.ADMIN))
+                  claimable=_claimable() if show == "open" else [])
 
 
 # --- filing -----------------------------------------------------------------------------------
@@ -81,7 +76,15 @@ def _claim_form_page(line: ActivityStore, form: ClaimForm, status: int = 200, er
     form.receipts.choices = [(str(p.id), str(p.id)) for p in receipts]
     return render("claims/new.html", block="form", status=status, line=line, form=form, receipts=receipts,
                   budget=ledger.store_budget(line), existing=ops.live_claim(line), error=error,
-                  claimable=ops.may_claim(_me(), line))
+                  claimable=ops.may_claim_on(_me(), line))
+
+
+def _beside_field(refused: Refused, form) -> str:
+    """A refused field's message goes beside its input; any other refusal is the page's message."""
+    if isinstance(refused.error, FieldError):
+        getattr(form, refused.error.field).errors = [refused.message]
+        return ""
+    return refused.message
 
 
 @bp.route("/activity-stores/<int:line_id>/claim", methods=["GET", "POST"])
@@ -93,15 +96,10 @@ def new(line_id: int):
         return _claim_form_page(line, form)
     if not form.validate_on_submit():
         return _claim_form_page(line, form, 422)
-    try:
+    with refusal() as refused:
         claim = ops.file_claim(line, _me(), form.amount.data, form.note.data or "", form.receipts.data or [])
-    except FieldError as exc:
-        db.session.rollback()
-        getattr(form, exc.field).errors = [exc.message]
-        return _claim_form_page(_line(line_id), form, exc.status)
-    except DomainError as exc:
-        db.session.rollback()
-        return _claim_form_page(_line(line_id), form, exc.status, exc.message)
+    if refused:
+        return _claim_form_page(line, form, refused.status, _beside_field(refused, form))
     flash(_("Claim %(code)s filed. A manager decides on it.", code=claim.code))
     return see_other(url_for("claims.show", claim_id=claim.id))
 
@@ -110,8 +108,7 @@ def new(line_id: int):
 
 def _claim_page(claim: Claim, status: int = 200, form: DecisionForm | None = None, error: str = "",
                 reversal_form: ReversalForm | None = None):
-    me = _me()
-    can_decide = claim.status == C.SUBMITTED and ops.may_decide(me, claim)
+    decides = claim.status in (C.SUBMITTED, C.APPROVED) and permissions.may_decide_claim(_me(), claim)
     figures = ops.payout(claim) if claim.status == C.SUBMITTED else None
     if form is None:
         form = DecisionForm(formdata=None)
@@ -120,9 +117,9 @@ def _claim_page(claim: Claim, status: int = 200, form: DecisionForm | None = Non
     lines = list(db.session.execute(select(LedgerLine).where(LedgerLine.claim_id == claim.id)
                                     .options(selectinload(LedgerLine.actor)).order_by(LedgerLine.id)).scalars())
     reversed_ids = ledger.reversed_line_ids([x.id for x in lines])
-    can_reverse = claim.status == C.APPROVED and ops.may_decide(me, claim)
     return render("claims/claim.html", status=status, claim=claim, figures=figures, form=form, error=error,
-                  can_decide=can_decide, lines=lines, reversed_ids=reversed_ids, can_reverse=can_reverse,
+                  can_decide=decides and claim.status == C.SUBMITTED, lines=lines, reversed_ids=reversed_ids,
+                  can_reverse=decides and claim.status == C.APPROVED,
                   reversal_form=reversal_form or ReversalForm(formdata=None),
                   budget=ledger.store_budget(claim.activity_store))
 
@@ -138,18 +135,13 @@ def _decide(claim_id: int, approve: bool):
     form = DecisionForm()
     if not form.validate_on_submit():
         return _claim_page(claim, 422, form)
-    try:
+    with refusal() as refused:
         if approve:
             payment = ops.approve(claim, _me(), form.amount.data, form.reason.data or "")
         else:
             ops.reject(claim, _me(), form.reason.data or "")
-    except FieldError as exc:
-        db.session.rollback()
-        getattr(form, exc.field).errors = [exc.message]
-        return _claim_page(_claim(claim_id), exc.status, form)
-    except DomainError as exc:
-        db.session.rollback()
-        return _claim_page(_claim(claim_id), exc.status, form, exc.message)
+    if refused:
+        return _claim_page(claim, refused.status, form, _beside_field(refused, form))
     if approve:
         flash(_("Approved and written off: %(amount)s.", amount=format_money(payment.amount)))
     else:
@@ -177,29 +169,26 @@ def reverse(line_id: int):
     form = ReversalForm()
     if not form.validate_on_submit():
         return _claim_page(claim, 422, reversal_form=form)
-    try:
+    with refusal() as refused:
         ops.reverse(line, _me(), form.reason.data or "")
-    except FieldError as exc:
-        db.session.rollback()
-        form.reason.errors = [exc.message]
-        return _claim_page(_claim(claim.id), exc.status, reversal_form=form)
-    except DomainError as exc:
-        db.session.rollback()
-        return _claim_page(_claim(claim.id), exc.status, error=exc.message, reversal_form=form)
+    if refused:
+        return _claim_page(claim, refused.status, error=_beside_field(refused, form), reversal_form=form)
     flash(_("Payment reversed. The store may file a new claim."))
     return redirect(url_for("claims.show", claim_id=claim.id), 303)
 
 
 # --- the ledger -------------------------------------------------------------------------------
 
-def _date_arg(name: str) -> date | None:
+def date_arg(name: str) -> date | None:
+    """A date of the query string (YYYY-MM-DD), None when absent or not a date."""
     try:
         return date.fromisoformat(request.args.get(name, "").strip())
     except ValueError:
         return None
 
 
-def _int_arg(name: str) -> int | None:
+def id_arg(name: str) -> int | None:
+    """A record id of the query string, None when absent or not one."""
     try:
         value = int(request.args.get(name, ""))
     except ValueError:
@@ -210,28 +199,23 @@ def _int_arg(name: str) -> int | None:
 def _ledger_filters() -> tuple[ledger_export.LedgerFilters, list[Region], dict, Activity | None]:
     """Period, region and activity from the query string; a region or activity out of scope is ignored."""
     regions = list(db.session.execute(scope.regions()).scalars())
-    region_id = _int_arg("region")
+    region_id = id_arg("region")
     region = next((r for r in regions if r.id == region_id), None)
-    activity_id = _int_arg("activity")
+    activity_id = id_arg("activity")
     activity = db.session.execute(scope.activities().where(Activity.id == activity_id)).scalar_one_or_none() \
         if activity_id else None
     activity_id = activity.id if activity is not None else None
-    filters = ledger_export.LedgerFilters(_date_arg("from"), _date_arg("to"), region, activity_id)
+    filters = ledger_export.LedgerFilters(date_arg("from"), date_arg("to"), region, activity_id)
     args = {k: v for k, v in {"from": filters.start.isoformat() if filters.start else "",
                               "to": filters.end.isoformat() if filters.end else "",
                               "region": region.id if region else "", "activity": activity_id or ""}.items() if v}
     return filters, regions, args, activity
 
 
-def _require_ledger_reader() -> None:
-    if current_user.role not in (Role.MANAGER, Role.ADMIN):
-        abort(403)
-
-
 @bp.route("/ledger")
 @login_required
 def ledger_index():
-    _require_ledger_reader()
+    permissions.require(permissions.may_read_ledger(_me()))
     filters, regions, args, activity = _ledger_filters()
     page = paginate(ledger_export.ledger_query(filters), _page_arg(), 100)
     total = ledger_export.ledger_total(filters)
@@ -242,9 +226,9 @@ def ledger_index():
 @bp.route("/ledger/export.<any(csv, xlsx):fmt>")
 @login_required
 def ledger_download(fmt: str):
-    _require_ledger_reader()
+    permissions.require(permissions.may_read_ledger(_me()))
     filters = _ledger_filters()[0]
     body = ledger_export.export(filters, _me(), fmt)
-    name = f"ledger-{workflow.activity_today().isoformat()}.{fmt}"
+    name = f"ledger-{company_today().isoformat()}.{fmt}"
     return body, 200, {"Content-Type": XLSX_MIMETYPE if fmt == "xlsx" else CSV_MIMETYPE,
                        "Content-Disposition": f'attachment; filename="{name}"'}

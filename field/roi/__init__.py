@@ -4,3 +4,4 @@ from flask import Blueprint
 bp = Blueprint("roi", __name__)
 
 from field.roi import views  # noqa: E402,F401
+from field.roi import for_sales  # noqa: E402,F401  (registers what the sales import asks)

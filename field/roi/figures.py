@@ -12,7 +12,10 @@ sale, that is the dozen lines of one group — then adds up the table in SQL.
 The generation is read before measuring: a change that commits meanwhile leaves the new figures
 one generation behind, so they are measured again next time rather than kept stale.
 `flask roi-refresh` measures everything ahead (a nightly job) so the first manager of the day
-does not wait for the lines whose measured-through day moved."""
+does not wait for the lines whose measured-through day moved.
+
+Measuring stages its upsert in the caller's transaction, like any operation: the request that
+showed the page (or the command) commits it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -82,18 +85,12 @@ def refresh(filters: Filters, user: User, as_of: date) -> int:
 
 
 def _store(rows: list[dict]) -> None:
-    """Upsert the rows and commit, keeping what the request has loaded (a commit would expire it)."""
+    """Upsert the rows (staged: the request or command commits them)."""
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(RoiFigure)
     stmt = stmt.on_conflict_do_update(index_elements=[RoiFigure.line_id],
                                       set_={k: stmt.excluded[k] for k in rows[0] if k != "line_id"})
     db.session.connection().execute(stmt, rows)
-    session = db.session()
-    keep, session.expire_on_commit = session.expire_on_commit, False
-    try:
-        session.commit()
-    finally:
-        session.expire_on_commit = keep
 
 
 def _sums(t) -> list:

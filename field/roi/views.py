@@ -17,12 +17,13 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from field import scope
-from field.activities import progress, workflow
+from field import permissions, scope
+from field.activities import progress
 from field.activities.models import Activity, ActivityStore, ActivityType, Review
-from field.auth.models import Region, Role, User
+from field.auth.models import Region, User
 from field.claims.models import Claim, LedgerLine
-from field.core import format_money, money_decimal
+from field.claims.views import date_arg, id_arg
+from field.core import company_today, format_money, money_decimal
 from field.extensions import db
 from field.photos.models import Photo
 from field.products.models import Product
@@ -33,7 +34,6 @@ from field.sales.models import Sale
 from field.tabular import CSV_MIMETYPE, XLSX_MIMETYPE, write_csv, write_xlsx
 from field.web import render
 
-READERS = (Role.MANAGER, Role.ADMIN)
 MAX_DAYS = 731
 SORTS = ("title", "type", "stores", "spend", "incremental", "gp", "roi", "compliance")
 BASIS_LABELS = {queries.WRITTEN_OFF: "written off", queries.COMMITTED: "committed", queries.MIXED: "mixed"}
@@ -85,46 +85,34 @@ def low_compliance(item) -> bool:
 bp.add_app_template_global(low_compliance, "low_compliance")
 
 
+@bp.before_request
+def readers_only():
+    """Every ROI page is for those who may read ROI (the signed-in; login_required sends the rest to sign in)."""
+    if current_user.is_authenticated:
+        permissions.require(permissions.may_read_roi(current_user))
+
+
 # --- filters ------------------------------------------------------------------------------------
-
-def _require_reader() -> None:
-    if current_user.role not in READERS:
-        abort(403)
-
-
-def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, "").strip())
-    except ValueError:
-        return None
-
-
-def _int_arg(name: str) -> int | None:
-    try:
-        value = int(request.args.get(name, ""))
-    except ValueError:
-        return None
-    return value if 0 < value <= scope.MAX_ID else None
-
 
 ROWS = 50
 
 
-class Page:
-    """The filters of a request, with the choices the form offers and the query string to keep them."""
+class RequestFilters:
+    """What a request asks to see — period, region, type, sort, every row or the first ROWS — with
+    the choices the filter form offers and the query string that keeps them."""
 
     def __init__(self):
-        self.as_of = workflow.activity_today()
+        self.as_of = company_today()
         self.last_day = self.as_of - timedelta(days=1)  # measured through yesterday
         default_start, default_end = queries.default_period(self.as_of)
-        start, end = _date_arg("from") or default_start, _date_arg("to") or default_end
+        start, end = date_arg("from") or default_start, date_arg("to") or default_end
         if end < start:
             start, end = end, start
         if (end - start).days > MAX_DAYS:
             start = end - timedelta(days=MAX_DAYS)
         self.regions = list(db.session.execute(scope.regions()).scalars())
         self.types = list(db.session.execute(select(ActivityType).order_by(ActivityType.name)).scalars())
-        region_id, type_id = _int_arg("region"), _int_arg("type")
+        region_id, type_id = id_arg("region"), id_arg("type")
         self.region = next((r for r in self.regions if r.id == region_id), None)
         self.type = next((t for t in self.types if t.id == type_id), None)
         self.filters = Filters(start, end, region=self.region, type_id=self.type.id if self.type else None)
@@ -190,26 +178,26 @@ def _chart(rollups: list[Rollup], link) -> charts.BarChart:
     return charts.bars([(r.label, r.roi, roi_pct(r.roi), link(r)) for r in ordered])
 
 
-def overview(page: Page, every_activity: bool = False) -> dict:
+def overview(asked: RequestFilters, every_activity: bool = False) -> dict:
     """The overview's figures: kept per activity store, measured again where stale, added up in SQL
     (figures.py). The activity rows shown (all of them with `every_activity`) carry their Activity."""
-    found = figures.rollups(page.filters, current_user, page.as_of)
+    found = figures.rollups(asked.filters, current_user, asked.as_of)
     activities, by_type, by_region, by_rep = found.activities, found.by_type, found.by_region, found.by_rep
-    types = {t.id: t for t in page.types}
+    types = {t.id: t for t in asked.types}
     for r in by_type:
         r.label = types[r.key].label(_locale()) if r.key in types else ""
     _name(by_region, Region, _("No region"))
     _name(by_rep, User, _("No rep"))
-    if every_activity or page.rows is None or page.sort == "type":
+    if every_activity or asked.rows is None or asked.sort == "type":
         _attach_activities(activities)
-    activities = sorted_items(activities, ACTIVITY_SORTS, page.sort, page.dir)
-    _attach_activities(activities[:page.rows])  # a thousand Activity objects cost 100 ms: only those shown
+    activities = sorted_items(activities, ACTIVITY_SORTS, asked.sort, asked.dir)
+    _attach_activities(activities[:asked.rows])  # a thousand Activity objects cost 100 ms: only those shown
     return {
         "total": found.total, "activities": activities,
         "by_type": by_type, "by_region": by_region,
         "by_rep": sorted_items(by_rep, ACTIVITY_SORTS, "roi", "desc"),
-        "type_chart": _chart(by_type, lambda r: url_for("roi.index", **{**page.args, "type": r.key})),
-        "region_chart": _chart(by_region, lambda r: url_for("roi.index", **{**page.args, "region": r.key})
+        "type_chart": _chart(by_type, lambda r: url_for("roi.index", **{**asked.args, "type": r.key})),
+        "region_chart": _chart(by_region, lambda r: url_for("roi.index", **{**asked.args, "region": r.key})
                                if r.key else ""),
     }
 
@@ -236,9 +224,8 @@ def _attach_activities(rollups: list[Rollup]) -> None:
 @bp.route("/roi")
 @login_required
 def index():
-    _require_reader()
-    page = Page()
-    return render("roi/index.html", block="results", page=page, **overview(page))
+    asked = RequestFilters()
+    return render("roi/index.html", block="results", asked=asked, **overview(asked))
 
 
 # --- one activity ------------------------------------------------------------------------------
@@ -247,11 +234,11 @@ def _activity(activity_id: int) -> Activity:
     return scope.get_or_404(scope.activities(), activity_id)
 
 
-def activity_figures(page: Page, activity: Activity) -> dict:
-    filters = Filters(activity.period_start, activity.period_end, region=page.region, activity_id=activity.id)
-    lines = queries.lines(filters, current_user, page.as_of)
+def activity_figures(asked: RequestFilters, activity: Activity) -> dict:
+    filters = Filters(activity.period_start, activity.period_end, region=asked.region, activity_id=activity.id)
+    lines = queries.lines(filters, current_user, asked.as_of)
     days = queries.daily(activity, lines, current_user)
-    return {"activity": activity, "lines": sorted_items(lines, STORE_SORTS, page.sort, page.dir),
+    return {"activity": activity, "lines": sorted_items(lines, STORE_SORTS, asked.sort, asked.dir),
             "total": queries.total(lines),
             "chart": charts.line(days, activity.period_start), "days": days}
 
@@ -259,10 +246,9 @@ def activity_figures(page: Page, activity: Activity) -> dict:
 @bp.route("/roi/activities/<int:activity_id>")
 @login_required
 def activity(activity_id: int):
-    _require_reader()
-    page = Page()
+    asked = RequestFilters()
     found = _activity(activity_id)
-    return render("roi/activity.html", block="results", page=page, **activity_figures(page, found))
+    return render("roi/activity.html", block="results", asked=asked, **activity_figures(asked, found))
 
 
 # --- one store of an activity --------------------------------------------------------------------
@@ -294,12 +280,11 @@ def store_sales(line: Line) -> dict:
 @bp.route("/roi/lines/<int:line_id>")
 @login_required
 def line(line_id: int):
-    _require_reader()
-    page = Page()
+    asked = RequestFilters()
     found = scope.get_or_404(scope.activity_stores(), line_id)
     activity = found.activity
     measured = queries.lines(Filters(activity.period_start, activity.period_end, line_id=found.id),
-                             current_user, page.as_of)
+                             current_user, asked.as_of)
     if not measured:
         abort(404)
     item = measured[0]
@@ -311,8 +296,8 @@ def line(line_id: int):
                                      .order_by(Claim.id)).scalars())
     ledger_lines = list(db.session.execute(scope.ledger_lines().where(LedgerLine.activity_store_id == found.id)
                                            .order_by(LedgerLine.id)).scalars())
-    return render("roi/line.html", page=page, item=item, activity=activity, chart=charts.line(days, activity.period_start),
-                  days=days, periods=progress.store_periods(found), reviews=reviews,
+    return render("roi/line.html", asked=asked, item=item, activity=activity,
+                  chart=charts.line(days, activity.period_start), days=days, periods=progress.store_periods(found), reviews=reviews,
                   photos=evidence(found, item.pre_start, activity.period_end), claims=claims,
                   ledger_lines=ledger_lines, **store_sales(item))
 
@@ -361,18 +346,16 @@ def _download(headers, rows, name: str, fmt: str):
 @bp.route("/roi/export.<any(csv, xlsx):fmt>")
 @login_required
 def export(fmt: str):
-    _require_reader()
-    page = Page()
-    shown = overview(page, every_activity=True)
+    asked = RequestFilters()
+    shown = overview(asked, every_activity=True)
     return _download(ACTIVITY_HEADERS, activity_rows(shown["activities"]),
-                     f"roi-{page.filters.start.isoformat()}-{page.filters.end.isoformat()}", fmt)
+                     f"roi-{asked.filters.start.isoformat()}-{asked.filters.end.isoformat()}", fmt)
 
 
 @bp.route("/roi/activities/<int:activity_id>/export.<any(csv, xlsx):fmt>")
 @login_required
 def activity_export(activity_id: int, fmt: str):
-    _require_reader()
-    page = Page()
+    asked = RequestFilters()
     found = _activity(activity_id)
-    figures = activity_figures(page, found)
+    figures = activity_figures(asked, found)
     return _download(STORE_HEADERS, store_rows(figures["lines"]), f"roi-{found.code}", fmt)

@@ -21,13 +21,11 @@ from flask_babel import gettext as _
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from field import audit, scope, tabular
-from field.activities import workflow
+from field import audit, providers, scope, tabular
 from field.auth.models import User
-from field.core import Conflict, now
+from field.core import Conflict, company_today, now
 from field.extensions import db
 from field.products.models import Product
-from field.roi.models import group_key
 from field.sales.models import Sale
 from field.stores.models import Store
 from field.tabular import Column, ImportResult
@@ -106,7 +104,7 @@ def check(table: tabular.Table, actor: User) -> list[dict]:
     """Resolve every row to the values of a sale; errors go into table.errors."""
     stores = _stores({row["store_code"].lower() for row in table.rows}, actor)
     products = _products({row["sku"].lower() for row in table.rows})
-    today = workflow.activity_today()
+    today = company_today()
     plan: list[dict] = []
     first_row: dict[str, int] = {}
     for row in table.rows:
@@ -140,18 +138,19 @@ def check(table: tabular.Table, actor: User) -> list[dict]:
 
 
 def import_sales(data: bytes, filename: str, actor: User) -> ImportResult:
-    """Check the whole file, then add new sales and replace the figures of known ones, in one transaction."""
+    """Check the whole file, then stage new sales and the new figures of known ones (the request commits them
+    together, or nothing)."""
     table = tabular.read(data, columns(), filename, max_rows=MAX_ROWS, max_bytes=MAX_BYTES)
     if not table.columns:
         return ImportResult(errors=table.errors)
     plan = check(table, actor)
     if table.errors:
         return ImportResult(errors=sorted(table.errors, key=lambda e: (e.row <= 0, e.row)))
-    # Store-group, store and day order: concurrent imports then lock the ROI group counters and the
-    # daily sums they update (field/roi/models.py) in the same order, and never deadlock.
-    groups = dict(db.session.execute(select(Store.id, group_key())
-                                     .where(Store.id.in_({v["store_id"] for v in plan}))).all())
-    plan.sort(key=lambda v: (groups[v["store_id"]], v["store_id"], v["sold_on"], v["source_key"]))
+    # Store-group, store and day order: concurrent imports then lock the counters that the database
+    # keeps per store group (ROI asks to be told its group keys) and the daily sums in the same order,
+    # and never deadlock.
+    groups = providers.ask("store_group_keys", {v["store_id"] for v in plan}, default={})
+    plan.sort(key=lambda v: (groups.get(v["store_id"], ""), v["store_id"], v["sold_on"], v["source_key"]))
     existing = _existing([v["source_key"] for v in plan])
     new = [v for v in plan if v["source_key"] not in existing]
     changed = [{"id": existing[v["source_key"]][0], "quantity": v["quantity"], "amount": v["amount"],
@@ -162,18 +161,17 @@ def import_sales(data: bytes, filename: str, actor: User) -> ImportResult:
                           unchanged=len(plan) - len(new) - len(changed))
     created_at = now()
     try:
-        if new:
-            db.session.execute(insert(Sale), [{**v, "created_at": created_at} for v in new])
-        if changed:
-            db.session.execute(update(Sale), changed)
-        audit.record("sales.import", None, actor=actor, filename=filename, rows=result.rows, created=result.created,
-                     updated=result.updated, unchanged=result.unchanged,
-                     first_day=min(v["sold_on"] for v in plan), last_day=max(v["sold_on"] for v in plan))
-        db.session.commit()
+        with db.session.begin_nested():
+            if new:
+                db.session.execute(insert(Sale), [{**v, "created_at": created_at} for v in new])
+            if changed:
+                db.session.execute(update(Sale), changed)
     except IntegrityError:  # another import added one of these keys meanwhile
-        db.session.rollback()
         raise Conflict(_("Another import added some of these sales in the meantime. Nothing was imported; "
                          "import the file again.")) from None
+    audit.record("sales.import", None, actor=actor, filename=filename, rows=result.rows, created=result.created,
+                 updated=result.updated, unchanged=result.unchanged,
+                 first_day=min(v["sold_on"] for v in plan), last_day=max(v["sold_on"] for v in plan))
     return result
 
 

@@ -196,7 +196,9 @@ def test_rejection_needs_a_reason_and_a_decided_claim_is_not_decided_again(org, 
 def paid(org, setup):
     verify(setup, 0, 1, 2, 3, 4, reviewer=org.supervisor)
     claim = file(setup, org.rep, "700.00")
-    return ops.approve(claim, org.manager)
+    payment = ops.approve(claim, org.manager)
+    db.session.commit()  # operations stage; the test commits like the request that approved
+    return payment
 
 
 def test_a_reversal_undoes_a_payment_and_lets_the_store_claim_again(org, setup, paid):
@@ -244,6 +246,7 @@ def test_the_database_refuses_a_second_payment_and_a_reversal_of_a_reversal(org,
             db.session.commit()
         db.session.rollback()
     reversal = ops.reverse(paid, org.manager, "Wrong store")
+    db.session.commit()
     db.session.add(line(kind="reversal", amount=70_000 * -1, reverses_id=reversal.id, reverses_kind="payment"))
     with pytest.raises(IntegrityError):                   # no payment has that id: nothing to point at
         db.session.commit()
@@ -312,7 +315,9 @@ def test_two_managers_approving_at_once_make_one_payment(app, org, setup):
     def approve(i):
         with app.test_request_context():
             claim = db.session.get(Claim, claim_id)
-            return ops.approve(claim, db.session.get(User, approvers[i])).amount
+            amount = ops.approve(claim, db.session.get(User, approvers[i])).amount
+            db.session.commit()  # the request's one commit, after the view
+            return amount
 
     results = _race(app, approve)
     assert sorted(type(r).__name__ for r in results) == ["Conflict", "int"], results

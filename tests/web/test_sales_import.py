@@ -139,3 +139,14 @@ def test_the_page_explains_the_columns_and_offers_a_template(client, org):
     template = client.get("/sales/template.csv")
     assert template.status_code == 200
     assert template.data.decode("utf-8-sig").startswith("store_code,date,sku,quantity,amount")
+
+
+def test_roi_tells_the_import_each_stores_group_key_as_its_triggers_spell_it(org, shop):
+    """The import writes in ROI's group-key order (so concurrent imports never deadlock on the
+    counters) without importing roi: ROI answers the `store_group_keys` provider."""
+    from field import providers
+    from field.roi.models import group_key
+    from field.stores.models import Store
+    spelled = db.session.execute(select(group_key()).where(Store.id == shop.id)).scalar_one()
+    assert providers.ask("store_group_keys", [shop.id]) == {shop.id: spelled}
+    assert spelled.endswith(f":{shop.tier}:{shop.channel}")

@@ -170,35 +170,33 @@ def show(activity_id: int):
     return _activity_page(activity)
 
 
-def _move(activity_id: int, operation, success: str):
+# The applicant's moves: the operation and what the page says once it went through.
+MOVES = {
+    "submit": (ops.submit, lambda: _("Submitted for approval.")),
+    "withdraw": (ops.withdraw, lambda: _("Taken back to draft.")),
+    "reopen": (ops.reopen, lambda: _("Reopened as a draft: change it and submit again.")),
+}
+
+
+@bp.route("/activities/<int:activity_id>/<any(submit, withdraw, reopen):action>", methods=["POST"])
+@login_required
+def move(activity_id: int, action: str):
+    """Submit a draft, withdraw a submission or reopen a rejected application."""
+    operation, success = MOVES[action]
     activity = _activity(activity_id)
     with refusal() as refused:
         operation(activity, _me())
     if refused:
         return _activity_page(_activity(activity_id), status=refused.status, error=refused.message)
-    flash(success)
+    flash(success())
     return redirect(url_for("activities.show", activity_id=activity_id))
 
 
-@bp.route("/activities/<int:activity_id>/submit", methods=["POST"])
+@bp.route("/activities/<int:activity_id>/<any(approve, reject):decision>", methods=["POST"])
 @login_required
-def submit(activity_id: int):
-    return _move(activity_id, ops.submit, _("Submitted for approval."))
-
-
-@bp.route("/activities/<int:activity_id>/withdraw", methods=["POST"])
-@login_required
-def withdraw(activity_id: int):
-    return _move(activity_id, ops.withdraw, _("Taken back to draft."))
-
-
-@bp.route("/activities/<int:activity_id>/reopen", methods=["POST"])
-@login_required
-def reopen(activity_id: int):
-    return _move(activity_id, ops.reopen, _("Reopened as a draft: change it and submit again."))
-
-
-def _decide(activity_id: int, approve: bool):
+def decide(activity_id: int, decision: str):
+    """Approve or reject (with the comment the applicant reads)."""
+    approve = decision == "approve"
     activity = _activity(activity_id)
     form = DecisionForm()
     if not form.validate_on_submit():
@@ -222,18 +220,6 @@ def _decide(activity_id: int, approve: bool):
     else:
         flash(_("Approved."))
     return redirect(url_for("activities.show", activity_id=activity_id))
-
-
-@bp.route("/activities/<int:activity_id>/approve", methods=["POST"])
-@login_required
-def approve(activity_id: int):
-    return _decide(activity_id, True)
-
-
-@bp.route("/activities/<int:activity_id>/reject", methods=["POST"])
-@login_required
-def reject(activity_id: int):
-    return _decide(activity_id, False)
 
 
 # --- the application form ------------------------------------------------------------------
@@ -448,24 +434,16 @@ def edit_type(type_id: int):
                   status=422 if form.is_submitted() else 200)
 
 
-def _set_type_active(type_id: int, active: bool):
+@bp.route("/activity-types/<int:type_id>/<any(activate, deactivate):change>", methods=["POST"])
+@login_required
+def set_type_active(type_id: int, change: str):
+    """Deactivate a type (new applications cannot use it) or reactivate it."""
+    active = change == "activate"
     kind = _type(type_id)
     if ops.set_type_active(kind, active, _me()):
         flash(_("Activity type %(name)s reactivated.", name=kind.name) if active
               else _("Activity type %(name)s deactivated.", name=kind.name))
     return redirect(url_for("activities.types"))
-
-
-@bp.route("/activity-types/<int:type_id>/deactivate", methods=["POST"])
-@login_required
-def deactivate_type(type_id: int):
-    return _set_type_active(type_id, False)
-
-
-@bp.route("/activity-types/<int:type_id>/activate", methods=["POST"])
-@login_required
-def activate_type(type_id: int):
-    return _set_type_active(type_id, True)
 
 
 # --- the calendar ----------------------------------------------------------------------------

@@ -10,32 +10,24 @@ and checklist answers of given store periods, for that step and the verification
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Iterable, Sequence
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 
-from field import audit, scope
+from field import audit, permissions, scope
 from field.activities import progress, rules
 from field.activities.models import ActivityStore, Evidence
 from field.activities.rules import Period
-from field.auth.models import Role, User
-from field.core import Conflict, DomainError, now
+from field.auth.models import User
+from field.core import Conflict, DomainError, company_day, company_today
 from field.extensions import db
 from field.photos.models import Photo
-from field.stores.models import Store
 from field.visits.models import Visit, VisitStep
 
 Key = tuple[int, int]  # (activity store id, period index)
-
-
-def company_day(moment: datetime) -> date:
-    """The company calendar's day of a moment: check periods are company dates, like the activity's."""
-    return moment.astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
 
 
 def latest_checklists(keys: Iterable[Key]) -> dict[Key, dict]:
@@ -116,14 +108,6 @@ def _check_photo(photo: Photo, activity_store: ActivityStore, actor: User) -> No
         raise DomainError(_("This photo was taken at another store."))
 
 
-def _check_rep_of_store(activity_store: ActivityStore, actor: User) -> None:
-    """Checklist answers without a photo come from a rep of the store, like its photos."""
-    mine = db.session.execute(scope.stores(actor).where(Store.id == activity_store.store_id)
-                              .with_only_columns(Store.id)).first()
-    if actor.role != Role.REP or mine is None:
-        raise DomainError(_("Only the store's rep can answer its checklist."), 403)
-
-
 def _earlier(photo: Photo, activity_store: ActivityStore, period_index: int) -> Evidence | None:
     """The row already binding this photo, if it binds it here; binding it elsewhere is a conflict."""
     row = db.session.execute(select(Evidence).where(Evidence.photo_id == photo.id)).scalar_one_or_none()
@@ -153,34 +137,36 @@ def bind_photos(photos: Sequence[Photo], activity_store: ActivityStore, period_i
     All or nothing: one photo refused refuses them all. A photo already bound here is answered
     as it is; with no photo at all, the checklist answers are recorded on their own."""
     _check_live(activity_store)
-    today = company_day(now())
+    today = company_today()
     if not photos:
         if not any(checklist.values()):
             raise DomainError(_("Take a photo or tick the checklist first: there is nothing to save."))
-        _check_rep_of_store(activity_store, actor)
+        # Checklist answers without a photo come from a rep of the store, like its photos.
+        permissions.require(permissions.may_answer_checklist(actor, activity_store.store_id),
+                            _("Only the store's rep can answer its checklist."))
         _open_period(activity_store, period_index, today, today)
         row = _new_row(activity_store, period_index, None, checklist, actor)
         _audit(row, activity_store, actor)
-        db.session.commit()
         return [row], 1
-    rows, new = [], []
-    for photo in photos:
-        _check_photo(photo, activity_store, actor)
-        _open_period(activity_store, period_index, company_day(photo.created_at), today)
-        earlier = _earlier(photo, activity_store, period_index)
-        rows.append(earlier if earlier is not None else _new_row(activity_store, period_index, photo, checklist, actor))
-        if earlier is None:
-            new.append(rows[-1])
     try:
-        for row in new:
-            _audit(row, activity_store, actor)
-        db.session.commit()
+        with db.session.begin_nested():
+            rows, new = [], []
+            for photo in photos:
+                _check_photo(photo, activity_store, actor)
+                _open_period(activity_store, period_index, company_day(photo.created_at), today)
+                earlier = _earlier(photo, activity_store, period_index)
+                rows.append(earlier if earlier is not None
+                            else _new_row(activity_store, period_index, photo, checklist, actor))
+                if earlier is None:
+                    new.append(rows[-1])
+            db.session.flush()
     except IntegrityError:
         # The same photo bound by a retry a moment ago: answer as if it had been bound before.
-        db.session.rollback()
         if not _retry:
             raise
         return bind_photos(photos, activity_store, period_index, checklist, actor, _retry=False)
+    for row in new:
+        _audit(row, activity_store, actor)
     return rows, len(new)
 
 
@@ -223,7 +209,7 @@ class VisitEvidence:
 
 def for_visit(visit: Visit, user=None) -> list[VisitEvidence]:
     """The live activities at the visit's store today, each with its evidence for the current period."""
-    today = company_day(now())
+    today = company_today()
     items = progress.running_for_store([visit.store_id], today, user).get(visit.store_id, [])
     if not items:
         return []

@@ -3,7 +3,7 @@
 Budgets are typed in yuan and kept in fen; percentages keep two decimals."""
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from field import tabular
 from field.activities.models import Activity, ActivityType, CheckPeriod
-from field.core import money_decimal
+from field.core import CURRENCY_SIGNS, money_decimal, parse_money
 
 CHECK_PERIOD_LABELS = {
     CheckPeriod.EACH_VISIT: _l("Each visit"),
@@ -34,17 +34,24 @@ def check_period_label(value) -> str:
 
 
 def parse_budget(text: str | None) -> int:
-    """A store budget typed in yuan → fen; zero, negative and non-numbers are refused with a message."""
-    raw = (text or "").strip().replace("¥", "").replace("￥", "")
-    if not raw:
+    """A store budget typed in yuan ('1,200.50', '¥300') → fen, read by core.parse_money; zero,
+    negative and non-numbers are refused with a message for the form."""
+    raw = (text or "").strip()
+    shown = raw.lstrip("".join(CURRENCY_SIGNS)).strip()
+    if not shown:
         raise ValueError(_("Enter a budget in yuan."))
     try:
-        sign = Decimal(raw.replace(",", ""))
-    except InvalidOperation:
-        raise ValueError(_("Not an amount: %(value)s", value=raw[:40])) from None
-    if sign.is_finite() and sign <= 0:
+        budget = parse_money(raw)
+    except ValueError as exc:
+        why = str(exc)
+        if why == "negative":
+            raise ValueError(_("A store's budget must be more than zero.")) from None
+        if why == "not a number":
+            raise ValueError(_("Not an amount: %(value)s", value=shown[:40])) from None
+        raise ValueError(_("not an amount in yuan with at most two decimals: %(value)s", value=shown)) from None
+    if budget == 0:
         raise ValueError(_("A store's budget must be more than zero."))
-    return tabular.amount(raw)
+    return budget
 
 
 def _percent(maximum: Decimal, minimum: Decimal = Decimal("0")):

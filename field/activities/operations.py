@@ -1,9 +1,9 @@
 """Everything that changes an activity or an activity type.
 
-Each operation checks its rules before touching a record, then writes, audits and commits —
-or raises a DomainError (422), Conflict (409) or a 403 having written nothing. Only the
-applicant changes a draft, and only a draft: once submitted, an activity's stores, budget
-and dates are fixed."""
+Each operation checks its rules before touching a record, then stages its changes and audits them
+— or raises a DomainError (422), Conflict (409) or a 403; the request (or command) that called it
+commits once, or rolls back what a refusal left. Only the applicant changes a draft, and only a
+draft: once submitted, an activity's stores, budget and dates are fixed."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -14,17 +14,16 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, false, func, not_, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from field import audit, scope
+from field import audit, permissions, scope
 from field.activities import workflow
 from field.activities.models import Activity, ActivityStatus as S, ActivityStore, ActivityTransition, ActivityType
 from field.activities.rules import DEFAULT_FLOOR_PCT
-from field.auth.models import Role, User
-from field.core import MAX_MONEY, Conflict, DomainError
+from field.auth.models import User
+from field.core import MAX_MONEY, Conflict, DomainError, company_today
 from field.extensions import db
 from field.stores.models import Store
 from field.stores.operations import FieldError
 
-APPLICANT_ROLES = (Role.REP, Role.SUPERVISOR, Role.MANAGER)
 MAX_DAYS = 366
 MAX_STORES = 2000
 MAX_STORE_BUDGET = int(MAX_MONEY * 100)
@@ -35,26 +34,12 @@ TYPE_FIELDS = ("name", "name_en", "check_period", "photos_per_period", "checklis
 
 # --- who may -------------------------------------------------------------------------------
 
-def may_apply(user: User) -> bool:
-    return user.role in APPLICANT_ROLES
-
-
-def may_edit(activity: Activity, user: User) -> bool:
-    return activity.status == S.DRAFT and activity.applicant_id == user.id
-
-
 def require_editable(activity: Activity, actor: User) -> None:
     """A draft, changed by its applicant; anything else is refused with the reason."""
     if activity.status != S.DRAFT:
         raise Conflict(_("This activity is %(state)s: its stores, budget and dates can no longer change.",
                          state=workflow.state_label(activity.status)))
-    if activity.applicant_id != actor.id:
-        raise DomainError(_("Only the applicant may change a draft."), 403)
-
-
-def _require_admin(actor: User) -> None:
-    if actor.role != Role.ADMIN:
-        raise DomainError(_("Only an administrator may change activity types."), 403)
+    permissions.require(permissions.may_edit_activity(actor, activity), _("Only the applicant may change a draft."))
 
 
 # --- activity types ------------------------------------------------------------------------
@@ -103,20 +88,29 @@ def _apply(obj, values: dict, fields: Iterable[str]) -> dict[str, list]:
     return changes
 
 
+def _require_admin(actor: User) -> None:
+    permissions.require(permissions.may_administer(actor), _("Only an administrator may change activity types."))
+
+
+def _save_type(kind: ActivityType) -> None:
+    """Write the type in a savepoint: a name taken by another request at the same moment is the
+    form's error, and the rest of the request stands."""
+    try:
+        with db.session.begin_nested():
+            db.session.add(kind)
+            db.session.flush()
+    except IntegrityError:
+        raise FieldError("name", _("An activity type with this name already exists.")) from None
+
+
 def create_type(values: dict, actor: User) -> ActivityType:
     """Add an activity type (admins)."""
     _require_admin(actor)
     _check_type(values, None)
     kind = ActivityType(active=True, compliance_floor_pct=DEFAULT_FLOOR_PCT)
     _apply(kind, values, TYPE_FIELDS)
-    db.session.add(kind)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise FieldError("name", _("An activity type with this name already exists.")) from None
+    _save_type(kind)
     audit.record("activity_type.create", kind, actor=actor, name=kind.name)
-    db.session.commit()
     return kind
 
 
@@ -125,15 +119,9 @@ def update_type(kind: ActivityType, values: dict, actor: User) -> dict:
     _require_admin(actor)
     _check_type(values, kind)
     changes = _apply(kind, values, TYPE_FIELDS)
-    if not changes:
-        return changes
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise FieldError("name", _("An activity type with this name already exists.")) from None
-    audit.record("activity_type.update", kind, actor=actor, changes=changes)
-    db.session.commit()
+    if changes:
+        _save_type(kind)
+        audit.record("activity_type.update", kind, actor=actor, changes=changes)
     return changes
 
 
@@ -145,7 +133,6 @@ def set_type_active(kind: ActivityType, active: bool, actor: User) -> bool:
     kind.active = active
     audit.record("activity_type.activate" if active else "activity_type.deactivate", kind, actor=actor,
                  name=kind.name)
-    db.session.commit()
     return True
 
 
@@ -165,8 +152,7 @@ def _check_type_usable(kind: ActivityType, activity: Activity | None) -> None:
 
 def create_activity(values: dict, actor: User) -> Activity:
     """Start a draft application; the applicant adds stores and budgets next."""
-    if not may_apply(actor):
-        raise DomainError(_("Reps, supervisors and managers apply for activities."), 403)
+    permissions.require(permissions.may_apply(actor), _("Reps, supervisors and managers apply for activities."))
     _check_type_usable(values["type"], None)
     _check_period(values["period_start"], values["period_end"])
     activity = Activity(applicant=actor, status=S.DRAFT, budget_total=0, notes="")
@@ -175,7 +161,6 @@ def create_activity(values: dict, actor: User) -> Activity:
     db.session.flush()
     audit.record("activity.create", activity, actor=actor, title=activity.title, type=activity.type.name,
                  period=[activity.period_start, activity.period_end])
-    db.session.commit()
     return activity
 
 
@@ -187,7 +172,6 @@ def update_activity(activity: Activity, values: dict, actor: User) -> dict:
     changes = _apply(activity, values, ACTIVITY_FIELDS)
     if changes:
         audit.record("activity.update", activity, actor=actor, changes=changes)
-        db.session.commit()
     return changes
 
 
@@ -231,25 +215,24 @@ def set_store_budgets(activity: Activity, budgets: dict[Store, int], actor: User
     if len(set(existing) | {s.id for s in budgets}) > MAX_STORES:
         raise DomainError(_("An activity has at most %(n)s stores.", n=MAX_STORES))
     added = changed = 0
-    for store, budget in budgets.items():
-        line = existing.get(store.id)
-        if line is None:
-            db.session.add(ActivityStore(activity=activity, store=store, budget=budget))
-            added += 1
-        elif line.budget != budget:
-            line.budget = budget
-            changed += 1
-    if not added and not changed:
-        return 0, 0
     before = activity.budget_total
     try:
-        recount_budget(activity)
+        with db.session.begin_nested():
+            for store, budget in budgets.items():
+                line = existing.get(store.id)
+                if line is None:
+                    db.session.add(ActivityStore(activity=activity, store=store, budget=budget))
+                    added += 1
+                elif line.budget != budget:
+                    line.budget = budget
+                    changed += 1
+            if not added and not changed:
+                return 0, 0
+            recount_budget(activity)
     except IntegrityError:  # the same store added by another request at the same moment
-        db.session.rollback()
         raise Conflict(_("This activity was changed in the meantime. Reload and try again.")) from None
     audit.record(action, activity, actor=actor, added=added, changed=changed,
                  budget_total=[before, activity.budget_total], **detail)
-    db.session.commit()
     return added, changed
 
 
@@ -275,7 +258,6 @@ def remove_store(activity: Activity, line: ActivityStore, actor: User) -> None:
     recount_budget(activity)
     audit.record("activity.remove_store", activity, actor=actor, store=code, budget=budget,
                  budget_total=[before, activity.budget_total])
-    db.session.commit()
 
 
 # --- the workflow ----------------------------------------------------------------------------
@@ -287,13 +269,12 @@ def submit(activity: Activity, actor: User) -> None:
         raise DomainError(_("Add at least one store before submitting."))
     for line in activity.stores:
         check_budget(line.budget)
-    if activity.period_end < workflow.activity_today():
+    if activity.period_end < company_today():
         raise DomainError(_("The activity's period is over; change its dates before submitting."))
     if not activity.type.active:
         raise DomainError(_("This activity type is no longer in use; choose another before submitting."))
     recount_budget(activity)
     workflow.transition(activity, S.SUBMITTED, actor)
-    db.session.commit()
 
 
 def approve(activity: Activity, actor: User, comment: str = "") -> str:
@@ -303,21 +284,18 @@ def approve(activity: Activity, actor: User, comment: str = "") -> str:
     to = workflow.next_approval_status(activity)
     workflow.transition(activity, to, actor, comment)
     if to == S.APPROVED:
-        for step in workflow.due_moves(activity, workflow.activity_today()):
+        for step in workflow.due_moves(activity, company_today()):
             workflow.transition(activity, step, None)
-    db.session.commit()
     return activity.status
 
 
 def reject(activity: Activity, actor: User, comment: str) -> None:
     workflow.transition(activity, S.REJECTED, actor, comment)
-    db.session.commit()
 
 
 def withdraw(activity: Activity, actor: User) -> None:
     """The applicant takes a submission back to draft, before anyone has decided."""
     workflow.transition(activity, S.DRAFT, actor)
-    db.session.commit()
 
 
 def reopen(activity: Activity, actor: User) -> None:
@@ -325,22 +303,17 @@ def reopen(activity: Activity, actor: User) -> None:
     if activity.status != S.REJECTED:
         raise Conflict(_("Only a rejected activity can be reopened."))
     workflow.transition(activity, S.DRAFT, actor)
-    db.session.commit()
 
 
 def advance_by_dates(stmt, today: date) -> int:
     """Start and end the activities of `stmt` whose dates say so; returns how many moved.
 
-    Each activity commits on its own, so one lost race does not undo the others."""
+    A move someone else made first is skipped, so one lost race does not undo the others; the
+    request (or the command) that asked commits them."""
     due = db.session.execute(stmt.where(or_(
         and_(Activity.status == S.APPROVED, Activity.period_start <= today),
         and_(Activity.status == S.RUNNING, Activity.period_end < today)))).scalars().all()
-    moved = 0
-    for activity in due:
-        if workflow.advance(activity, today):
-            db.session.commit()
-            moved += 1
-    return moved
+    return sum(1 for activity in due if workflow.advance(activity, today))
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -349,12 +322,13 @@ def awaiting(user: User):
     """The approval inbox: activities waiting for this user's decision, oldest submission first."""
     stmt = scope.activities(user).where(Activity.status.in_((S.SUBMITTED, S.SECOND_APPROVAL)),
                                         Activity.applicant_id != user.id)
-    if user.role == Role.MANAGER:
-        # NOT IN over non-null ids: a store whose region is unset still counts as outside.
+    if not permissions.may_decide_activities(user):
+        return stmt.where(false())
+    if not permissions.is_admin(user):
+        # Like permissions.covers_all_stores, in SQL: every store of the activity lies in the user's
+        # scope. NOT IN over non-null ids: a store whose region is unset still counts as outside.
         held = scope.stores(user).with_only_columns(Store.id)
         stmt = stmt.where(not_(Activity.stores.any(ActivityStore.store_id.not_in(held))))
-    elif user.role != Role.ADMIN:
-        return stmt.where(false())
     first = (select(ActivityTransition.id).where(ActivityTransition.activity_id == Activity.id,
                                                  ActivityTransition.to_status == S.SECOND_APPROVAL,
                                                  ActivityTransition.actor_id == user.id)

@@ -1,105 +1,47 @@
-"""The verification queue (活动检核): what a supervisor has to look at, and the verdicts they give.
+"""The verification queue (活动检核): what a supervisor has to look at. The verdicts they give are
+field/activities/reviews.py's.
 
 One item per store × check period. An item waits for review when live evidence came in after the
 standing review covered it (or there is no review yet); it is overdue when its period ended with no
-evidence and nobody reviewed it. Items that need attention come first — a flagged photo, fewer
-photos than the type asks for, a checklist item left unconfirmed — then the longest waiting (by
-the first evidence received after the standing review).
-
-Reviews are appended, never edited; the latest stands. A reviewer sends back what they saw (the
-standing review's id and the newest evidence id): if either moved on, the verdict is refused with
-what is there now, and the database refuses a second review following the same one, so two
-reviewers at the same moment never both land."""
+evidence and nobody reviewed it. Items that need attention come first (needs_attention: a flagged
+photo, fewer photos than the type asks for, a checklist item left unconfirmed) then the longest
+waiting (by the first evidence received after the standing review)."""
 from __future__ import annotations
 
 from bisect import bisect_left
 from dataclasses import dataclass, field
 from datetime import date
-from enum import StrEnum
 from typing import Iterable, NamedTuple, Sequence
 
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import gettext as _
 from sqlalchemy import ARRAY, BigInteger, Integer, Row, and_, any_, case, cast, func, literal, null, or_, select, \
     tuple_, union_all
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, contains_eager, joinedload, selectinload
 
-from field import audit, scope
+from field import scope
 from field.activities import progress, rules
 from field.activities.models import Activity, ActivityStatus as S, ActivityStore, ActivityType, Evidence, Review, \
     Verdict
 from field.activities.rules import Period
-from field.auth.models import Role, User
-from field.core import Conflict, DomainError
+from field.core import DomainError
 from field.extensions import db
 from field.photos.models import Photo
-from field.stores.models import TIER_FREQUENCY_DAYS, Store
+from field.stores.models import Store
+from field.web import Page
 
 Key = tuple[int, int]  # (activity store id, period index)
-REVIEWER_ROLES = (Role.SUPERVISOR, Role.MANAGER)
 # Evidence of an activity is reviewed from its approval on, and after it ended (the last periods).
 REVIEWABLE = (S.APPROVED, S.RUNNING, S.ENDED)
 PAGE_SIZE = 20
-MAX_NOTE = 500
 
 
-class Reason(StrEnum):
-    """Why evidence is rejected: the pick list, with 'other' asking for words."""
+def needs_attention(flagged, unconfirmed, photos, required):
+    """A period needs a look of its own: a live photo is flagged, the newest checklist answers leave an
+    item unconfirmed, or there are fewer live photos than the type asks for.
 
-    UNCLEAR = "unclear"
-    WRONG_STORE = "wrong_store"
-    NOT_IN_PLACE = "not_in_place"
-    TOO_FEW = "too_few"
-    CHECKLIST = "checklist"
-    REUSED = "reused"
-    NO_EVIDENCE = "no_evidence"
-    OTHER = "other"
-
-
-REASON_LABELS = {
-    Reason.UNCLEAR: _l("Photo unclear or too dark"),
-    Reason.WRONG_STORE: _l("Not this store"),
-    Reason.NOT_IN_PLACE: _l("Display or material not in place"),
-    Reason.TOO_FEW: _l("Not enough photos"),
-    Reason.CHECKLIST: _l("Checklist does not match the photos"),
-    Reason.REUSED: _l("Old or reused photo"),
-    Reason.NO_EVIDENCE: _l("No evidence"),
-    Reason.OTHER: _l("Other (say what)"),
-}
-VERDICT_LABELS = {Verdict.APPROVED: _l("approved"), Verdict.REJECTED: _l("rejected")}
-
-
-def reason_label(code: str) -> str:
-    try:
-        return str(REASON_LABELS[Reason(code)])
-    except ValueError:
-        return code
-
-
-def verdict_label(verdict: str) -> str:
-    try:
-        return str(VERDICT_LABELS[Verdict(verdict)])
-    except ValueError:
-        return verdict
-
-
-class ReviewConflict(Conflict):
-    """Someone reviewed first, or new evidence came in: `standing` is the review that stands now."""
-
-    def __init__(self, message: str, standing: Review | None):
-        super().__init__(message)
-        self.standing = standing
-
-
-# --- who ---------------------------------------------------------------------------------------
-
-def may_review(user: User) -> bool:
-    return user.role in REVIEWER_ROLES
-
-
-def require_reviewer(user: User) -> None:
-    if not may_review(user):
-        raise DomainError(_("Supervisors and managers verify evidence."), 403)
+    Written once for both readers: with numbers it answers a bool (Item.attention), with SQL columns
+    the condition the census ranks by (_periods)."""
+    return (flagged > 0) | (unconfirmed > 0) | (photos < required)
 
 
 def reviewable(user=None):
@@ -147,7 +89,8 @@ class Census:
         for line in self.lines.values():
             if line.period_start >= today:
                 continue
-            rule = (line.period_start, line.period_end, line.check_period, _frequency(line.tier, line.visit_every_days))
+            # The row carries tier and visit_every_days: the store's own rule reads them.
+            rule = (line.period_start, line.period_end, line.check_period, Store.frequency_days.fget(line))
             if rule not in ended:
                 ended[rule] = [p for p in rules.periods(*rule) if p.end < today]
             for period in ended[rule]:
@@ -155,10 +98,6 @@ class Census:
                 if key not in seen:
                     out.append(Waiting(key, period.end.toordinal(), overdue=True))
         return sorted(out, key=lambda w: (w.age, w.key))
-
-
-def _frequency(tier: str, every: int | None) -> int:
-    return every or TIER_FREQUENCY_DAYS.get(tier, 30)
 
 
 def _reviewed_lines(user):
@@ -209,8 +148,8 @@ def _periods(user):
             .cte("head").prefix_with("MATERIALIZED", dialect="postgresql"))
     flagged = case((func.json_array_length(photo.flags) > 0, 1), else_=0)
     top = func.max(cast(ev.id, BigInteger) * _PACK + ev.unconfirmed)
-    too_few = func.count(ev.photo_id) < func.max(lines.c.required)
-    attention = case((or_(func.max(flagged) > 0, top % _PACK > 0, too_few), 1), else_=0)
+    attention = case((needs_attention(func.max(flagged), top % _PACK, func.count(ev.photo_id),
+                                      func.max(lines.c.required)), 1), else_=0)
     bound = (select(ev.activity_store_id.label("as_id"), ev.period_index.label("pi"),
                     func.min(case((ev.id > func.coalesce(head.c.upto, 0), ev.id))).label("first_new"),
                     attention.label("attention"), (top // _PACK).label("newest"), func.count(ev.id).label("rows"),
@@ -308,7 +247,7 @@ class Item:
 
     @property
     def attention(self) -> bool:
-        return bool(self.flagged_photos or self.too_few or self.unconfirmed)
+        return needs_attention(self.flagged_photos, len(self.unconfirmed), len(self.live_photos), self.required)
 
     @property
     def pending(self) -> bool:
@@ -446,134 +385,29 @@ def history(item: Item) -> list[Review]:
 
 
 @dataclass
-class Page:
-    items: list[Item]
-    total: int
-    page: int
-    pages: int
-    waiting: int
-    overdue: int
+class QueuePage(Page):
+    """A page of the queue (a web.Page of items) with the counts of both tabs."""
+
+    waiting: int = 0
+    overdue: int = 0
 
 
-def page_of(user, today: date, show: str = "review", number: int = 1, size: int = PAGE_SIZE) -> Page:
+def page_of(user, today: date, show: str = "review", number: int = 1, size: int = PAGE_SIZE) -> QueuePage:
     """One page of the queue: items waiting for review, or overdue periods; with both counts."""
     found = census(user)
     late = found.overdue(today)
     total = len(late) if show == "overdue" else found.waits
-    pages = max(1, -(-total // size))
-    number = min(max(1, number), pages)
+    number = min(max(1, number), Page([], 1, size, total).pages)
     start, stop = (number - 1) * size, number * size
     chosen = late[start:stop] if show == "overdue" else found.waiting(start, stop)
-    return Page(load([w.key for w in chosen], today, user, {w.key: w for w in chosen}), total, number, pages,
-                found.waits, len(late))
+    return QueuePage(load([w.key for w in chosen], today, user, {w.key: w for w in chosen}), number, size, total,
+                     found.waits, len(late))
 
 
-# --- verdicts ----------------------------------------------------------------------------------
-
-def _check_verdict(verdict: str, reason: str, note: str) -> tuple[Verdict, str, str]:
-    try:
-        verdict = Verdict(verdict)
-    except ValueError:
-        raise DomainError(_("Approve or reject.")) from None
-    note = (note or "").strip()
-    if len(note) > MAX_NOTE:
-        raise DomainError(_("At most %(n)s characters.", n=MAX_NOTE))
-    if verdict == Verdict.APPROVED:
-        return verdict, "", note
-    try:
-        reason = Reason(reason)
-    except ValueError:
-        raise DomainError(_("Pick the reason for the rejection.")) from None
-    if reason == Reason.OTHER and not note:
-        raise DomainError(_("Say what is wrong: the rep reads it."))
-    return verdict, reason, note
-
-
-def _check_due(item: Item, verdict: Verdict) -> None:
-    if item.line.activity.status not in REVIEWABLE:
-        raise Conflict(_("This activity is not running: its evidence is not reviewed."))
-    if not item.due:
-        raise DomainError(_("This period is not due yet: it has no evidence and has not ended."))
-    if verdict == Verdict.APPROVED and item.rows == 0:
-        raise DomainError(_("There is no evidence to approve: reject the period for missing evidence."))
-
-
-def _moved_on(item: Item, seen_review: int, seen_evidence: int) -> None:
-    if item.review_id != seen_review:
-        who = item.review.reviewer.name if item.review is not None else ""
-        raise ReviewConflict(_("%(name)s reviewed this in the meantime: %(verdict)s. Nothing of yours was saved; "
-                               "look again and decide.", name=who, verdict=verdict_label(item.review.verdict))
-                             if item.review is not None else
-                             _("This item changed in the meantime. Look again and decide."), item.review)
-    if item.newest > seen_evidence:
-        raise ReviewConflict(_("New evidence came in after you opened this item. Look at it and decide again."),
-                             item.review)
-
-
-def record(item: Item, verdict: str, actor: User, *, reason: str = "", note: str = "", seen_review: int,
-           seen_evidence: int) -> Review:
-    """Append the actor's verdict on the item, if what they saw still stands; commit and audit it."""
-    require_reviewer(actor)
-    verdict, reason, note = _check_verdict(verdict, reason, note)
-    _check_due(item, verdict)
-    _moved_on(item, seen_review, seen_evidence)
-    review = Review(activity_store_id=item.line.id, period_index=item.period.index, verdict=verdict, reason=reason,
-                    note=note, reviewer=actor, previous_id=item.review_id, evidence_upto=item.newest)
-    db.session.add(review)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        winner = standing([item.key]).get(item.key)
-        raise ReviewConflict(_("%(name)s reviewed this at the same moment: %(verdict)s. Nothing of yours was "
-                               "saved; look again and decide.", name=winner.reviewer.name if winner else "",
-                               verdict=verdict_label(winner.verdict) if winner else ""), winner) from None
-    audit.record("review.approve" if verdict == Verdict.APPROVED else "review.reject", review, actor=actor,
-                 activity=item.line.activity_id, store=item.line.store.code, period=item.period.index,
-                 reason=reason, note=note, evidence_upto=item.newest, follows=item.review_id)
-    db.session.commit()
-    return review
-
-
-@dataclass
-class BulkOutcome:
-    approved: list[Item] = field(default_factory=list)
-    skipped: list[tuple[Item, str]] = field(default_factory=list)
-
-
-def parse_tokens(raw: Iterable[str]) -> list[tuple[Key, int, int]]:
-    """'store:period:review:evidence' tokens as ((store, period), review, evidence); a bad one is refused."""
-    out = []
-    for token in raw:
-        parts = token.split(":")
-        if len(parts) != 4 or not all(p.isascii() and p.isdigit() and len(p) <= 10 and int(p) <= scope.MAX_ID
-                                      for p in parts):
-            raise DomainError(_("The page sent an item it does not know. Reload and try again."), 400)
-        as_id, index, review_id, newest = (int(p) for p in parts)
-        out.append(((as_id, index), review_id, newest))
-    return out
-
-
-def bulk_approve(tokens: Sequence[tuple[Key, int, int]], actor: User, today: date) -> BulkOutcome:
-    """Approve each item as seen, those needing no attention only; each verdict commits on its own,
-    so one lost race skips that item and keeps the others. An item outside scope refuses them all."""
-    require_reviewer(actor)
-    if not tokens:
-        raise DomainError(_("Tick the items to approve."))
-    items = {item.key: item for item in load([t[0] for t in tokens], today, actor)}
-    if len(items) != len({t[0] for t in tokens}):
-        raise DomainError(_("Not found, or not yours to see."), 404)
-    outcome = BulkOutcome()
-    for key, seen_review, seen_evidence in tokens:
-        item = items[key]
-        if item.attention:
-            outcome.skipped.append((item, _("needs a look of its own")))
-            continue
-        try:
-            record(item, Verdict.APPROVED, actor, seen_review=seen_review, seen_evidence=seen_evidence)
-        except DomainError as exc:
-            db.session.rollback()
-            outcome.skipped.append((item, exc.message))
-        else:
-            outcome.approved.append(item)
-    return outcome
+def __getattr__(name: str):
+    """The verdicts moved to reviews.py; demo_promotions still says queue.record and queue.Reason.
+    Remove once it says reviews.*."""
+    if name in ("record", "Reason", "bulk_approve", "parse_tokens", "ReviewConflict"):
+        from field.activities import reviews
+        return getattr(reviews, name)
+    raise AttributeError(name)

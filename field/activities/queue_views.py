@@ -1,32 +1,32 @@
 """Evidence pages: the verification queue (a page of items, one item, a verdict, bulk approval)
 for supervisors and managers, and the rep's POST that binds a visit step's photos to an activity.
 
-A verdict answers htmx with the item's card (reviewed, or refused with what stands now, at its
-4xx status) and a plain form with a redirect back to the queue; a refused plain form gets the
-item's page with the reason."""
+A verdict answers htmx with the item's card — the `item` block of the item's page (reviewed, or
+refused with what stands now, at its 4xx status) — and a plain form with a redirect back to the
+queue; a refused plain form gets the item's page with the reason."""
 from __future__ import annotations
 
-from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _, ngettext, to_user_timezone
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy.orm import selectinload
 
 from field import scope
-from field.activities import bp, evidence, queue, workflow
+from field.activities import bp, evidence, for_visits, queue, reviews
 from field.activities import operations as ops
 from field.activities.models import Activity, ActivityStore, CheckPeriod
-from field.core import DomainError
-from field.extensions import db
+from field.core import DomainError, company_today
+from field.permissions import may_review, require
 from field.photos.models import Photo
 from field.visits.history_views import day_skeleton
 from field.visits.models import Visit, VisitStep
-from field.web import render, wants_fragment, me as _me
+from field.web import me as _me, refusal, render, wants_fragment
 
 SHOWS = ("review", "overdue")
 DISTANCES_AGREE_M = 100  # the phone's and the file's distance to the store differ by less: say one
 
-bp.add_app_template_global(queue.reason_label, "review_reason_label")
-bp.add_app_template_global(queue.verdict_label, "review_verdict_label")
+bp.add_app_template_global(reviews.reason_label, "review_reason_label")
+bp.add_app_template_global(reviews.verdict_label, "review_verdict_label")
 
 
 @bp.app_template_global("period_label")
@@ -77,16 +77,9 @@ def queue_texts() -> dict:
             "hint": _("The rep sees the reason and your note, and may add evidence while the period lasts."),
             "not_due": _("Not due yet: no evidence, and the period has not ended."),
             "away": _("%(m)s m away"), "file_away": _("file: %(m)s m away"), "no_capture": _("no capture data"),
-            "reasons": [(code, str(label)) for code, label in queue.REASON_LABELS.items()],
+            "reasons": [(code, str(label)) for code, label in reviews.REASON_LABELS.items()],
         }
     return g.queue_texts
-
-
-@bp.app_template_global("visit_evidence")
-def visit_evidence(visit: Visit, step: VisitStep) -> list[evidence.VisitEvidence]:
-    """The live activities at a visit's store with their evidence this period (activities/_visit_evidence.html)."""
-    return evidence.for_visit(visit)
-
 
 
 def _int(name: str, default: int | None = None) -> int:
@@ -114,11 +107,6 @@ def _page_number() -> int:
     return max(1, int(raw)) if _whole(raw) and len(raw) < 7 else 1
 
 
-def _require_reviewer() -> None:
-    if not queue.may_review(current_user):
-        abort(403)
-
-
 def _queue_url():
     """Back to the queue page the verdict was given on."""
     args = {"show": _show(), "page": _page_number()}
@@ -130,74 +118,64 @@ def _queue_url():
 @bp.route("/activities/queue", endpoint="queue")
 @login_required
 def queue_page():
-    _require_reviewer()
-    today = workflow.activity_today()
-    ops.advance_by_dates(scope.activities(), today)
+    require(may_review(_me()))
+    today = company_today()
+    ops.advance_by_dates(scope.activities(), today)  # the request commits what the dates moved
     page = queue.page_of(_me(), today, _show(), _page_number())
     return render("activities/queue.html", block="results", page=page, show=_show(), today=today)
 
 
 def _item(line_id: int, period_index: int) -> queue.Item:
-    line = scope.get_or_404(queue.reviewable(), line_id)
-    try:
-        return queue.one(line, period_index, workflow.activity_today())
-    except DomainError:
-        abort(404)
+    """One item of the queue in the user's scope (404 for no such store line or period)."""
+    return queue.one(scope.get_or_404(queue.reviewable(), line_id), period_index, company_today())
+
+
+def _item_page(item: queue.Item, status: int = 200, **context):
+    """The item's page, or for htmx its card alone (the page's `item` block)."""
+    return render("activities/queue_item.html", block="item", status=status, item=item,
+                  history=queue.history(item), show=_show(), page_number=_page_number(), **context)
 
 
 @bp.route("/activities/queue/<int:line_id>/<int:period_index>")
 @login_required
 def queue_item(line_id: int, period_index: int):
-    _require_reviewer()
-    item = _item(line_id, period_index)
-    return render("activities/queue_item.html", item=item, history=queue.history(item), show=_show(),
-                  page_number=_page_number())
-
-
-def _answer(item: queue.Item, status: int = 200, error: str = "", reviewed=None, open_reject: bool = False):
-    """The item after a verdict: its card for htmx, else its page (refused) or the queue (done)."""
-    if wants_fragment():
-        return render_template("activities/_queue_item.html", item=item, error=error, reviewed=reviewed,
-                               open_reject=open_reject, show=_show(), page_number=_page_number()), status
-    if status >= 400:
-        return render("activities/queue_item.html", status=status, item=item, history=queue.history(item),
-                      error=error, open_reject=open_reject, show=_show(), page_number=_page_number())
-    return redirect(_queue_url(), 303)
+    require(may_review(_me()))
+    return _item_page(_item(line_id, period_index))
 
 
 @bp.route("/activities/queue/<int:line_id>/<int:period_index>/review", methods=["POST"])
 @login_required
 def review(line_id: int, period_index: int):
-    _require_reviewer()
+    """A verdict: htmx gets the item's card (reviewed, or refused with what stands now), a plain form
+    the queue again (or the item's page with the reason when refused)."""
+    require(may_review(_me()))
     item = _item(line_id, period_index)
     verdict = request.form.get("verdict", "")
-    try:
-        done = queue.record(item, verdict, _me(), reason=request.form.get("reason", ""),
-                            note=request.form.get("note", ""), seen_review=_int("seen_review"),
-                            seen_evidence=_int("seen_evidence"))
-    except DomainError as exc:
-        db.session.rollback()
-        fresh = _item(line_id, period_index)
-        return _answer(fresh, exc.status, exc.message, open_reject=verdict == "rejected" and exc.status == 422)
+    with refusal() as refused:
+        done = reviews.record(item, verdict, _me(), reason=request.form.get("reason", ""),
+                              note=request.form.get("note", ""), seen_review=_int("seen_review"),
+                              seen_evidence=_int("seen_evidence"))
+    if refused:
+        return _item_page(_item(line_id, period_index), refused.status, error=refused.message,
+                          open_reject=verdict == "rejected" and refused.status == 422)
     if not wants_fragment():  # an htmx answer is the card itself, which says it
         flash(_("%(store)s, period %(n)s: %(verdict)s.", store=item.line.store.name, n=item.period.index + 1,
-                verdict=queue.verdict_label(done.verdict)), "success")
-    return _answer(_item(line_id, period_index), reviewed=done)
+                verdict=reviews.verdict_label(done.verdict)), "success")
+        return redirect(_queue_url(), 303)
+    return _item_page(_item(line_id, period_index), reviewed=done)
 
 
 @bp.route("/activities/queue/approve", methods=["POST"])
 @login_required
 def bulk_approve():
-    _require_reviewer()
-    today = workflow.activity_today()
-    try:
-        tokens = queue.parse_tokens(request.form.getlist("item"))
-        outcome = queue.bulk_approve(tokens, _me(), today)
-    except DomainError as exc:
-        db.session.rollback()
+    require(may_review(_me()))
+    today = company_today()
+    with refusal() as refused:
+        outcome = reviews.bulk_approve(reviews.parse_tokens(request.form.getlist("item")), _me(), today)
+    if refused:
         page = queue.page_of(_me(), today, _show(), _page_number())
-        return render("activities/queue.html", status=exc.status, page=page, show=_show(), today=today,
-                      bulk_error=exc.message)
+        return render("activities/queue.html", status=refused.status, page=page, show=_show(), today=today,
+                      bulk_error=refused.message)
     if outcome.approved:
         flash(ngettext("%(num)s item approved.", "%(num)s items approved.", len(outcome.approved)), "success")
     for item, why in outcome.skipped:
@@ -225,9 +203,9 @@ def _evidence_answer(visit, step, line, status: int, message: str, bound: int = 
                                                          "activity_store_id": line.id}
         return jsonify(body), status
     if wants_fragment() and visit is not None:
-        return render_template("activities/_visit_evidence.html", visit=visit, step=step,
-                               evidence_error=message if status >= 400 else "",
-                               evidence_saved=message if status < 400 else ""), status
+        return render("activities/_visit_evidence.html", block="visit_evidence", status=status, visit=visit,
+                      step=step, ev_items=for_visits.visit_evidence(visit, step),
+                      evidence_error=message if status >= 400 else "", evidence_saved=message if status < 400 else "")
     if status >= 400:
         return render("activities/evidence_refused.html", status=status, message=message, visit=visit)
     flash(message, "success")
@@ -252,15 +230,14 @@ def add_evidence():
         photos[photo.id] = photo
     if visit is not None:
         photos.update({p.id: p for p in evidence.unbound_step_photos(visit, step, _me())})
-    try:
+    with refusal() as refused:
         answers = evidence.answers(line.activity.type.checklist, request.form.getlist("check"))
-        period = evidence.current_period(line, workflow.activity_today())
+        period = evidence.current_period(line, company_today())
         if period is None:
             raise DomainError(_("The activity does not run today, so it takes no evidence."))
         rows, new = evidence.bind_photos(list(photos.values()), line, period.index, answers, _me())
-    except DomainError as exc:
-        db.session.rollback()
-        return _evidence_answer(visit, step, line, exc.status, exc.message)
+    if refused:
+        return _evidence_answer(visit, step, line, refused.status, refused.message)
     photo_count = sum(1 for row in rows if row.photo_id is not None)
     message = (ngettext("%(num)s photo saved as evidence for %(title)s.", "%(num)s photos saved as evidence for "
                         "%(title)s.", photo_count, title=line.activity.title) if photo_count

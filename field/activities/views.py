@@ -2,7 +2,8 @@
 stores and budgets (picked or imported), the approval inbox, and activity types for admins.
 
 Views read the request, call field/activities/operations.py (or importer.py), and render one
-template per page; a refused move answers the page again with the reason, at its 4xx status."""
+template per page; a refused move answers the page again with the reason, at its 4xx status.
+Who may do what is field.permissions'; the request commits what the operations staged."""
 from __future__ import annotations
 
 from datetime import date
@@ -11,24 +12,23 @@ import click
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from field import locale_code, scope
-from field.activities import bp, importer, progress, queue, rules, workflow
+from field import locale_code, permissions, scope, transaction
+from field.activities import bp, importer, progress, rules, workflow
 from field.activities import operations as ops
 from field.activities.forms import (ActivityForm, ActivityTypeForm, DecisionForm, budget_text, check_period_label,
                                     parse_budget)
 from field.activities.models import Activity, ActivityStatus as S, ActivityStore, ActivityType
-from field.auth.admin import paginate
-from field.auth.models import Role
-from field.core import DomainError
+from field.core import company_today
 from field.extensions import db
+from field.permissions import require
 from field.stores.forms import ImportForm
 from field.stores.models import Store
 from field.stores.operations import FieldError, like_pattern
 from field.visits.models import Visit, VisitStatus
-from field.web import import_page, render, me as _me, page_arg as _page_arg
+from field.web import count, import_page, paginate, refusal, render, me as _me, page_arg as _page_arg
 
 PICK_LIMIT = 50
 FILTERS = {
@@ -64,15 +64,14 @@ def compliance_label(compliance) -> str:
     return _("%(pct)s %%", pct=compliance.percent)
 
 
-
-
 def _activity(activity_id: int) -> Activity:
     return scope.get_or_404(scope.activities(), activity_id)
 
 
 def _catch_up(stmt) -> None:
-    """Statuses follow the calendar: start and end what the dates say before showing them."""
-    ops.advance_by_dates(stmt, workflow.activity_today())
+    """Statuses follow the calendar: start and end what the dates say before showing them (the
+    request commits the moves with its answer)."""
+    ops.advance_by_dates(stmt, company_today())
 
 
 # --- lists ------------------------------------------------------------------------------------
@@ -88,18 +87,17 @@ def index():
         stmt = stmt.where(Activity.status.in_(FILTERS[show]))
     page = paginate(stmt.order_by(Activity.period_start.desc(), Activity.id.desc()), _page_arg(),
                     current_app.config["PAGE_SIZE"])
-    compliance = progress.activity_compliance([a.id for a in page.items], workflow.activity_today())
-    inbox = db.session.execute(select(func.count()).select_from(ops.awaiting(_me()).order_by(None).subquery())
-                               ).scalar_one() if current_user.role in (Role.MANAGER, Role.ADMIN) else 0
+    compliance = progress.activity_compliance([a.id for a in page.items], company_today())
+    inbox = count(ops.awaiting(_me())) if permissions.may_decide_activities(_me()) else 0
     return render("activities/index.html", block="results", page=page, show=show, compliance=compliance,
-                  inbox=inbox, can_apply=ops.may_apply(_me()), args={"show": show} if show else {})
+                  inbox=inbox, can_apply=permissions.may_apply(_me()), args={"show": show} if show else {})
 
 
 @bp.route("/activities/mine")
 @login_required
 def mine():
     """Store by store, what the running activities still need this period."""
-    today = workflow.activity_today()
+    today = company_today()
     _catch_up(scope.activities())
     running = progress.running_on(today)
     statuses = progress.evidence_statuses([(item.activity_store, item.period) for item in running])
@@ -113,8 +111,7 @@ def mine():
                    key=lambda line: (not any(s.needs_evidence for _, s in line[1]), line[0].name))
     missing = sum(1 for _, items in lines for _, s in items if s.needs_evidence)
     visiting = _visit_in_progress()
-    return render("activities/mine.html", lines=lines, today=today, missing=missing, visiting=visiting,
-                  is_rep=current_user.role == Role.REP)
+    return render("activities/mine.html", lines=lines, today=today, missing=missing, visiting=visiting)
 
 
 def _visit_in_progress():
@@ -126,8 +123,7 @@ def _visit_in_progress():
 @bp.route("/activities/inbox")
 @login_required
 def inbox():
-    if current_user.role not in (Role.MANAGER, Role.ADMIN):
-        abort(403)
+    require(permissions.may_decide_activities(_me()))
     _catch_up(scope.activities())
     items = db.session.execute(ops.awaiting(_me()).options(selectinload(Activity.type),
                                                            selectinload(Activity.applicant))).scalars().all()
@@ -138,13 +134,13 @@ def inbox():
 
 def _decision_allowed(activity: Activity) -> bool:
     me = _me()
-    if activity.status not in (S.SUBMITTED, S.SECOND_APPROVAL) or not workflow.may_approve(me, activity):
+    if activity.status not in (S.SUBMITTED, S.SECOND_APPROVAL) or not permissions.may_approve(me, activity):
         return False
     return activity.status == S.SUBMITTED or workflow.first_approver_id(activity) != me.id
 
 
 def _activity_page(activity: Activity, status: int = 200, error: str = "", form: DecisionForm | None = None):
-    today = workflow.activity_today()
+    today = company_today()
     lines = db.session.execute(
         scope.activity_stores().where(ActivityStore.activity_id == activity.id)
         .options(selectinload(ActivityStore.store), selectinload(ActivityStore.activity).selectinload(Activity.type))
@@ -159,11 +155,11 @@ def _activity_page(activity: Activity, status: int = 200, error: str = "", form:
     return render("activities/activity.html", status=status, activity=activity, lines=lines, per_store=per_store,
                   total=rules.roll_up(per_store.values()), current=current,
                   all_stores=len(lines) == len(activity.stores), history=ops.history(activity),
-                  can_edit=ops.may_edit(activity, me), is_applicant=activity.applicant_id == me.id,
+                  can_edit=permissions.may_edit_activity(me, activity), is_applicant=activity.applicant_id == me.id,
                   can_decide=_decision_allowed(activity), form=form or DecisionForm(), error=error,
                   next_status=workflow.next_approval_status(activity), threshold=workflow.second_approval_above(),
                   first_approver=workflow.first_approver_id(activity) if activity.status == S.SECOND_APPROVAL
-                  else None, can_review=queue.may_review(me))
+                  else None, can_review=permissions.may_review(me))
 
 
 @bp.route("/activities/<int:activity_id>")
@@ -174,53 +170,49 @@ def show(activity_id: int):
     return _activity_page(activity)
 
 
-def _move(activity_id: int, operation, success: str):
+# The applicant's moves: the operation and what the page says once it went through.
+MOVES = {
+    "submit": (ops.submit, lambda: _("Submitted for approval.")),
+    "withdraw": (ops.withdraw, lambda: _("Taken back to draft.")),
+    "reopen": (ops.reopen, lambda: _("Reopened as a draft: change it and submit again.")),
+}
+
+
+@bp.route("/activities/<int:activity_id>/<any(submit, withdraw, reopen):action>", methods=["POST"])
+@login_required
+def move(activity_id: int, action: str):
+    """Submit a draft, withdraw a submission or reopen a rejected application."""
+    operation, success = MOVES[action]
     activity = _activity(activity_id)
-    try:
+    with refusal() as refused:
         operation(activity, _me())
-    except DomainError as exc:
-        db.session.rollback()
-        return _activity_page(_activity(activity_id), status=exc.status, error=exc.message)
-    flash(success)
+    if refused:
+        return _activity_page(_activity(activity_id), status=refused.status, error=refused.message)
+    flash(success())
     return redirect(url_for("activities.show", activity_id=activity_id))
 
 
-@bp.route("/activities/<int:activity_id>/submit", methods=["POST"])
+@bp.route("/activities/<int:activity_id>/<any(approve, reject):decision>", methods=["POST"])
 @login_required
-def submit(activity_id: int):
-    return _move(activity_id, ops.submit, _("Submitted for approval."))
-
-
-@bp.route("/activities/<int:activity_id>/withdraw", methods=["POST"])
-@login_required
-def withdraw(activity_id: int):
-    return _move(activity_id, ops.withdraw, _("Taken back to draft."))
-
-
-@bp.route("/activities/<int:activity_id>/reopen", methods=["POST"])
-@login_required
-def reopen(activity_id: int):
-    return _move(activity_id, ops.reopen, _("Reopened as a draft: change it and submit again."))
-
-
-def _decide(activity_id: int, approve: bool):
+def decide(activity_id: int, decision: str):
+    """Approve or reject (with the comment the applicant reads)."""
+    approve = decision == "approve"
     activity = _activity(activity_id)
     form = DecisionForm()
     if not form.validate_on_submit():
         return _activity_page(activity, status=422, form=form)
     comment = form.comment.data or ""
-    try:
+    with refusal() as refused:
         if approve:
             status = ops.approve(activity, _me(), comment)
         else:
             ops.reject(activity, _me(), comment)
-    except DomainError as exc:
-        db.session.rollback()
+    if refused:
         activity = _activity(activity_id)
-        if exc.status == 422 and not approve and not comment.strip():
-            form.comment.errors = [exc.message]
+        if refused.status == 422 and not approve and not comment.strip():
+            form.comment.errors = [refused.message]
             return _activity_page(activity, status=422, form=form)
-        return _activity_page(activity, status=exc.status, error=exc.message, form=form)
+        return _activity_page(activity, status=refused.status, error=refused.message, form=form)
     if not approve:
         flash(_("Rejected. The applicant sees your comment."))
     elif status == S.SECOND_APPROVAL:
@@ -228,18 +220,6 @@ def _decide(activity_id: int, approve: bool):
     else:
         flash(_("Approved."))
     return redirect(url_for("activities.show", activity_id=activity_id))
-
-
-@bp.route("/activities/<int:activity_id>/approve", methods=["POST"])
-@login_required
-def approve(activity_id: int):
-    return _decide(activity_id, True)
-
-
-@bp.route("/activities/<int:activity_id>/reject", methods=["POST"])
-@login_required
-def reject(activity_id: int):
-    return _decide(activity_id, False)
 
 
 # --- the application form ------------------------------------------------------------------
@@ -251,12 +231,11 @@ def _form_page(form: ActivityForm, activity: Activity | None, status: int = 200)
 @bp.route("/activities/new", methods=["GET", "POST"])
 @login_required
 def new():
-    if not ops.may_apply(_me()):
-        abort(403)
+    require(permissions.may_apply(_me()))
     types = ops.active_types()
     form = ActivityForm(types=types, locale=locale_code())
     if request.method == "GET":
-        form.period_start.data, form.period_end.data = ops.default_period(workflow.activity_today())
+        form.period_start.data, form.period_end.data = ops.default_period(company_today())
         if types:
             form.margin_pct.data = str(types[0].margin_pct)
     if form.validate_on_submit():
@@ -302,7 +281,7 @@ def _candidates(activity: Activity, q: str) -> tuple[list[Store], int]:
         pattern = like_pattern(q)
         stmt = stmt.where(Store.name.ilike(pattern, escape="\\") | Store.code.ilike(pattern, escape="\\")
                           | Store.address.ilike(pattern, escape="\\"))
-    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    total = count(stmt)
     stores = db.session.execute(stmt.order_by(Store.name, Store.id).limit(PICK_LIMIT)).scalars().all()
     return list(stores), total
 
@@ -400,22 +379,16 @@ def import_(activity_id: int):
 
 # --- activity types (admins) -----------------------------------------------------------------
 
-def _require_admin() -> None:
-    if current_user.role != Role.ADMIN:
-        abort(403)
-
-
 def _type(type_id: int) -> ActivityType:
-    kind = db.session.get(ActivityType, type_id)  # company-wide settings, admins only
-    if kind is None:
-        abort(404)
-    return kind
+    """An activity type, for an administrator: company-wide settings, so no scope to narrow it."""
+    require(permissions.may_administer(_me()))
+    return scope.get_or_404(select(ActivityType), type_id)
 
 
 @bp.route("/activity-types")
 @login_required
 def types():
-    _require_admin()
+    require(permissions.may_administer(_me()))
     return render("activities/types.html", types=ops.all_types())
 
 
@@ -436,7 +409,7 @@ def _save_type(form: ActivityTypeForm, kind: ActivityType | None):
 @bp.route("/activity-types/new", methods=["GET", "POST"])
 @login_required
 def new_type():
-    _require_admin()
+    require(permissions.may_administer(_me()))
     form = ActivityTypeForm()
     if form.validate_on_submit():
         done = _save_type(form, None)
@@ -449,7 +422,6 @@ def new_type():
 @bp.route("/activity-types/<int:type_id>/edit", methods=["GET", "POST"])
 @login_required
 def edit_type(type_id: int):
-    _require_admin()
     kind = _type(type_id)
     form = ActivityTypeForm()
     if request.method == "GET":
@@ -462,25 +434,16 @@ def edit_type(type_id: int):
                   status=422 if form.is_submitted() else 200)
 
 
-def _set_type_active(type_id: int, active: bool):
-    _require_admin()
+@bp.route("/activity-types/<int:type_id>/<any(activate, deactivate):change>", methods=["POST"])
+@login_required
+def set_type_active(type_id: int, change: str):
+    """Deactivate a type (new applications cannot use it) or reactivate it."""
+    active = change == "activate"
     kind = _type(type_id)
     if ops.set_type_active(kind, active, _me()):
         flash(_("Activity type %(name)s reactivated.", name=kind.name) if active
               else _("Activity type %(name)s deactivated.", name=kind.name))
     return redirect(url_for("activities.types"))
-
-
-@bp.route("/activity-types/<int:type_id>/deactivate", methods=["POST"])
-@login_required
-def deactivate_type(type_id: int):
-    return _set_type_active(type_id, False)
-
-
-@bp.route("/activity-types/<int:type_id>/activate", methods=["POST"])
-@login_required
-def activate_type(type_id: int):
-    return _set_type_active(type_id, True)
 
 
 # --- the calendar ----------------------------------------------------------------------------
@@ -489,6 +452,7 @@ def activate_type(type_id: int):
 @click.option("--on", "day", default=None, help="The day to advance to (YYYY-MM-DD; default: today).")
 def advance_command(day: str | None):
     """Start the approved activities whose first day has come and end those whose last day has passed."""
-    today = date.fromisoformat(day) if day else workflow.activity_today()
+    today = date.fromisoformat(day) if day else company_today()
     moved = ops.advance_by_dates(select(Activity), today)
+    transaction.commit()
     click.echo(f"{moved} activities moved on {today.isoformat()}.")

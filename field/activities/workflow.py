@@ -8,19 +8,17 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 
-from field import audit, scope
-from field.activities.models import Activity, ActivityStatus as S, ActivityStore, ActivityTransition
+from field import audit, permissions
+from field.activities.models import Activity, ActivityStatus as S, ActivityTransition
 from field.activities.rules import needs_second_approval
-from field.auth.models import Role, User
-from field.core import Conflict, DomainError, now, parse_money
+from field.auth.models import User
+from field.core import Conflict, DomainError, company_today, move_state, now, parse_money
 from field.extensions import db
-from field.stores.models import Store
 
 DEFAULT_SECOND_APPROVAL_ABOVE = "50000.00"  # yuan; ACTIVITY_SECOND_APPROVAL_ABOVE overrides it
 
@@ -60,9 +58,9 @@ def state_label(state: str) -> str:
         return state
 
 
-def activity_today() -> date:
-    """Today on the company's calendar: activity periods are company dates, whoever looks."""
-    return now().astimezone(ZoneInfo(current_app.config["DEFAULT_TIMEZONE"])).date()
+# Activity periods are company dates: core.company_today() is their "today". The old name stays for
+# the callers outside activities (cli, claims, roi, sales, demo, bench) until they say company_today.
+activity_today = company_today
 
 
 def second_approval_above() -> int:
@@ -85,40 +83,20 @@ def first_approver_id(activity: Activity) -> int | None:
         .order_by(ActivityTransition.id.desc()).limit(1)).scalar_one_or_none()
 
 
-def covers_all_stores(user: User, activity: Activity) -> bool:
-    """Every store of the activity lies in the user's scope (and it has stores)."""
-    ids = select(ActivityStore.store_id).where(ActivityStore.activity_id == activity.id)
-    total = db.session.execute(select(func.count()).select_from(ids.subquery())).scalar_one()
-    seen = db.session.execute(select(func.count()).select_from(
-        scope.stores(user).where(Store.id.in_(ids)).subquery())).scalar_one() if total else 0
-    return total > 0 and seen == total
-
-
-def may_approve(user: User, activity: Activity) -> bool:
-    """A manager whose regions hold every store of the activity, or an admin — never the applicant."""
-    if user.id == activity.applicant_id:
-        return False
-    if user.role == Role.ADMIN:
-        return True
-    return user.role == Role.MANAGER and covers_all_stores(user, activity)
-
-
 def _check_actor(who: Who, activity: Activity, actor: User | None, to: S) -> None:
     if who == Who.DATES:
         if actor is not None:
             raise Conflict(_("An activity starts and ends by its dates; nobody moves it by hand."))
         return
-    if actor is None:
-        raise DomainError(_("You are not allowed to do that."), 403)
+    permissions.require(actor is not None)
     if who == Who.APPLICANT:
-        if actor.id != activity.applicant_id:
-            raise DomainError(_("Only the applicant may do that."), 403)
+        permissions.require(actor.id == activity.applicant_id, _("Only the applicant may do that."))
         return
     if actor.id == activity.applicant_id:
         raise DomainError(_("You cannot approve or reject your own activity."))
-    if not may_approve(actor, activity):
-        raise DomainError(_("Only a manager of every store's region, or an administrator, may decide on "
-                            "this activity."), 403)
+    permissions.require(permissions.may_approve(actor, activity),
+                        _("Only a manager of every store's region, or an administrator, may decide on "
+                          "this activity."))
     if who == Who.SECOND_APPROVER and to == S.APPROVED and actor.id == first_approver_id(activity):
         raise DomainError(_("You gave the first approval; the second must come from another manager "
                             "or an administrator."))
@@ -145,19 +123,12 @@ def transition(activity: Activity, to: str, actor: User | None, comment: str = "
     comment = (comment or "").strip()
     if to == S.REJECTED and not comment:
         raise DomainError(_("Say why the activity is rejected."))
-    values = {"status": to}
+    values = {}
     if to == S.SUBMITTED:
         values["submitted_at"] = now()
     if to in (S.APPROVED, S.REJECTED):
         values["decided_at"] = now()
-    changed = db.session.execute(
-        update(Activity).where(Activity.id == activity.id, Activity.status == frm).values(**values)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        db.session.rollback()
-        raise Conflict(_("This activity was changed in the meantime. Reload and try again."))
-    for key, value in values.items():
-        setattr(activity, key, value)
+    move_state(activity, frm, to, _("This activity was changed in the meantime. Reload and try again."), **values)
     moved = ActivityTransition(activity_id=activity.id, from_status=frm, to_status=to,
                                actor_id=actor.id if actor is not None else None, comment=comment, at=now())
     db.session.add(moved)

@@ -9,6 +9,7 @@ from itertools import count as counter, product
 import pytest
 from sqlalchemy import func, select
 
+from field import permissions
 from field.activities import operations as ops
 from field.activities import workflow
 from field.activities.models import Activity, ActivityStatus as S, ActivityStore, ActivityTransition, ActivityType
@@ -152,7 +153,7 @@ def test_reps_supervisors_and_other_regions_managers_cannot_approve(org, east_st
 def test_a_manager_must_hold_every_store_of_the_activity(org, east_store):
     west = make_store(rep=org.west_rep, code="W-1")
     activity = make_activity(org.admin, [east_store, west], status=S.SUBMITTED)
-    assert not workflow.may_approve(org.manager, activity)
+    assert not permissions.may_approve(org.manager, activity)
     with pytest.raises(DomainError):
         ops.approve(activity, org.manager)
 
@@ -379,5 +380,5 @@ def test_the_inbox_holds_only_what_this_manager_may_decide(org, east_store, mana
     assert inbox(org.manager) == ["east"]
     assert sorted(inbox(manager2)) == ["east", "own", "second"]
     assert sorted(inbox(org.admin)) == ["east", "mixed", "own", "second"]
-    assert not workflow.may_approve(org.manager, mixed) and workflow.may_approve(org.manager, mine)
+    assert not permissions.may_approve(org.manager, mixed) and permissions.may_approve(org.manager, mine)
     assert own.id and inbox(org.supervisor) == []

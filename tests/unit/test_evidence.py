@@ -133,6 +133,7 @@ def test_binding_the_same_photo_again_answers_the_row_already_stored(org, shop, 
 
 
 def _refused(exc_type, status, call):
+    db.session.commit()  # what the test did before stands, as a request's commit would keep it
     before = (count(Evidence), count(AuditEvent))
     with pytest.raises(exc_type) as refused:
         call()
@@ -248,3 +249,25 @@ def test_reviews_appended_without_a_predecessor_follow_the_latest(org, line):
         db.session.commit()
     chain = db.session.execute(select(Review.id, Review.previous_id).order_by(Review.id)).all()
     assert [prev for _id, prev in chain] == [0, chain[0][0], chain[1][0]]
+
+
+# --- what visits ask of activities (field/activities/for_visits.py) ---------------------------------
+
+def test_visits_ask_activities_through_the_registered_providers(org, shop, line):
+    from flask_login import login_user
+    from field import providers
+    login_user(org.rep)  # the visit page asks as the signed-in rep
+    quiet = make_store(rep=org.rep, code="E-QUIET")
+    other = make_store(rep=org.west_rep, code="E-WEST")
+    running(org.west_rep, [other], title="西区")
+    visit, step = promo_visit(org.rep, shop, status=VisitStatus.IN_PROGRESS)
+    evidence.bind_photo(make_photo(visit, step), line, 1, {}, org.rep)
+    today = workflow.activity_today()
+
+    items = providers.ask("visit_evidence", visit, step, default=None)
+    assert [(i.activity_store.id, len(i.photos), i.status.photos_have) for i in items] == [(line.id, 1, 1)]
+    assert providers.ask("needs_evidence", [shop.id, quiet.id], today, org.rep) == {shop.id: ["堆头活动"]}
+    live = providers.ask("live_activity_stores", org.rep.id, today)
+    assert db.session.execute(live).scalars().all() == [shop.id]
+    assert db.session.execute(providers.ask("live_activity_stores", org.rep.id, today + timedelta(days=60))
+                              ).scalars().all() == []

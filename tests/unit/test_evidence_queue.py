@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from field.activities import evidence, progress, queue, rules, workflow
+from field.activities import evidence, progress, queue, reviews, rules, workflow
 from field.activities.models import ActivityStatus as S, Evidence, Review, Verdict
 from field.activities.rules import Compliance
 from field.audit import AuditEvent
@@ -54,7 +54,7 @@ def item_of(line, index, today, user):
 
 def decide(line, index, verdict, who, today, reason="", note=""):
     item = item_of(line, index, today, who)
-    return queue.record(item, verdict, who, reason=reason, note=note, seen_review=item.review_id,
+    return reviews.record(item, verdict, who, reason=reason, note=note, seen_review=item.review_id,
                         seen_evidence=item.newest)
 
 
@@ -194,7 +194,7 @@ def test_reps_and_admins_do_not_review(org, shops, today):
     item = item_of(line, 1, today, org.admin)
     for who in (org.rep, org.admin):
         with pytest.raises(DomainError) as refused:
-            queue.record(item, Verdict.APPROVED, who, seen_review=0, seen_evidence=item.newest)
+            reviews.record(item, Verdict.APPROVED, who, seen_review=0, seen_evidence=item.newest)
         assert refused.value.status == 403
     assert count(Review) == 0
 
@@ -225,7 +225,7 @@ def test_a_verdict_needs_its_reason(org, shops, today, verdict, reason, note, me
     bind_now(org.rep, line, photos=1)
     item = item_of(line, 1, today, org.supervisor)
     with pytest.raises(DomainError, match=message) as refused:
-        queue.record(item, verdict, org.supervisor, reason=reason, note=note, seen_review=0, seen_evidence=item.newest)
+        reviews.record(item, verdict, org.supervisor, reason=reason, note=note, seen_review=0, seen_evidence=item.newest)
     assert refused.value.status == 422 and count(Review) == 0
 
 
@@ -234,7 +234,7 @@ def test_a_period_not_yet_due_cannot_be_reviewed(org, shops, today):
     for index in (1, 2):  # running without evidence; not started
         item = item_of(line, index, today, org.supervisor)
         with pytest.raises(DomainError, match="not due yet") as refused:
-            queue.record(item, Verdict.REJECTED, org.supervisor, reason="no_evidence", seen_review=0,
+            reviews.record(item, Verdict.REJECTED, org.supervisor, reason="no_evidence", seen_review=0,
                          seen_evidence=0)
         assert refused.value.status == 422
     assert count(Review) == 0
@@ -245,8 +245,8 @@ def test_an_overdue_period_without_evidence_is_rejected_never_approved(org, shop
     item = item_of(line, 0, today, org.supervisor)
     assert item.overdue and item.due
     with pytest.raises(DomainError, match="no evidence to approve"):
-        queue.record(item, Verdict.APPROVED, org.supervisor, seen_review=0, seen_evidence=0)
-    review = queue.record(item, Verdict.REJECTED, org.supervisor, reason="no_evidence", seen_review=0,
+        reviews.record(item, Verdict.APPROVED, org.supervisor, seen_review=0, seen_evidence=0)
+    review = reviews.record(item, Verdict.REJECTED, org.supervisor, reason="no_evidence", seen_review=0,
                           seen_evidence=0)
     assert review.verdict == Verdict.REJECTED and queue.overdue(org.supervisor, today) == []
 
@@ -255,7 +255,7 @@ def test_an_activity_not_running_is_not_reviewed(org, shops, today):
     line = make_activity(org.rep, shops[:1], status=S.DRAFT, start=today - timedelta(days=10)).stores[0]
     item = queue.Item(line, progress.store_periods(line)[0], today=today)
     with pytest.raises(Conflict):
-        queue.record(item, Verdict.REJECTED, org.supervisor, reason="no_evidence", seen_review=0, seen_evidence=0)
+        reviews.record(item, Verdict.REJECTED, org.supervisor, reason="no_evidence", seen_review=0, seen_evidence=0)
 
 
 # --- two reviewers at once ---------------------------------------------------------------------
@@ -264,10 +264,10 @@ def test_the_second_reviewer_sees_the_first_verdict_and_nothing_is_lost(org, sho
     line = running(org.rep, shops[:1], photos=1).stores[0]
     bind_now(org.rep, line, photos=1)
     seen_by_both = item_of(line, 1, today, org.supervisor)
-    queue.record(seen_by_both, Verdict.APPROVED, org.supervisor, seen_review=0, seen_evidence=seen_by_both.newest)
+    reviews.record(seen_by_both, Verdict.APPROVED, org.supervisor, seen_review=0, seen_evidence=seen_by_both.newest)
     stale = item_of(line, 1, today, org.manager)
-    with pytest.raises(queue.ReviewConflict) as lost:
-        queue.record(stale, Verdict.REJECTED, org.manager, reason="unclear", seen_review=0,
+    with pytest.raises(reviews.ReviewConflict) as lost:
+        reviews.record(stale, Verdict.REJECTED, org.manager, reason="unclear", seen_review=0,
                      seen_evidence=seen_by_both.newest)
     assert lost.value.status == 409 and "Supervisor" in lost.value.message and "approved" in lost.value.message
     assert lost.value.standing.verdict == Verdict.APPROVED
@@ -280,8 +280,8 @@ def test_new_evidence_since_the_page_was_opened_refuses_the_verdict(org, shops, 
     opened = item_of(line, 1, today, org.supervisor)
     seen = opened.newest
     bind_now(org.rep, line, photos=1)
-    with pytest.raises(queue.ReviewConflict, match="New evidence"):
-        queue.record(item_of(line, 1, today, org.supervisor), Verdict.APPROVED, org.supervisor, seen_review=0,
+    with pytest.raises(reviews.ReviewConflict, match="New evidence"):
+        reviews.record(item_of(line, 1, today, org.supervisor), Verdict.APPROVED, org.supervisor, seen_review=0,
                      seen_evidence=seen)
     assert count(Review) == 0
 
@@ -302,6 +302,7 @@ def test_two_reviewers_at_the_same_moment_one_verdict_lands(app, org, shops, tod
     """Both read the item before either writes; exactly one verdict is stored, the other is told."""
     line = running(org.rep, shops[:1], photos=1).stores[0]
     bind_now(org.rep, line, photos=1)
+    db.session.commit()  # the rep's request ends before the reviewers come
     line_id, users = line.id, {"approved": org.supervisor.id, "rejected": org.manager.id}
     both_read = threading.Barrier(2, timeout=10)
     outcome = {}
@@ -315,10 +316,11 @@ def test_two_reviewers_at_the_same_moment_one_verdict_lands(app, org, shops, tod
             db.session.commit()  # end the read; each write starts its own transaction
             both_read.wait()
             try:
-                queue.record(item, verdict, who, reason="unclear", seen_review=item.review_id,
-                             seen_evidence=item.newest)
+                reviews.record(item, verdict, who, reason="unclear", seen_review=item.review_id,
+                               seen_evidence=item.newest)
+                db.session.commit()  # as the request that asked would
                 outcome[verdict] = "saved"
-            except queue.ReviewConflict as exc:
+            except reviews.ReviewConflict as exc:
                 outcome[verdict] = exc.standing.verdict if exc.standing else "conflict"
             finally:
                 db.session.remove()
@@ -343,10 +345,10 @@ def test_bulk_approval_takes_clean_items_and_skips_the_rest(org, shops, today):
     bind_now(org.rep, clean, photos=1)
     bind_now(org.rep, flagged, photos=1, flags=["no_capture_data"])
     bind_now(org.rep, raced, photos=1)
-    tokens = queue.parse_tokens(i.token for i in queue.load([(clean.id, 1), (flagged.id, 1), (raced.id, 1)],
+    tokens = reviews.parse_tokens(i.token for i in queue.load([(clean.id, 1), (flagged.id, 1), (raced.id, 1)],
                                                             today, org.supervisor))
     decide(raced, 1, Verdict.REJECTED, org.manager, today, reason="unclear")  # someone else got there first
-    outcome = queue.bulk_approve(tokens, org.supervisor, today)
+    outcome = reviews.bulk_approve(tokens, org.supervisor, today)
     assert [i.key for i in outcome.approved] == [(clean.id, 1)]
     assert sorted(i.key for i, _why in outcome.skipped) == sorted([(flagged.id, 1), (raced.id, 1)])
     verdicts = {as_id: verdict for as_id, verdict in db.session.execute(select(Review.activity_store_id,
@@ -359,11 +361,11 @@ def test_bulk_approval_refuses_items_outside_scope_and_bad_tokens(org, today):
     bind_now(org.west_rep, west, photos=1)
     token = queue.load([(west.id, 1)], today, org.west_supervisor)[0].token
     with pytest.raises(DomainError) as refused:
-        queue.bulk_approve(queue.parse_tokens([token]), org.supervisor, today)
+        reviews.bulk_approve(reviews.parse_tokens([token]), org.supervisor, today)
     assert refused.value.status == 404 and count(Review) == 0
     for bad in ("1:2:3", "a:b:c:d", "1:2:3:-4", "1:2:3:99999999999", "1:2:3:²", "4294967296:1:0:0"):
         with pytest.raises(DomainError) as refused:
-            queue.parse_tokens([bad])
+            reviews.parse_tokens([bad])
         assert refused.value.status == 400
 
 

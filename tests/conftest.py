@@ -2,9 +2,18 @@
 carries its CSRF token like a browser, and one user of each role.
 
 The database is migrated once per run (SQLite file by default, PostgreSQL when
-TEST_DATABASE_URL is set) and emptied before every test."""
+TEST_DATABASE_URL is set) and emptied before every test.
+
+Opt-in fixtures a module turns on with `pytestmark = pytest.mark.usefixtures(...)`:
+- `request_ctx`: the test runs inside a request (in English; `@pytest.mark.language(None)` for a
+  request that names no language, so the app's default applies), for translated messages;
+- `builtin_types`: the built-in visit types exist before the test starts;
+- `cheap_hashes`: passwords the app itself hashes (admin pages, profile) get one cheap round.
+
+`login(client, user)` signs a test client in (the same as `client.login_as(user)`)."""
 import os
 import secrets
+from functools import partial
 
 import pytest
 from flask import g
@@ -12,13 +21,17 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
+from werkzeug.security import generate_password_hash
 
 from field import create_app
 from field.extensions import db, limiter
+from field.visits.builtin import ensure_builtin_types
 from tests import factories
 
 
-_REQUEST_CACHE = ("_login_user", "babel_locale", "babel_tzinfo", "babel_translations")
+# What a request caches on g: Flask-Login's user; Flask-Babel 4's locale, zone and translations (in g._flask_babel;
+# the babel_* names are where older Flask-Babel kept them).
+_REQUEST_CACHE = ("_login_user", "_flask_babel", "babel_locale", "babel_tzinfo", "babel_translations")
 
 
 class Client(FlaskClient):
@@ -51,10 +64,22 @@ class Client(FlaskClient):
         return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)
 
     def login_as(self, user):
+        """Sign in as `user`. The test shares the app context with its requests, so forget who was signed in."""
+        g.pop("_login_user", None)
         with self.session_transaction() as sess:
             sess["_user_id"] = str(user.id)
             sess["_fresh"] = True
         return self
+
+
+def login(client: Client, user) -> Client:
+    """The client signed in as `user`."""
+    return client.login_as(user)
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "language(code): the Accept-Language of the request_ctx fixture's "
+                                       "request ('en' unless marked; None for none)")
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -163,3 +188,29 @@ def as_manager(client, manager):
 @pytest.fixture
 def as_admin(client, admin):
     return client.login_as(admin)
+
+
+@pytest.fixture
+def request_ctx(app, request):
+    """Opt-in: the test runs inside a request, because translated messages need one to know their
+    language. English, unless the test or module is marked `@pytest.mark.language(code)` (None: the
+    request names no language and the app's default applies)."""
+    marker = request.node.get_closest_marker("language")
+    language = marker.args[0] if marker else "en"
+    headers = {"Accept-Language": language} if language else {}
+    with app.test_request_context(headers=headers):
+        yield
+
+
+@pytest.fixture
+def builtin_types():
+    """Opt-in: the built-in visit types exist before the test starts."""
+    ensure_builtin_types()
+
+
+@pytest.fixture
+def cheap_hashes(monkeypatch):
+    """Opt-in: passwords the app hashes itself (admin pages, profile, made-up users) get one cheap round;
+    the real hash costs ~50 ms, which hundreds of tests cannot afford."""
+    monkeypatch.setattr("field.auth.models.generate_password_hash",
+                        partial(generate_password_hash, method="pbkdf2:sha256:1"))

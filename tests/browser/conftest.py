@@ -169,3 +169,14 @@ def login(page, live_server: str, user_login: str, password: str):
 def no_horizontal_overflow(page) -> bool:
     """True when nothing makes the page wider than the phone (no sideways scrolling)."""
     return page.evaluate("document.scrollingElement.scrollWidth <= window.innerWidth")
+
+
+MIN_TAP = 44  # CSS px; the smallest comfortable thumb target
+
+
+def keep_shot(page, name: str, full_page: bool = True):
+    """Save a screenshot as FIELD_SHOT_DIR/<name>.png when FIELD_SHOT_DIR is set (for looking at pages by eye)."""
+    shot_dir = os.environ.get("FIELD_SHOT_DIR")
+    if shot_dir:
+        Path(shot_dir).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(shot_dir) / f"{name}.png"), full_page=full_page)

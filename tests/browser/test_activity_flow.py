@@ -6,11 +6,9 @@ move. And the queue at phone and desk widths, in English and Chinese, with the d
 Photos come in through the real ingest (decoded, hashed, watermarked, thumbnailed) so the pages
 show real thumbnails; the rep's new photo is shot through the visit page's camera input.
 FIELD_SHOT_DIR=/some/dir keeps a screenshot of each page walked."""
-import os
 import re
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 from playwright.sync_api import expect
 from sqlalchemy import select
@@ -20,37 +18,22 @@ from field.activities.models import ActivityStatus as S, Evidence, Review
 from field.core import now
 from field.extensions import db
 from field.photos import ingest
-from field.visits.builtin import ensure_builtin_types
-from field.visits.models import StepKind, Visit, VisitStatus, VisitType
-from tests.browser.conftest import grant_geolocation, login, no_horizontal_overflow
-from tests.factories import PASSWORD, make_store
+from field.visits.models import StepKind, Visit, VisitStatus
+from tests.browser.conftest import MIN_TAP, grant_geolocation, keep_shot, login, no_horizontal_overflow
+from tests.factories import PASSWORD, make_activity, make_store, make_type, vtype
 from tests.fixtures import photos as samples
-from tests.unit.test_activity_workflow import make_activity, make_type
 from tests.web.test_photos import good_jpeg
 
-MIN_TAP = 44
 DESK = {"viewport": {"width": 1280, "height": 900}, "is_mobile": False, "has_touch": False,
         "device_scale_factor": 1, "user_agent": "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0 Safari/537.36"}
 ELSEWHERE = (samples.SHOP[0] + 1500 / 110_900.0, samples.SHOP[1])  # 1.5 km north of the store
-
-
-def keep_shot(page, name: str, full_page: bool = True):
-    shot_dir = os.environ.get("FIELD_SHOT_DIR")
-    if shot_dir:
-        Path(shot_dir).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(shot_dir) / f"{name}.png"), full_page=full_page)
-
-
-def promotion_type() -> VisitType:
-    ensure_builtin_types()
-    return db.session.execute(select(VisitType).where(VisitType.code == "promotion")).scalar_one()
 
 
 def shoot(app, rep, line, seed, gps=None, checklist=None, days_ago=0):
     """A promotion visit at the line's store with one real photo bound to the line's current period."""
     store = line.store
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        vt = promotion_type()
+        vt = vtype("promotion")
         visit = Visit(rep=rep, store=store, visit_type=vt, status=VisitStatus.IN_PROGRESS, flags=[],
                       planned_for=workflow.activity_today(), checkin_at=now() - timedelta(minutes=15),
                       checkin_lat=store.lat, checkin_lng=store.lng)
@@ -144,12 +127,12 @@ def test_rejected_evidence_is_resent_approved_and_compliance_moves(app, new_page
     # … checks in at the store, shoots a new photo in the promotion step and sends it as evidence.
     rejected.get_by_role("link", name="Check in to add evidence").click()
     rep.wait_for_url(f"**/stores/{jingan.id}/checkin")
-    promotion_type()
+    vtype("promotion")
     rep.locator("select[name=visit_type]").select_option(label="Promotion execution")
     rep.get_by_role("button", name="Check in here").click()
     rep.wait_for_url(re.compile(r"/visits/\d+$"))
     visit_id = int(rep.url.rsplit("/", 1)[1])
-    step = next(s for s in promotion_type().steps if s.kind == StepKind.PHOTO)
+    step = next(s for s in vtype("promotion").steps if s.kind == StepKind.PHOTO)
     step_card = rep.locator(f"#step-{step.id}")
     step_card.locator("input[data-photo-input=camera]").set_input_files(
         {"name": "IMG_0043.jpg", "mimeType": "image/jpeg", "buffer": good_jpeg(seed=43)})

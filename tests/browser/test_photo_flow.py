@@ -4,7 +4,6 @@ reload. The supervisor then opens the photo: the watermarked display copy, captu
 And the visit page with photos at 360 and 412 px, in English and Chinese, without sideways scrolling.
 
 FIELD_SHOT_DIR=/some/dir keeps a phone-size screenshot of each page looked at."""
-import os
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -12,21 +11,13 @@ from sqlalchemy import select
 
 from field.extensions import db
 from field.photos.models import Photo
-from tests.browser.conftest import grant_geolocation, login, no_horizontal_overflow
+from tests.browser.conftest import MIN_TAP, grant_geolocation, keep_shot, login, no_horizontal_overflow
 from tests.factories import PASSWORD
 from tests.fixtures import photos as samples
 from tests.web.test_photos import good_jpeg, photo_step
 from tests.web.test_visit_photos import photo_visit
 
-MIN_TAP = 44  # CSS px
 ELSEWHERE = (samples.SHOP[0] + 1500 / 110_900.0, samples.SHOP[1])  # 1.5 km north of the store
-
-
-def keep_shot(page, name: str, full_page: bool = True):
-    shot_dir = os.environ.get("FIELD_SHOT_DIR")
-    if shot_dir:
-        Path(shot_dir).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(shot_dir) / f"{name}.png"), full_page=full_page)
 
 
 def big_photo(tmp_path, seed=21, **exif) -> Path:

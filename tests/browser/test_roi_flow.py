@@ -26,9 +26,8 @@ from field.claims import operations as claims
 from field.extensions import db
 from tests.browser.conftest import login, no_horizontal_overflow
 from tests.browser.test_activity_flow import shoot
-from tests.factories import PASSWORD, make_product, make_region, make_store
+from tests.factories import PASSWORD, make_activity, make_product, make_region, make_store, make_type
 from tests.fixtures import photos as samples
-from tests.unit.test_activity_workflow import make_activity, make_type
 from tests.unit.test_roi import days, sell
 
 SHOTS = Path(os.environ.get("FIELD_SHOT_DIR", Path(tempfile.gettempdir()) / "field-shots"))

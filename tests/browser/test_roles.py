@@ -1,22 +1,10 @@
 """Each role signs in on a phone and lands on a home page that fits the screen.
 
 FIELD_SHOT_DIR=/some/dir ./test tests/browser keeps a phone-size screenshot of each page checked."""
-import os
-from pathlib import Path
-
 import pytest
 
-from tests.browser.conftest import login, no_horizontal_overflow
+from tests.browser.conftest import MIN_TAP, keep_shot, login, no_horizontal_overflow
 from tests.factories import PASSWORD
-
-MIN_TAP = 44  # CSS px; the smallest comfortable thumb target
-
-
-def keep_shot(page, name: str):
-    shot_dir = os.environ.get("FIELD_SHOT_DIR")
-    if shot_dir:
-        Path(shot_dir).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(shot_dir) / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.parametrize("role", ["rep", "supervisor", "manager", "admin"])

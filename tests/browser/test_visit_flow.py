@@ -5,10 +5,8 @@ connection is down; and every visit page at 412 and 360 px, in English and Chine
 
 The data is made here with tests/factories.py and the visit operations, never the demo seed.
 FIELD_SHOT_DIR=/some/dir keeps a phone-size screenshot of every visit page walked."""
-import os
 import re
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -19,10 +17,9 @@ from field.core import now
 from field.extensions import db
 from field.geo import Point
 from field.visits import operations as ops
-from field.visits.builtin import ensure_builtin_types
-from field.visits.models import Visit, VisitStatus, VisitType
-from tests.browser.conftest import grant_geolocation, login, no_horizontal_overflow
-from tests.factories import PASSWORD, make_product, make_store
+from field.visits.models import Visit, VisitStatus
+from tests.browser.conftest import grant_geolocation, keep_shot, login, no_horizontal_overflow
+from tests.factories import PASSWORD, make_product, make_store, vtype
 
 SHOP = Point(31.2304, 121.4737)
 MIN_TAP = 44  # CSS px
@@ -34,11 +31,6 @@ def north(metres: float) -> Point:
 
 def stand_at(page, point: Point):
     grant_geolocation(page, point.lat, point.lng, accuracy=12)
-
-
-def visit_type(code: str) -> VisitType:
-    ensure_builtin_types()
-    return db.session.execute(select(VisitType).where(VisitType.code == code)).scalar_one()
 
 
 def step_card(page, title: str):
@@ -54,18 +46,11 @@ def still_same_page(page) -> bool:
     return page.evaluate("window.__sameDocument === true")
 
 
-def keep_shot(page, name: str, full_page: bool = True):
-    shot_dir = os.environ.get("FIELD_SHOT_DIR")
-    if shot_dir:
-        Path(shot_dir).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(shot_dir) / f"{name}.png"), full_page=full_page)
-
-
 # --- a) the whole visit --------------------------------------------------------------------------
 
 def test_a_visit_from_check_in_to_the_next_visits_plan(page, live_server, org):
     store = make_store(rep=org.rep, name="Hongqiao Mart", lat=SHOP.lat, lng=SHOP.lng)
-    visit_type("routine")
+    vtype("routine")
     login(page, live_server, org.rep.login, PASSWORD)
     stand_at(page, north(40))
 
@@ -148,7 +133,7 @@ def test_a_visit_from_check_in_to_the_next_visits_plan(page, live_server, org):
 
 def test_a_check_in_800m_away_needs_a_reason_and_the_supervisor_sees_the_flag(new_page, live_server, org):
     store = make_store(rep=org.rep, name="Jing'an Corner", lat=SHOP.lat, lng=SHOP.lng)
-    visit_type("routine")
+    vtype("routine")
     rep = login(new_page(), live_server, org.rep.login, PASSWORD)
     stand_at(rep, north(800))
 
@@ -187,7 +172,7 @@ def test_a_check_in_800m_away_needs_a_reason_and_the_supervisor_sees_the_flag(ne
 # --- a dropped connection --------------------------------------------------------------------------
 
 def _started(rep, store, code="routine") -> Visit:
-    visit = Visit(rep=rep, store=store, visit_type=visit_type(code), planned_for=date.today(),
+    visit = Visit(rep=rep, store=store, visit_type=vtype(code), planned_for=date.today(),
                   status=VisitStatus.PLANNED, flags=[])
     db.session.add(visit)
     db.session.commit()
@@ -246,7 +231,7 @@ def _visits_to_walk(org) -> dict[str, str]:
     make_product(sku="TEA", name="Jasmine green tea 500ml", category="Tea")
     store = make_store(rep=org.rep, name="Lujiazui Family Mart (Century Avenue branch)", lat=SHOP.lat, lng=SHOP.lng)
     other = make_store(rep=org.rep, name="Xujiahui Supermarket", lat=SHOP.lat, lng=SHOP.lng)
-    planned = Visit(rep=org.rep, store=other, visit_type=visit_type("order"), planned_for=date.today(),
+    planned = Visit(rep=org.rep, store=other, visit_type=vtype("order"), planned_for=date.today(),
                     status=VisitStatus.PLANNED, flags=[])
     db.session.add(planned)
     db.session.commit()

@@ -10,14 +10,9 @@ from field.activities.models import ActivityStatus as S, ActivityStore
 from field.audit import AuditEvent
 from field.core import Conflict
 from field.extensions import db
-from tests.factories import make_store
-from tests.unit.test_activity_workflow import make_activity
+from tests.factories import make_activity, make_store
 
-
-@pytest.fixture(autouse=True)
-def request_ctx(app):
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        yield
+pytestmark = pytest.mark.usefixtures("request_ctx")
 
 
 def csv(*lines: str, encoding="utf-8") -> bytes:

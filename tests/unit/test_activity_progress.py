@@ -10,8 +10,7 @@ from field.activities import progress
 from field.activities.models import Activity, ActivityStatus as S, Review, Verdict
 from field.activities.rules import Compliance
 from field.extensions import db
-from tests.factories import make_store
-from tests.unit.test_activity_workflow import make_activity, make_type
+from tests.factories import make_activity, make_store, make_type
 
 MONDAY = date(2026, 3, 2)
 

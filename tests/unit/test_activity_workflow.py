@@ -1,10 +1,8 @@
 """The activity state machine and the operations around it: every legal and illegal move, who may
-make it, the second approver above the threshold, the calendar, and budgets that cannot change.
-
-Also the small factories the other activity tests use."""
+make it, the second approver above the threshold, the calendar, and budgets that cannot change."""
 from datetime import timedelta
 from decimal import Decimal
-from itertools import count as counter, product
+from itertools import product
 
 import pytest
 from sqlalchemy import func, select
@@ -12,41 +10,14 @@ from sqlalchemy import func, select
 from field import permissions
 from field.activities import operations as ops
 from field.activities import workflow
-from field.activities.models import Activity, ActivityStatus as S, ActivityStore, ActivityTransition, ActivityType
+from field.activities.models import Activity, ActivityStatus as S, ActivityStore, ActivityTransition
 from field.audit import AuditEvent
 from field.auth.models import Role
 from field.core import Conflict, DomainError
 from field.extensions import db
-from tests.factories import make_store, make_user
+from tests.factories import make_activity, make_store, make_type, make_user
 
-_seq = counter(1)
-
-# --- factories ---------------------------------------------------------------------------------
-
-def make_type(name="陈列租赁", name_en="Display rental", check_period="weekly", photos=2,
-              checklist=("价签可见", "POSM 到位"), floor="60.00", margin="30.00", active=True) -> ActivityType:
-    kind = ActivityType(name=name, name_en=name_en, check_period=check_period, photos_per_period=photos,
-                        checklist=list(checklist), compliance_floor_pct=Decimal(floor), margin_pct=Decimal(margin),
-                        active=active)
-    db.session.add(kind)
-    db.session.commit()
-    return kind
-
-
-def make_activity(applicant, stores=(), budget=100_000, kind=None, status=S.DRAFT, start=None, end=None,
-                  title="春节堆头") -> Activity:
-    """An activity in any status (set directly, as the data a test starts from), stores at `budget` fen each."""
-    today = workflow.activity_today()
-    start = start or today + timedelta(days=1)
-    activity = Activity(title=title, type=kind or make_type(name=f"类型 {next(_seq)}"),
-                        applicant=applicant, status=status, period_start=start,
-                        period_end=end or start + timedelta(days=27), budget_total=budget * len(stores),
-                        margin_pct=Decimal("30.00"), notes="")
-    db.session.add(activity)
-    for store in stores:
-        db.session.add(ActivityStore(activity=activity, store=store, budget=budget))
-    db.session.commit()
-    return activity
+pytestmark = pytest.mark.usefixtures("request_ctx")
 
 
 def count(model) -> int:
@@ -55,12 +26,6 @@ def count(model) -> int:
 
 def actions() -> list[str]:
     return list(db.session.execute(select(AuditEvent.action).order_by(AuditEvent.id)).scalars())
-
-
-@pytest.fixture(autouse=True)
-def request_ctx(app):
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        yield
 
 
 @pytest.fixture

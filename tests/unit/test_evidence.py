@@ -1,88 +1,22 @@
 """Evidence bound to an activity's store and check period: who binds what, to which period, what
-counts (voided photos do not), what a store still needs, and the rows that are never changed.
-
-Also the small factories the other evidence tests use: a promotion visit, a photo row (no bytes:
-these tests never open the image), a running activity, evidence of a past period."""
-import uuid
+counts (voided photos do not), what a store still needs, and the rows that are never changed."""
 from datetime import timedelta
-from itertools import count as counter
 
 import pytest
 from sqlalchemy import func, select
 
 from field.activities import evidence, progress, workflow
-from field.activities.models import Activity, ActivityStatus as S, Evidence, Review, Verdict
+from field.activities.models import ActivityStatus as S, Evidence, Review, Verdict
 from field.audit import AuditEvent
 from field.core import Conflict, DomainError, now
 from field.extensions import db
-from field.photos.models import Photo
-from field.visits.builtin import ensure_builtin_types
-from field.visits.models import StepKind, Visit, VisitStatus, VisitType
-from tests.factories import make_store
-from tests.unit.test_activity_workflow import make_activity, make_type
+from tests.factories import make_activity, make_photo, make_store, promo_visit, running
 
-_seq = counter(1)
-
-
-# --- factories ---------------------------------------------------------------------------------
-
-def promo_visit(rep, store, status=VisitStatus.COMPLETED):
-    """A promotion-execution visit of `rep` at `store` and its photo step."""
-    ensure_builtin_types()
-    vt = db.session.execute(select(VisitType).where(VisitType.code == "promotion")).scalar_one()
-    visit = Visit(rep=rep, store=store, visit_type=vt, status=status, planned_for=workflow.activity_today(),
-                  flags=[], checkin_at=now() - timedelta(minutes=20),
-                  checkout_at=now() if status == VisitStatus.COMPLETED else None)
-    db.session.add(visit)
-    db.session.commit()
-    return visit, next(s for s in vt.steps if s.kind == StepKind.PHOTO)
-
-
-def make_photo(visit, step, flags=(), at=None, voided=False) -> Photo:
-    """A stored photo row of the visit's step (its files are never read in these tests)."""
-    n = next(_seq)
-    photo = Photo(client_id=str(uuid.uuid4()), visit=visit, step=step, rep_id=visit.rep_id, store_id=visit.store_id,
-                  source="camera", sha256=f"{n:064x}", content_type="image/jpeg", width=800, height=600, bytes=1000,
-                  original_key=f"originals/{n}.jpg", display_key=f"display/{n}.jpg", thumb_key=f"thumbs/{n}.jpg",
-                  flags=[{"code": f} for f in flags], created_at=at or now(), voided_at=now() if voided else None,
-                  void_reason="blurry" if voided else "")
-    photo.set_phash(n)
-    db.session.add(photo)
-    db.session.commit()
-    return photo
-
-
-def running(applicant, stores, photos=2, checklist=("价签可见", "POSM 到位"), start_days_ago=10, weeks=4,
-            title="堆头活动", kind=None) -> Activity:
-    """A running weekly activity that started `start_days_ago` days ago: period 0 is over, period 1 runs."""
-    start = workflow.activity_today() - timedelta(days=start_days_ago)
-    kind = kind or make_type(name=f"周检 {next(_seq)}", photos=photos, checklist=checklist)
-    return make_activity(applicant, stores, kind=kind, status=S.RUNNING, start=start,
-                         end=start + timedelta(days=7 * weeks - 1), title=title)
-
-
-def past_evidence(line, index, visit, step, flags=(), photos=1, checklist=None):
-    """Evidence of an earlier period, written as it would have been then."""
-    rows = []
-    for _ in range(photos):
-        photo = make_photo(visit, step, flags=flags, at=now() - timedelta(days=9))
-        answers = checklist if checklist is not None else {item: True for item in line.activity.type.checklist}
-        rows.append(Evidence(activity_store=line, period_index=index, photo=photo, checklist=answers,
-                             unconfirmed=sum(1 for v in answers.values() if not v),
-                             created_by_id=visit.rep_id, created_at=now() - timedelta(days=9)))
-    db.session.add_all(rows)
-    db.session.commit()
-    return rows
+pytestmark = pytest.mark.usefixtures("request_ctx")
 
 
 def count(model) -> int:
     return db.session.execute(select(func.count()).select_from(model)).scalar_one()
-
-
-@pytest.fixture(autouse=True)
-def request_ctx(app):
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        yield
 
 
 @pytest.fixture

@@ -15,19 +15,13 @@ from field.activities.rules import Compliance
 from field.audit import AuditEvent
 from field.core import Conflict, DomainError, now
 from field.extensions import db
-from tests.factories import make_store
-from tests.unit.test_activity_workflow import make_activity, make_type
-from tests.unit.test_evidence import make_photo, past_evidence, promo_visit, running
+from tests.factories import make_activity, make_photo, make_store, make_type, past_evidence, promo_visit, running
+
+pytestmark = pytest.mark.usefixtures("request_ctx")
 
 
 def count(model) -> int:
     return db.session.execute(select(func.count()).select_from(model)).scalar_one()
-
-
-@pytest.fixture(autouse=True)
-def request_ctx(app):
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        yield
 
 
 @pytest.fixture

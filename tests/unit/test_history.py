@@ -5,15 +5,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import select
 
 from field.extensions import db
 from field.geo import Point
 from field.visits import history
-from field.visits.builtin import ensure_builtin_types
-from field.visits.models import CoVisit, FollowUp, Objective, StepResult, Visit, VisitStatus, VisitType
+from field.visits.models import CoVisit, FollowUp, Objective, StepResult, VisitStatus
 from field.visits.planning import local_today
-from tests.factories import make_store
+from tests.factories import make_store, make_visit
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Three check-ins whose geodesic legs are known: 0.009° north (≈ 997.9 m), then 0.0105° east (≈ 1000.3 m).
@@ -26,28 +24,6 @@ def utc(*args) -> datetime:
 
 def local(*args) -> datetime:
     return datetime(*args, tzinfo=SHANGHAI)
-
-
-def vtype(code="routine") -> VisitType:
-    ensure_builtin_types()
-    return db.session.execute(select(VisitType).where(VisitType.code == code)).scalar_one()
-
-
-def make_visit(rep, store=None, *, at=None, minutes=None, point=None, status=None, flags=None,
-               planned_for=None, code="routine") -> Visit:
-    """A visit as the operations leave it: checked in at `at` (and out `minutes` later when given)."""
-    store = store or make_store(rep=rep)
-    if status is None:
-        status = VisitStatus.COMPLETED if minutes is not None else (
-            VisitStatus.IN_PROGRESS if at is not None else VisitStatus.PLANNED)
-    visit = Visit(rep=rep, store=store, visit_type=vtype(code), status=status, flags=flags or [],
-                  planned_for=planned_for or (at.astimezone(SHANGHAI).date() if at else None),
-                  checkin_at=at, checkout_at=at + timedelta(minutes=minutes) if minutes is not None else None)
-    if point is not None:
-        visit.checkin_lat, visit.checkin_lng = point.lat, point.lng
-    db.session.add(visit)
-    db.session.commit()
-    return visit
 
 
 # --- pure sums ----------------------------------------------------------------------------------

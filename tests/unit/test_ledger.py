@@ -18,8 +18,9 @@ from field.claims.models import Claim, ClaimStatus as C, LedgerIsAppendOnly, Led
 from field.core import Conflict, DomainError
 from field.extensions import db
 from field.stores.operations import FieldError
-from tests.factories import make_store, make_user
-from tests.unit.test_activity_workflow import make_activity, make_type
+from tests.factories import make_activity, make_store, make_type, make_user
+
+pytestmark = pytest.mark.usefixtures("request_ctx")
 
 START = date(2026, 3, 2)  # five weekly periods: 2 Mar – 5 Apr, all over by today
 
@@ -33,12 +34,6 @@ def verify(line, *indices, reviewer):
         db.session.add(Review(activity_store=line, period_index=index, verdict=Verdict.APPROVED, reason="", note="",
                               reviewer=reviewer))
     db.session.commit()
-
-
-@pytest.fixture(autouse=True)
-def request_ctx(app):
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        yield
 
 
 @pytest.fixture

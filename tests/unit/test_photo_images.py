@@ -7,12 +7,7 @@ from field.photos import images
 from field.photos.images import BadPhoto, decode, draft_size, sniff
 from tests.fixtures.photos import encode, heic, jpeg, scene
 
-
-@pytest.fixture(autouse=True)
-def request_ctx(app):
-    """Refusals carry translated messages, which need a request's locale."""
-    with app.test_request_context():
-        yield
+pytestmark = [pytest.mark.usefixtures("request_ctx"), pytest.mark.language(None)]
 
 
 def test_formats_are_recognised_by_their_bytes_not_their_names():

@@ -3,7 +3,6 @@ planning many visits at once (all or nothing, never twice)."""
 from datetime import date, timedelta
 
 import pytest
-from flask_babel import force_locale
 from sqlalchemy import func, select
 
 from field.audit import AuditEvent
@@ -12,20 +11,10 @@ from field.extensions import db
 from field.geo import Point
 from field.stores.models import Store
 from field.visits import planning
-from field.visits.builtin import ensure_builtin_types
-from field.visits.models import FollowUp, Visit, VisitStatus, VisitType
-from tests.factories import earlier_today, make_store
+from field.visits.models import FollowUp, Visit, VisitStatus
+from tests.factories import earlier_today, make_store, vtype
 
-
-@pytest.fixture(autouse=True)
-def request_context(app):
-    with app.test_request_context(), force_locale("en"):
-        ensure_builtin_types()
-        yield
-
-
-def vtype(code="routine") -> VisitType:
-    return db.session.execute(select(VisitType).where(VisitType.code == code)).scalar_one()
+pytestmark = pytest.mark.usefixtures("request_ctx", "builtin_types")
 
 
 def visited(rep, store, days_ago, status=VisitStatus.COMPLETED) -> Visit:

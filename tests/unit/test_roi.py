@@ -18,8 +18,7 @@ from field.roi import queries
 from field.roi.models import SalesDaily
 from field.roi.queries import Filters, Settings
 from field.sales.models import Sale
-from tests.factories import make_product, make_store
-from tests.unit.test_activity_workflow import make_activity, make_type
+from tests.factories import make_activity, make_product, make_store, make_type
 
 A_START, A_END = date(2026, 3, 2), date(2026, 3, 11)
 AS_OF = date(2026, 4, 1)

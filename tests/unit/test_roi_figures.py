@@ -13,8 +13,7 @@ from field.extensions import db
 from field.roi import figures, queries
 from field.roi.models import RoiFigure
 from field.sales.models import Sale
-from tests.factories import make_store
-from tests.unit.test_activity_workflow import make_activity
+from tests.factories import make_activity, make_store
 from tests.unit.test_roi import AS_OF, A_END, A_START, EVERYTHING, pay, sell, world  # noqa: F401 — the fixture
 
 

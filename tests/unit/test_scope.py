@@ -3,24 +3,18 @@
 A rep sees their own stores; a supervisor their team's and their regions'; a manager
 their regions' whole subtree (nested areas included); an admin everything. An id
 outside scope is a 404, never a wider lookup."""
-from functools import partial
 from types import SimpleNamespace
 
 import pytest
 from werkzeug.exceptions import NotFound
-from werkzeug.security import generate_password_hash
 
 from field import scope
 from field.auth.models import Role
 from field.extensions import db
 from tests.factories import make_org, make_region, make_store, make_user
 
-
-@pytest.fixture(autouse=True)
-def quick_hashes(monkeypatch):
-    """One cheap hash round per made-up user: these tests are about scope, not passwords."""
-    monkeypatch.setattr("field.auth.models.generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1"))
+# One cheap hash round per made-up user: these tests are about scope, not passwords.
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 @pytest.fixture

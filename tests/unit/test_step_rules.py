@@ -8,12 +8,7 @@ from field.visits.forms import step_form_data
 from field.visits.models import StepKind, VisitStep
 from field.visits.steps import MAX_COUNT, StepInvalid, min_photos, parse, step_state
 
-@pytest.fixture(autouse=True)
-def request_context(app):
-    """Messages are translated, and the translation needs a request to know the language."""
-    with app.test_request_context():
-        yield
-
+pytestmark = [pytest.mark.usefixtures("request_ctx"), pytest.mark.language(None)]
 
 PRODUCTS = {
     "COLA": SimpleNamespace(sku="COLA", name="Cola 330ml", unit_price=350, active=True),

@@ -12,13 +12,9 @@ from field.stores import operations as ops
 from field.stores.models import Store
 from tests.factories import make_store
 
+pytestmark = pytest.mark.usefixtures("request_ctx")
+
 SHANGHAI = Point(31.2304, 121.4737)
-
-
-@pytest.fixture(autouse=True)
-def request_ctx(app):
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        yield
 
 
 def rows(*lines: str) -> bytes:

@@ -8,13 +8,7 @@ import pytest
 from field import tabular
 from field.tabular import Column
 
-
-
-@pytest.fixture(autouse=True)
-def request_ctx(app):
-    # Messages are translated; English here.
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        yield
+pytestmark = pytest.mark.usefixtures("request_ctx")
 
 
 COLUMNS = [

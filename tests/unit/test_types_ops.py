@@ -8,20 +8,10 @@ from field.audit import AuditEvent
 from field.core import Conflict
 from field.extensions import db
 from field.visits import types_ops as ops
-from field.visits.builtin import ensure_builtin_types
 from field.visits.models import StepKind, VisitStep, VisitType
+from tests.factories import vtype
 
-
-@pytest.fixture(autouse=True)
-def request_context(app):
-    """Messages are translated, and the translation needs a request to know the language: English here."""
-    with app.test_request_context(headers={"Accept-Language": "en"}):
-        yield
-
-
-def vtype(code: str = "routine") -> VisitType:
-    ensure_builtin_types()
-    return db.session.execute(select(VisitType).where(VisitType.code == code)).scalar_one()
+pytestmark = pytest.mark.usefixtures("request_ctx")
 
 
 def positions(visit_type: VisitType) -> list[tuple[int, str]]:

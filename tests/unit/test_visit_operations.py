@@ -3,7 +3,6 @@ from datetime import timedelta
 
 import pytest
 from flask_babel import force_locale
-from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from field.core import Conflict, DomainError, now
@@ -11,25 +10,14 @@ from field.extensions import db
 from field.geo import Point
 from field.visits import history
 from field.visits import operations as ops
-from field.visits.builtin import ensure_builtin_types
 from field.visits.forms import parse_position_at
-from field.visits.models import FollowUp, VisitStatus, VisitType
-from tests.factories import make_product, make_store
+from field.visits.models import FollowUp, VisitStatus
+from tests.factories import make_product, make_store, vtype
 
-@pytest.fixture(autouse=True)
-def request_context(app):
-    """Messages are translated, and the translation needs a request to know the language."""
-    with app.test_request_context():
-        yield
-
+pytestmark = [pytest.mark.usefixtures("request_ctx"), pytest.mark.language(None)]
 
 SHANGHAI = Point(31.2304, 121.4737)
 CHENGDU = Point(30.5728, 104.0668)
-
-
-def vtype(code: str) -> VisitType:
-    ensure_builtin_types()
-    return db.session.execute(select(VisitType).where(VisitType.code == code)).scalar_one()
 
 
 def check_in(rep, store, code="routine", at: Point | None = None, reason=""):

@@ -5,7 +5,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from field.activities import workflow
@@ -13,15 +12,10 @@ from field.activities.models import Activity, ActivityStatus as S, ActivityStore
 from field.audit import AuditEvent
 from field.auth.models import Role
 from field.extensions import db
-from tests.factories import make_store, make_user
-from tests.unit.test_activity_workflow import make_activity, make_type
+from tests.conftest import login
+from tests.factories import make_activity, make_store, make_type, make_user
 
 HX = {"HX-Request": "true", "HX-Request-Type": "partial"}
-
-
-def login(client, user):
-    g.pop("_login_user", None)
-    return client.login_as(user)
 
 
 def ids_on(html: str) -> list[int]:

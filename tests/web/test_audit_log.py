@@ -1,22 +1,15 @@
 """The audit log page: newest first, paginated, filtered by who and by record — admins only."""
 import re
 from datetime import datetime, timedelta, timezone
-from functools import partial
 from pathlib import Path
 
 import pytest
-from werkzeug.security import generate_password_hash
 
 import field
 from field.audit import AuditEvent
 from field.extensions import db
 
-
-@pytest.fixture(autouse=True)
-def cheap_hashes(monkeypatch):
-    """Users created through the admin pages get a one-round hash; the real one is slow."""
-    monkeypatch.setattr("field.auth.models.generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1"))
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 def add_event(action, actor=None, obj=None, at=None, ip="10.0.0.1", **detail):
@@ -157,7 +150,7 @@ def test_detail_keys_read_as_words_in_chinese(client, org):
 
 def test_a_store_or_activity_named_by_id_in_the_details_shows_its_name_in_scope(client, org):
     from tests.factories import make_store
-    from tests.unit.test_activity_workflow import make_activity
+    from tests.factories import make_activity
     shop, west = make_store(rep=org.rep, name="Corner Shop"), make_store(rep=org.west_rep, name="West Shop")
     activity = make_activity(org.rep, [shop], title="春节堆头")
     add_event("claim.file", org.rep, activity, activity=activity.id, store=shop.id, amount=5_000)

@@ -8,7 +8,6 @@ from datetime import date, timedelta
 
 import openpyxl
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from field.activities.models import ActivityStatus as S, Review, Verdict
@@ -16,16 +15,11 @@ from field.claims.models import Claim, ClaimStatus as C, LedgerLine
 from field.core import now
 from field.extensions import db
 from field.photos import ingest
-from tests.factories import make_region, make_store
+from tests.conftest import login
+from tests.factories import make_activity, make_region, make_store, make_type
 from tests.fixtures import photos as samples
-from tests.unit.test_activity_workflow import make_activity, make_type
 
 START = date(2026, 3, 2)
-
-
-def login(client, user):
-    g.pop("_login_user", None)
-    return client.login_as(user)
 
 
 def count(model) -> int:

@@ -5,17 +5,15 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from flask import g
-from sqlalchemy import select
 
 from field.core import now
 from field.extensions import db
 from field.geo import Point
 from field.visits import history_views
-from field.visits.builtin import ensure_builtin_types
-from field.visits.models import FollowUp, Objective, StepResult, Visit, VisitStatus, VisitType
+from field.visits.models import FollowUp, Objective, StepResult, VisitStatus
 from field.visits.planning import local_today
-from tests.factories import earlier_today, make_store
+from tests.conftest import login
+from tests.factories import earlier_today, make_store, make_visit
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 HX = {"HX-Request": "true", "HX-Request-Type": "partial"}
@@ -26,36 +24,8 @@ A, B, C, D = (Point(31.2300, 121.4700), Point(31.2390, 121.4700), Point(31.2390,
 OUTSIDE = {"code": "outside_geofence", "at": "check_in", "distance_m": 812, "reason": "store moved"}
 
 
-def login(client, user):
-    """Sign in as `user`; the test shares the app context with its requests, so forget who was signed in."""
-    g.pop("_login_user", None)
-    return client.login_as(user)
-
-
 def local(day: date, hour: int, minute: int = 0) -> datetime:
     return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI)
-
-
-def vtype(code="routine") -> VisitType:
-    ensure_builtin_types()
-    return db.session.execute(select(VisitType).where(VisitType.code == code)).scalar_one()
-
-
-def make_visit(rep, store=None, *, at=None, minutes=None, point=None, status=None, flags=None,
-               planned_for=None, code="routine") -> Visit:
-    """A visit as the operations leave it: checked in at `at`, out `minutes` later (completed) when given."""
-    store = store or make_store(rep=rep)
-    if status is None:
-        status = VisitStatus.COMPLETED if minutes is not None else (
-            VisitStatus.IN_PROGRESS if at is not None else VisitStatus.PLANNED)
-    visit = Visit(rep=rep, store=store, visit_type=vtype(code), status=status, flags=flags or [],
-                  planned_for=planned_for or (at.astimezone(SHANGHAI).date() if at else None),
-                  checkin_at=at, checkout_at=at + timedelta(minutes=minutes) if minutes is not None else None)
-    if point is not None:
-        visit.checkin_lat, visit.checkin_lng = point.lat, point.lng
-    db.session.add(visit)
-    db.session.commit()
-    return visit
 
 
 def walked_day(rep, day=DAY):

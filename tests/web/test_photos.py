@@ -19,6 +19,7 @@ from field.photos import ingest
 from field.photos.models import Photo
 from field.visits import operations as ops
 from field.visits.models import Visit
+from tests.conftest import login
 from tests.fixtures import photos as samples
 from tests.fixtures.photos import visit_in_progress
 
@@ -28,11 +29,6 @@ JSON = {"Accept": "application/json"}
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-def login(client, user):
-    g.pop("_login_user", None)
-    return client.login_as(user)
-
 
 def north(metres: float) -> Point:
     return Point(SHOP.lat + metres / 110_900.0, SHOP.lng)

@@ -4,25 +4,17 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from field.audit import AuditEvent
 from field.core import now
 from field.extensions import db
 from field.visits import history, planning
-from field.visits.builtin import ensure_builtin_types
-from field.visits.models import Visit, VisitStatus, VisitType
-from tests.factories import make_store
+from field.visits.models import Visit, VisitStatus
+from tests.conftest import login
+from tests.factories import make_store, vtype
 
-
-def login(client, user):
-    g.pop("_login_user", None)
-    return client.login_as(user)
-
-
-def vtype(code="routine") -> VisitType:
-    return db.session.execute(select(VisitType).where(VisitType.code == code)).scalar_one()
+pytestmark = pytest.mark.usefixtures("builtin_types")
 
 
 def page_text(response) -> str:
@@ -49,11 +41,6 @@ def visited(rep, store, days_ago: int) -> Visit:
 
 def today(user):
     return planning.local_today(user)
-
-
-@pytest.fixture(autouse=True)
-def builtin_types():
-    ensure_builtin_types()
 
 
 @pytest.fixture

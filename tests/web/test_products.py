@@ -5,20 +5,15 @@ from decimal import Decimal
 
 import openpyxl
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from field.audit import AuditEvent
 from field.extensions import db
 from field.products.models import Product
+from tests.conftest import login
 from tests.factories import make_product
 
 HX = {"HX-Request": "true", "HX-Request-Type": "partial"}
-
-
-def login(client, user):
-    g.pop("_login_user", None)
-    return client.login_as(user)
 
 
 def count() -> int:

@@ -1,31 +1,14 @@
 """The profile page: language and time zone follow the user; a new password needs the current one."""
-from functools import partial
 
 import pytest
-from flask import g
 from sqlalchemy import select
-from werkzeug.security import generate_password_hash
 
 from field.audit import AuditEvent
 from field.auth.models import User
 from field.extensions import db
-from tests.conftest import Client
 from tests.factories import PASSWORD
 
-
-@pytest.fixture(autouse=True)
-def like_a_server(monkeypatch):
-    """Cheap password hashes, and each request starting with no user or locale cached on g — the test's
-    app context outlives requests, so without this g would carry them from one request to the next."""
-    monkeypatch.setattr("field.auth.models.generate_password_hash",
-                        partial(generate_password_hash, method="pbkdf2:sha256:1"))
-    original = Client.open
-
-    def open_fresh(self, *args, **kwargs):
-        for cached in ("_login_user", "_flask_babel"):
-            g.pop(cached, None)
-        return original(self, *args, **kwargs)
-    monkeypatch.setattr(Client, "open", open_fresh)
+pytestmark = pytest.mark.usefixtures("cheap_hashes")
 
 
 def reload(user: User) -> User:

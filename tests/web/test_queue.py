@@ -10,8 +10,7 @@ from field.activities.models import Evidence, Review, Verdict
 from field.audit import AuditEvent
 from field.extensions import db
 from field.visits.models import VisitStatus
-from tests.factories import make_store
-from tests.unit.test_evidence import make_photo, promo_visit, running
+from tests.factories import make_photo, make_store, promo_visit, running
 
 HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 

@@ -8,25 +8,19 @@ from datetime import date, timedelta
 
 import openpyxl
 import pytest
-from flask import g
 
 from field.activities.models import ActivityStatus as S, Review, Verdict
 from field.core import now
 from field.extensions import db
 from field.photos import ingest
 from field.sales.models import Sale
-from tests.factories import make_region, make_store
+from tests.conftest import login
+from tests.factories import make_activity, make_region, make_store, make_type
 from tests.fixtures import photos as samples
-from tests.unit.test_activity_workflow import make_activity, make_type
 
 HX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 START, END = date(2026, 3, 2), date(2026, 3, 11)
 MARCH = "from=2026-03-01&to=2026-03-31"
-
-
-def login(client, user):
-    g.pop("_login_user", None)
-    return client.login_as(user)
 
 
 def sell(store, first: date, last: date, amount: int):

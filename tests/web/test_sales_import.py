@@ -5,19 +5,14 @@ from datetime import date, timedelta
 
 import openpyxl
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from field.activities import workflow
 from field.extensions import db
 from field.roi.models import SalesDaily
 from field.sales.models import Sale
+from tests.conftest import login
 from tests.factories import make_product, make_store
-
-
-def login(client, user):
-    g.pop("_login_user", None)
-    return client.login_as(user)
 
 
 def csv_file(*rows, header="store_code,date,sku,quantity,amount") -> bytes:

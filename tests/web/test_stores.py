@@ -5,13 +5,13 @@ import re
 
 import openpyxl
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from field.audit import AuditEvent
 from field.extensions import db
 from field.geo import Point, distance_m, from_wgs84
 from field.stores.models import Store
+from tests.conftest import login
 from tests.factories import make_store
 
 HX = {"HX-Request": "true", "HX-Request-Type": "partial"}
@@ -19,11 +19,6 @@ PEOPLE_SQUARE = Point(31.2304, 121.4737)
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-def login(client, user):
-    g.pop("_login_user", None)  # requests share the test's app context
-    return client.login_as(user)
-
 
 def stores_count() -> int:
     return db.session.execute(select(func.count(Store.id))).scalar_one()

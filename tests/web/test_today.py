@@ -4,7 +4,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import select
 
 from field.core import now
@@ -12,22 +11,14 @@ from field.extensions import db
 from field.geo import Point, distance_m
 from field.stores.views import distance_label
 from field.visits import planning
-from field.visits.builtin import ensure_builtin_types
-from field.visits.models import FollowUp, Visit, VisitStatus, VisitType
-from tests.factories import earlier_today, make_store
+from field.visits.models import FollowUp, Visit, VisitStatus
+from tests.conftest import login
+from tests.factories import earlier_today, make_store, vtype
+
+pytestmark = pytest.mark.usefixtures("builtin_types")
 
 # Stores on a line going east at 31.23° N: each 0.01° of longitude is ≈ 951 m.
 LAT, LNG = 31.2300, 121.4700
-
-
-def login(client, user):
-    g.pop("_login_user", None)
-    return client.login_as(user)
-
-
-def vtype(code="routine") -> VisitType:
-    ensure_builtin_types()
-    return db.session.execute(select(VisitType).where(VisitType.code == code)).scalar_one()
 
 
 def visited(rep, store, days_ago: int, status=VisitStatus.COMPLETED) -> Visit:
@@ -80,11 +71,6 @@ def route_codes(response) -> list[str]:
 
 def east(n: int) -> Point:
     return Point(LAT, LNG + 0.01 * n)
-
-
-@pytest.fixture(autouse=True)
-def builtin_types():
-    ensure_builtin_types()
 
 
 def test_each_stop_says_why_it_is_there(client, org):
@@ -295,7 +281,7 @@ def test_today_in_chinese(client, org):
 
 def test_a_running_activity_without_evidence_brings_its_store_to_today_and_the_visit_plan(client, org):
     from field.activities.models import ActivityStatus
-    from tests.unit.test_activity_workflow import make_activity
+    from tests.factories import make_activity
     rep = org.rep
     today = planning.local_today(rep)
     shop = make_store(rep=rep, name="Promo Shop", tier="B")
@@ -335,7 +321,7 @@ def test_follow_ups_bring_a_store_when_due_or_undated_and_open(client, org):
 
 def test_only_a_live_activity_brings_its_store(client, org):
     from field.activities.models import ActivityStatus
-    from tests.unit.test_activity_workflow import make_activity
+    from tests.factories import make_activity
     rep = org.rep
     today = planning.local_today(rep)
     shops = {name: make_store(rep=rep, name=f"{name} Shop", tier="B") for name in ("Ended", "Draft", "Future", "Live")}

@@ -3,7 +3,6 @@ import re
 from datetime import date, timedelta
 
 import pytest
-from flask import g
 from sqlalchemy import func, select
 
 from field.audit import AuditEvent
@@ -12,10 +11,10 @@ from field.extensions import db
 from field.geo import Point
 from field.sales.models import Sale
 from field.visits import operations as ops
-from field.visits.builtin import ensure_builtin_types
-from field.visits.models import CoVisit, FollowUp, StepResult, Visit, VisitStatus, VisitType
+from field.visits.models import CoVisit, FollowUp, StepResult, Visit, VisitStatus
 from field.visits.planning import local_today
-from tests.factories import make_product, make_store
+from tests.conftest import login
+from tests.factories import make_product, make_store, vtype
 
 HX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 SHOP = Point(31.2304, 121.4737)
@@ -23,19 +22,8 @@ SHOP = Point(31.2304, 121.4737)
 
 # --- helpers ------------------------------------------------------------------------------------
 
-def login(client, user):
-    """Sign in as `user`; the test shares the app context with its requests, so forget who was signed in."""
-    g.pop("_login_user", None)
-    return client.login_as(user)
-
-
 def north(metres: float, of: Point = SHOP) -> Point:
     return Point(of.lat + metres / 110_900.0, of.lng)  # ≈ metres per degree of latitude at 31° N
-
-
-def vtype(code: str) -> VisitType:
-    ensure_builtin_types()
-    return db.session.execute(select(VisitType).where(VisitType.code == code)).scalar_one()
 
 
 def step_of(visit: Visit, kind: str):

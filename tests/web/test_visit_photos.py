@@ -8,8 +8,9 @@ from field.extensions import db
 from field.photos.models import Photo
 from field.visits import operations as ops
 from field.visits.models import Visit, VisitStatus
+from tests.conftest import login
 from tests.fixtures.photos import visit_in_progress
-from tests.web.test_photos import HX, good_jpeg, login, photo_step, post
+from tests.web.test_photos import HX, good_jpeg, photo_step, post
 from tests.web.test_visit import position
 
 

@@ -11,20 +11,14 @@ from field.core import now
 from field.extensions import db
 from field.geo import Point
 from field.visits import operations as visit_ops
-from field.visits.builtin import ensure_builtin_types
 from field.visits.models import StepResult, Visit, VisitStatus, VisitStep, VisitType
-from tests.factories import make_store
+from tests.factories import make_store, vtype
 
 HX = {"HX-Request": "true", "HX-Request-Type": "partial"}
 SHOP = Point(31.2304, 121.4737)
 
 
 # --- helpers ------------------------------------------------------------------------------------
-
-def vtype(code: str = "routine") -> VisitType:
-    ensure_builtin_types()
-    return db.session.execute(select(VisitType).where(VisitType.code == code)).scalar_one()
-
 
 def fresh_type(visit_type: VisitType) -> VisitType:
     db.session.expire_all()

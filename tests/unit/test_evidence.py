@@ -10,6 +10,7 @@ from field.activities.models import ActivityStatus as S, Evidence, Review, Verdi
 from field.audit import AuditEvent
 from field.core import Conflict, DomainError, now
 from field.extensions import db
+from field.visits.models import VisitStatus
 from tests.factories import make_activity, make_photo, make_store, promo_visit, running
 
 pytestmark = pytest.mark.usefixtures("request_ctx")

@@ -146,24 +146,49 @@ CATERING = {
 }
 WHOLESALE = ["{road}副食批发部", "{s}氏食品批发", "{place}粮油批发", "万通烟酒批发"]
 
-# sku prefix, category, [(name, unit price in fen, margin %)]
-PRODUCTS = [
-    ("BEV", "饮料", [("清泉矿泉水 550ml", 200, "35"), ("冰爽柠檬茶 500ml", 350, "32"),
-                    ("冰红茶 500ml", 300, "30"), ("鲜橙汁 1L", 1280, "28"), ("可乐 330ml 罐装", 300, "25"),
-                    ("无糖苏打水 410ml", 450, "38"), ("茉莉绿茶 500ml", 350, "33"), ("能量饮料 250ml", 600, "40")]),
-    ("SNK", "零食", [("原味薯片 70g", 750, "34"), ("麻辣锅巴 90g", 550, "36"), ("五香牛肉干 100g", 2880, "30"),
-                    ("奶油夹心饼干 200g", 890, "31"), ("海苔卷 40g", 1250, "37"), ("每日坚果 25g×7", 3990, "29"),
-                    ("香辣辣条 106g", 350, "42"), ("巧克力威化 150g", 990, "33")]),
-    ("DAI", "乳品", [("纯牛奶 250ml×12", 4800, "18"), ("原味酸奶 200g", 550, "24"), ("低脂牛奶 1L", 1390, "20"),
-                    ("乳酸菌饮品 100ml×5", 1050, "27"), ("芒果味酸奶 200g", 600, "25"), ("高钙牛奶 250ml×12", 5200, "19"),
-                    ("儿童成长牛奶 190ml×12", 5880, "22"), ("希腊式酸奶 135g", 890, "26")]),
-    ("LIQ", "酒水", [("纯生啤酒 500ml", 650, "22"), ("精酿白啤 330ml", 1200, "30"), ("浓香型白酒 52度 500ml", 16800, "35"),
-                    ("清爽啤酒 330ml×6", 2400, "21"), ("花雕黄酒 500ml", 1800, "28"), ("干红葡萄酒 750ml", 8800, "38"),
-                    ("青梅果酒 330ml", 2600, "33"), ("桂花米酒 500ml", 1500, "30")]),
-    ("HOM", "日化", [("薰衣草洗衣液 2kg", 3990, "26"), ("柠檬洗洁精 1.5kg", 1590, "27"), ("三层抽纸 100抽×6", 2490, "18"),
-                    ("清新薄荷牙膏 120g", 1290, "32"), ("柔顺洗发水 400ml", 3590, "34"), ("沐浴露 750ml", 3290, "33"),
-                    ("檀香香皂 125g×3", 1190, "29"), ("婴儿湿巾 80片", 1690, "31")]),
-]
+# A product a line, in SKU order within its prefix: SKU prefix, category, unit price in fen, margin %, name.
+_PRODUCT_TABLE = """
+BEV  饮料    200  35  清泉矿泉水 550ml
+BEV  饮料    350  32  冰爽柠檬茶 500ml
+BEV  饮料    300  30  冰红茶 500ml
+BEV  饮料   1280  28  鲜橙汁 1L
+BEV  饮料    300  25  可乐 330ml 罐装
+BEV  饮料    450  38  无糖苏打水 410ml
+BEV  饮料    350  33  茉莉绿茶 500ml
+BEV  饮料    600  40  能量饮料 250ml
+SNK  零食    750  34  原味薯片 70g
+SNK  零食    550  36  麻辣锅巴 90g
+SNK  零食   2880  30  五香牛肉干 100g
+SNK  零食    890  31  奶油夹心饼干 200g
+SNK  零食   1250  37  海苔卷 40g
+SNK  零食   3990  29  每日坚果 25g×7
+SNK  零食    350  42  香辣辣条 106g
+SNK  零食    990  33  巧克力威化 150g
+DAI  乳品   4800  18  纯牛奶 250ml×12
+DAI  乳品    550  24  原味酸奶 200g
+DAI  乳品   1390  20  低脂牛奶 1L
+DAI  乳品   1050  27  乳酸菌饮品 100ml×5
+DAI  乳品    600  25  芒果味酸奶 200g
+DAI  乳品   5200  19  高钙牛奶 250ml×12
+DAI  乳品   5880  22  儿童成长牛奶 190ml×12
+DAI  乳品    890  26  希腊式酸奶 135g
+LIQ  酒水    650  22  纯生啤酒 500ml
+LIQ  酒水   1200  30  精酿白啤 330ml
+LIQ  酒水  16800  35  浓香型白酒 52度 500ml
+LIQ  酒水   2400  21  清爽啤酒 330ml×6
+LIQ  酒水   1800  28  花雕黄酒 500ml
+LIQ  酒水   8800  38  干红葡萄酒 750ml
+LIQ  酒水   2600  33  青梅果酒 330ml
+LIQ  酒水   1500  30  桂花米酒 500ml
+HOM  日化   3990  26  薰衣草洗衣液 2kg
+HOM  日化   1590  27  柠檬洗洁精 1.5kg
+HOM  日化   2490  18  三层抽纸 100抽×6
+HOM  日化   1290  32  清新薄荷牙膏 120g
+HOM  日化   3590  34  柔顺洗发水 400ml
+HOM  日化   3290  33  沐浴露 750ml
+HOM  日化   1190  29  檀香香皂 125g×3
+HOM  日化   1690  31  婴儿湿巾 80片
+"""
 
 
 def _weighted(rnd: random.Random, options, weights):
@@ -252,11 +277,12 @@ def store_rows(area_ids: dict, rep_ids: dict, seed: int = SEED) -> list[dict]:
 
 
 def _products() -> list[dict]:
-    rows = []
-    for prefix, category, items in PRODUCTS:
-        for n, (name, price, margin) in enumerate(items, start=1):
-            rows.append({"sku": f"{prefix}-{n:03d}", "name": name, "category": category,
-                         "unit_price": price, "margin_pct": Decimal(margin), "active": True})
+    rows, numbers = [], {}
+    for line in _PRODUCT_TABLE.strip().splitlines():
+        prefix, category, price, margin, *name = line.split()
+        numbers[prefix] = numbers.get(prefix, 0) + 1
+        rows.append({"sku": f"{prefix}-{numbers[prefix]:03d}", "name": " ".join(name), "category": category,
+                     "unit_price": int(price), "margin_pct": Decimal(margin), "active": True})
     return rows
 
 

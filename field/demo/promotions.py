@@ -90,6 +90,7 @@ class Plan:
 
 
 def _read_plans() -> list[Plan]:
+    """The plans of plans.toml, with what a plan leaves out at its default."""
     with open(Path(__file__).with_name("plans.toml"), "rb") as f:
         rows = tomllib.load(f)["plan"]
     return [Plan(**{"approver": None, **row, "groups": tuple((Channel(c), tiers) for c, tiers in row["groups"]),

@@ -1,13 +1,14 @@
 """Command-line tasks: flask --app wsgi <command>.
 
-Operator tooling, like `flask db`: its output is English and not translated."""
+Operator tooling, like `flask db`: its output is English and not translated. A command that
+writes is one unit of work, like a request: it ends with transaction.commit()."""
 import unicodedata
 from datetime import date
 
 import click
 from sqlalchemy import select
 
-from field import audit, demo
+from field import audit, demo, transaction
 from field.activities.workflow import activity_today
 from field.auth.models import Role, User
 from field.extensions import db
@@ -50,7 +51,8 @@ def register(app):
             else:
                 click.echo("The database already has users; the demo company was not seeded.")
             return
-        counts = demo.build()
+        counts = demo.seed()
+        transaction.commit()
         click.echo("Seeded the demo company: " + ", ".join(f"{v} {k}" for k, v in counts.items()) + ".")
         _echo_logins()
 
@@ -66,6 +68,7 @@ def register(app):
         # Not stored: an admin sees every activity store, and the figures are the same for all readers.
         everyone = User(role=str(Role.ADMIN), login="roi-refresh", name="roi-refresh", active=True)
         measured = figures.refresh(Filters(date.min, date.max), everyone, activity_today())
+        transaction.commit()
         click.echo(f"Measured {measured} activity stores.")
 
     @app.cli.command("create-admin")
@@ -85,5 +88,5 @@ def register(app):
         user.set_password(password)
         db.session.add(user)
         audit.record("user.create", user, role=str(Role.ADMIN), via="cli")
-        db.session.commit()
+        transaction.commit()
         click.echo(f"Created admin {login!r}.")

@@ -4,12 +4,13 @@ production setup starts from.
 The demo takes seconds to seed, so the tests that read it share one seeded database (they only
 read it, or do what changes nothing); every other test starts on empty tables, as elsewhere."""
 import re
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, func, select
 
-from field import demo, scope
+from field import core, demo, scope
 from field.activities.models import Activity, ActivityStatus, ActivityStore, Evidence, Review
 from field.audit import AuditEvent
 from field.auth.models import Region, Role, User
@@ -303,6 +304,16 @@ def test_the_demo_pages_open_for_each_role(seeded, client, login, urls):
                                                         Activity.stores.any(in_shanghai)).order_by(Activity.id))
     for url in urls:
         page(client, login, url.format(ended=ended))
+
+
+def test_a_seed_that_fails_half_way_gives_the_real_clock_back(runner, monkeypatch):
+    def broken(_demo):
+        raise RuntimeError("a step of the demo's past failed")
+
+    monkeypatch.setattr(demo.promotions, "_activity_types", broken)  # the first step on the demo clock
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code != 0 and isinstance(result.exception, RuntimeError)
+    assert abs(core.now() - datetime.now(timezone.utc)) < timedelta(seconds=5)
 
 
 def test_logins_without_demo_says_how_to_seed(runner):

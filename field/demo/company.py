@@ -1,5 +1,6 @@
-"""The demo company: a believable team selling drinks, snacks and household goods in
-Shanghai and Chengdu.
+"""The demo company: its regions, its team, the stores and products it sells, and four weeks of
+the reps' visits — a believable team selling drinks, snacks and household goods in Shanghai and
+Chengdu.
 
 Everything comes from one seeded random generator, so every demo looks the same.
 Some store positions are given in GCJ-02 or BD-09, as if picked off a Chinese map,
@@ -8,17 +9,22 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from werkzeug.security import generate_password_hash
 
-from field import audit
 from field.auth.models import Region, Role, User
+from field.core import now
 from field.extensions import db
-from field.geo import Datum, from_wgs84, to_wgs84
+from field.geo import Datum, Point, distance_m, from_wgs84, to_wgs84
+from field.permissions import is_rep
 from field.products.models import Product
 from field.stores.models import Channel, Store
+from field.visits.builtin import ensure_builtin_types
+from field.visits.models import FollowUp, Visit, VisitStatus, VisitType
 
 PASSWORD = "field-demo"
 SEED = 20240601
@@ -43,47 +49,59 @@ REGIONS = [
 ]
 
 
+# One rep's patch a line: area, rep login and name, district, the place its stores cluster
+# around (WGS-84), its streets. In rep order: the reps are created in this order.
+_TERRITORY_TABLE = """
+SH-PX  rep01 吴俊杰  黄浦区    人民广场  31.232 121.478  南京东路 淮海中路 西藏南路 复兴中路 河南中路
+SH-PX  rep02 徐静怡  静安区    静安寺    31.228 121.450  南京西路 延安中路 常德路 江宁路 北京西路
+SH-PX  rep03 孙浩然  徐汇区    徐家汇    31.190 121.437  漕溪北路 肇嘉浜路 衡山路 天钥桥路 虹桥路
+SH-PX  rep04 胡婷婷  长宁区    中山公园  31.214 121.405  天山路 仙霞路 中山西路 延安西路 愚园路
+SH-PX  rep05 朱磊    普陀区    长寿路    31.245 121.405  长寿路 曹杨路 金沙江路 真北路 武宁路
+SH-PD  rep06 高鹏飞  浦东新区  陆家嘴    31.236 121.508  陆家嘴环路 世纪大道 东方路 浦东南路 银城中路
+SH-PD  rep07 林晓燕  浦东新区  花木      31.212 121.548  锦绣路 芳甸路 花木路 梅花路 白杨路
+SH-PD  rep08 何伟    浦东新区  张江      31.205 121.575  祖冲之路 张衡路 科苑路 碧波路 郭守敬路
+SH-PD  rep09 郭佳琪  浦东新区  金桥      31.262 121.572  金桥路 新金桥路 金高路 张杨路 云山路
+SH-PD  rep10 罗丹    浦东新区  三林      31.150 121.505  三林路 上南路 东明路 杨思路 永泰路
+CD-N   rep11 梁斌    金牛区    茶店子    30.700 104.025  蜀汉路 茶店子路 营门口路 沙湾路 金府路
+CD-N   rep12 宋雨欣  金牛区    荷花池    30.690 104.075  二环路北一段 星辉西路 解放路 人民北路 荷花池路
+CD-N   rep13 郑凯    青羊区    宽窄巷子  30.668 104.045  长顺上街 同仁路 金河路 西御街 青华路
+CD-N   rep14 谢芳    成华区    建设路    30.665 104.110  建设北路 建设南路 二仙桥路 双林路 猛追湾街
+CD-N   rep15 韩冬    成华区    驷马桥    30.700 104.100  驷马桥路 府青路 北站东一路 双建路 昭觉寺南路
+CD-S   rep16 唐敏    锦江区    春熙路    30.655 104.080  红星路三段 东大街 总府路 暑袜街 春熙路
+CD-S   rep17 冯涛    武侯区    玉林      30.630 104.055  玉林南路 芳草街 人民南路四段 科华北路 棕北路
+CD-S   rep18 于洋    高新区    金融城    30.585 104.065  交子大道 天府大道北段 益州大道 锦城大道 剑南大道
+CD-S   rep19 董倩    高新区    桂溪      30.570 104.070  天府二街 府城大道 吉泰路 盛安街 世纪城路
+CD-S   rep20 曾志远  锦江区    三圣      30.610 104.115  成龙大道 锦华路 静康路 汇源南路 三环路东五段
+"""
+
+
 @dataclass(frozen=True)
 class Territory:
     """One rep's patch: a district, a centre the stores cluster around, its streets."""
 
+    area: str
+    rep: str
+    rep_name: str
     district: str
     place: str
     lat: float
     lng: float
     roads: tuple[str, ...]
 
+    @classmethod
+    def parse(cls, line: str) -> Territory:
+        area, rep, rep_name, district, place, lat, lng, *roads = line.split()
+        return cls(area, rep, rep_name, district, place, float(lat), float(lng), tuple(roads))
 
-# area code → (city, supervisor, [(territory, rep login)...])
+
+TERRITORIES = [Territory.parse(line) for line in _TERRITORY_TABLE.strip().splitlines()]
+
+# area code → (city, its supervisor's login and name); its reps are the territories'
 AREAS = {
-    "SH-PX": ("SH", [
-        Territory("黄浦区", "人民广场", 31.232, 121.478, ("南京东路", "淮海中路", "西藏南路", "复兴中路", "河南中路")),
-        Territory("静安区", "静安寺", 31.228, 121.450, ("南京西路", "延安中路", "常德路", "江宁路", "北京西路")),
-        Territory("徐汇区", "徐家汇", 31.190, 121.437, ("漕溪北路", "肇嘉浜路", "衡山路", "天钥桥路", "虹桥路")),
-        Territory("长宁区", "中山公园", 31.214, 121.405, ("天山路", "仙霞路", "中山西路", "延安西路", "愚园路")),
-        Territory("普陀区", "长寿路", 31.245, 121.405, ("长寿路", "曹杨路", "金沙江路", "真北路", "武宁路")),
-    ]),
-    "SH-PD": ("SH", [
-        Territory("浦东新区", "陆家嘴", 31.236, 121.508, ("陆家嘴环路", "世纪大道", "东方路", "浦东南路", "银城中路")),
-        Territory("浦东新区", "花木", 31.212, 121.548, ("锦绣路", "芳甸路", "花木路", "梅花路", "白杨路")),
-        Territory("浦东新区", "张江", 31.205, 121.575, ("祖冲之路", "张衡路", "科苑路", "碧波路", "郭守敬路")),
-        Territory("浦东新区", "金桥", 31.262, 121.572, ("金桥路", "新金桥路", "金高路", "张杨路", "云山路")),
-        Territory("浦东新区", "三林", 31.150, 121.505, ("三林路", "上南路", "东明路", "杨思路", "永泰路")),
-    ]),
-    "CD-N": ("CD", [
-        Territory("金牛区", "茶店子", 30.700, 104.025, ("蜀汉路", "茶店子路", "营门口路", "沙湾路", "金府路")),
-        Territory("金牛区", "荷花池", 30.690, 104.075, ("二环路北一段", "星辉西路", "解放路", "人民北路", "荷花池路")),
-        Territory("青羊区", "宽窄巷子", 30.668, 104.045, ("长顺上街", "同仁路", "金河路", "西御街", "青华路")),
-        Territory("成华区", "建设路", 30.665, 104.110, ("建设北路", "建设南路", "二仙桥路", "双林路", "猛追湾街")),
-        Territory("成华区", "驷马桥", 30.700, 104.100, ("驷马桥路", "府青路", "北站东一路", "双建路", "昭觉寺南路")),
-    ]),
-    "CD-S": ("CD", [
-        Territory("锦江区", "春熙路", 30.655, 104.080, ("红星路三段", "东大街", "总府路", "暑袜街", "春熙路")),
-        Territory("武侯区", "玉林", 30.630, 104.055, ("玉林南路", "芳草街", "人民南路四段", "科华北路", "棕北路")),
-        Territory("高新区", "金融城", 30.585, 104.065, ("交子大道", "天府大道北段", "益州大道", "锦城大道", "剑南大道")),
-        Territory("高新区", "桂溪", 30.570, 104.070, ("天府二街", "府城大道", "吉泰路", "盛安街", "世纪城路")),
-        Territory("锦江区", "三圣", 30.610, 104.115, ("成龙大道", "锦华路", "静康路", "汇源南路", "三环路东五段")),
-    ]),
+    "SH-PX": ("SH", "sup1", "王海涛"),
+    "SH-PD": ("SH", "sup2", "张丽娟"),
+    "CD-N": ("CD", "sup3", "刘志强"),
+    "CD-S": ("CD", "sup4", "杨雪"),
 }
 
 # role, login, name, region codes, supervisor login
@@ -91,16 +109,9 @@ USERS = [
     (Role.ADMIN, "admin", "周立华", ("CN",), None),
     (Role.MANAGER, "manager1", "陈建国", ("EAST",), None),
     (Role.MANAGER, "manager2", "李红梅", ("SW",), None),
-    (Role.SUPERVISOR, "sup1", "王海涛", ("SH-PX",), None),
-    (Role.SUPERVISOR, "sup2", "张丽娟", ("SH-PD",), None),
-    (Role.SUPERVISOR, "sup3", "刘志强", ("CD-N",), None),
-    (Role.SUPERVISOR, "sup4", "杨雪", ("CD-S",), None),
+    *[(Role.SUPERVISOR, login, name, (area,), None) for area, (_city, login, name) in AREAS.items()],
+    *[(Role.REP, t.rep, t.rep_name, (t.area,), AREAS[t.area][1]) for t in TERRITORIES],
 ]
-_REP_NAMES = ["吴俊杰", "徐静怡", "孙浩然", "胡婷婷", "朱磊", "高鹏飞", "林晓燕", "何伟", "郭佳琪", "罗丹",
-              "梁斌", "宋雨欣", "郑凯", "谢芳", "韩冬", "唐敏", "冯涛", "于洋", "董倩", "曾志远"]
-for _n, _name in enumerate(_REP_NAMES):
-    _area = list(AREAS)[_n // 5]
-    USERS.append((Role.REP, f"rep{_n + 1:02d}", _name, (_area,), f"sup{_n // 5 + 1}"))
 LOGINS = [u[1] for u in USERS]
 
 DEALERS = {
@@ -135,33 +146,49 @@ CATERING = {
 }
 WHOLESALE = ["{road}副食批发部", "{s}氏食品批发", "{place}粮油批发", "万通烟酒批发"]
 
-# sku prefix, category, [(name, unit price in fen, margin %)]
-PRODUCTS = [
-    ("BEV", "饮料", [("清泉矿泉水 550ml", 200, "35"), ("冰爽柠檬茶 500ml", 350, "32"),
-                    ("冰红茶 500ml", 300, "30"), ("鲜橙汁 1L", 1280, "28"), ("可乐 330ml 罐装", 300, "25"),
-                    ("无糖苏打水 410ml", 450, "38"), ("茉莉绿茶 500ml", 350, "33"), ("能量饮料 250ml", 600, "40")]),
-    ("SNK", "零食", [("原味薯片 70g", 750, "34"), ("麻辣锅巴 90g", 550, "36"), ("五香牛肉干 100g", 2880, "30"),
-                    ("奶油夹心饼干 200g", 890, "31"), ("海苔卷 40g", 1250, "37"), ("每日坚果 25g×7", 3990, "29"),
-                    ("香辣辣条 106g", 350, "42"), ("巧克力威化 150g", 990, "33")]),
-    ("DAI", "乳品", [("纯牛奶 250ml×12", 4800, "18"), ("原味酸奶 200g", 550, "24"), ("低脂牛奶 1L", 1390, "20"),
-                    ("乳酸菌饮品 100ml×5", 1050, "27"), ("芒果味酸奶 200g", 600, "25"), ("高钙牛奶 250ml×12", 5200, "19"),
-                    ("儿童成长牛奶 190ml×12", 5880, "22"), ("希腊式酸奶 135g", 890, "26")]),
-    ("LIQ", "酒水", [("纯生啤酒 500ml", 650, "22"), ("精酿白啤 330ml", 1200, "30"), ("浓香型白酒 52度 500ml", 16800, "35"),
-                    ("清爽啤酒 330ml×6", 2400, "21"), ("花雕黄酒 500ml", 1800, "28"), ("干红葡萄酒 750ml", 8800, "38"),
-                    ("青梅果酒 330ml", 2600, "33"), ("桂花米酒 500ml", 1500, "30")]),
-    ("HOM", "日化", [("薰衣草洗衣液 2kg", 3990, "26"), ("柠檬洗洁精 1.5kg", 1590, "27"), ("三层抽纸 100抽×6", 2490, "18"),
-                    ("清新薄荷牙膏 120g", 1290, "32"), ("柔顺洗发水 400ml", 3590, "34"), ("沐浴露 750ml", 3290, "33"),
-                    ("檀香香皂 125g×3", 1190, "29"), ("婴儿湿巾 80片", 1690, "31")]),
-]
-
-
-def _seeded_users() -> list[User]:
-    by_login = {u.login: u for u in db.session.scalars(select(User).where(User.login.in_(LOGINS)))}
-    return [by_login[login] for login in LOGINS if login in by_login]
-
-
-def is_seeded() -> bool:
-    return db.session.scalar(select(func.count()).select_from(User)) > 0
+# A product a line, in SKU order within its prefix: SKU prefix, category, unit price in fen, margin %, name.
+_PRODUCT_TABLE = """
+BEV  饮料    200  35  清泉矿泉水 550ml
+BEV  饮料    350  32  冰爽柠檬茶 500ml
+BEV  饮料    300  30  冰红茶 500ml
+BEV  饮料   1280  28  鲜橙汁 1L
+BEV  饮料    300  25  可乐 330ml 罐装
+BEV  饮料    450  38  无糖苏打水 410ml
+BEV  饮料    350  33  茉莉绿茶 500ml
+BEV  饮料    600  40  能量饮料 250ml
+SNK  零食    750  34  原味薯片 70g
+SNK  零食    550  36  麻辣锅巴 90g
+SNK  零食   2880  30  五香牛肉干 100g
+SNK  零食    890  31  奶油夹心饼干 200g
+SNK  零食   1250  37  海苔卷 40g
+SNK  零食   3990  29  每日坚果 25g×7
+SNK  零食    350  42  香辣辣条 106g
+SNK  零食    990  33  巧克力威化 150g
+DAI  乳品   4800  18  纯牛奶 250ml×12
+DAI  乳品    550  24  原味酸奶 200g
+DAI  乳品   1390  20  低脂牛奶 1L
+DAI  乳品   1050  27  乳酸菌饮品 100ml×5
+DAI  乳品    600  25  芒果味酸奶 200g
+DAI  乳品   5200  19  高钙牛奶 250ml×12
+DAI  乳品   5880  22  儿童成长牛奶 190ml×12
+DAI  乳品    890  26  希腊式酸奶 135g
+LIQ  酒水    650  22  纯生啤酒 500ml
+LIQ  酒水   1200  30  精酿白啤 330ml
+LIQ  酒水  16800  35  浓香型白酒 52度 500ml
+LIQ  酒水   2400  21  清爽啤酒 330ml×6
+LIQ  酒水   1800  28  花雕黄酒 500ml
+LIQ  酒水   8800  38  干红葡萄酒 750ml
+LIQ  酒水   2600  33  青梅果酒 330ml
+LIQ  酒水   1500  30  桂花米酒 500ml
+HOM  日化   3990  26  薰衣草洗衣液 2kg
+HOM  日化   1590  27  柠檬洗洁精 1.5kg
+HOM  日化   2490  18  三层抽纸 100抽×6
+HOM  日化   1290  32  清新薄荷牙膏 120g
+HOM  日化   3590  34  柔顺洗发水 400ml
+HOM  日化   3290  33  沐浴露 750ml
+HOM  日化   1190  29  檀香香皂 125g×3
+HOM  日化   1690  31  婴儿湿巾 80片
+"""
 
 
 def _weighted(rnd: random.Random, options, weights):
@@ -212,55 +239,55 @@ def store_rows(area_ids: dict, rep_ids: dict, seed: int = SEED) -> list[dict]:
     channels = list(CHANNEL_MIX)
     shares = [CHANNEL_MIX[c][0] for c in channels]
     rows, names, counters = [], set(), {"SH": 0, "CD": 0}
-    for area_code, (city, territories) in AREAS.items():
-        area_reps = [u[1] for u in USERS if u[0] == Role.REP and u[3] == (area_code,)]
-        for territory, rep_login in zip(territories, area_reps):
-            for _ in range(STORES_PER_REP):
-                counters[city] += 1
-                channel = _weighted(rnd, channels, shares)
-                tier = _weighted(rnd, "ABCD", CHANNEL_MIX[channel][1])
-                road = rnd.choice(territory.roads)
-                number = int(rnd.triangular(1, 1200, 60))
-                name = _unique(_store_name(rnd, city, channel, territory, road, number), names, road)
-                names.add(name)
-                address = f"{CITY_NAMES[city]}{territory.district}{road}{number}号"
-                lat, lng = _position(rnd, city, territory)
-                # About a fifth were picked off an Amap-style map (GCJ-02), a few off Baidu (BD-09).
-                roll = rnd.random()
-                datum = Datum.GCJ02 if roll < 0.2 else Datum.BD09 if roll < 0.25 else Datum.WGS84
-                if datum is not Datum.WGS84:
-                    given = from_wgs84(to_wgs84(lat, lng, Datum.WGS84), datum)
-                    point = to_wgs84(round(given[0], 6), round(given[1], 6), datum)
-                    lat, lng = point.lat, point.lng
-                rows.append({
-                    "code": f"{city}{counters[city]:04d}",
-                    "name": name,
-                    "address": address,
-                    "lat": round(lat, 7),
-                    "lng": round(lng, 7),
-                    "datum": str(datum),
-                    "geofence_m": 300 if channel == Channel.KA else 200,
-                    "tier": tier,
-                    "channel": str(channel),
-                    "dealer": DEALERS[city][0] if channel == Channel.KA else rnd.choice(DEALERS[city]),
-                    "owner_rep_id": rep_ids[rep_login],
-                    "region_id": area_ids[area_code],
-                    "active": True,
-                })
+    for territory in TERRITORIES:
+        city = AREAS[territory.area][0]
+        for _ in range(STORES_PER_REP):
+            counters[city] += 1
+            channel = _weighted(rnd, channels, shares)
+            tier = _weighted(rnd, "ABCD", CHANNEL_MIX[channel][1])
+            road = rnd.choice(territory.roads)
+            number = int(rnd.triangular(1, 1200, 60))
+            name = _unique(_store_name(rnd, city, channel, territory, road, number), names, road)
+            names.add(name)
+            address = f"{CITY_NAMES[city]}{territory.district}{road}{number}号"
+            lat, lng = _position(rnd, city, territory)
+            # About a fifth were picked off an Amap-style map (GCJ-02), a few off Baidu (BD-09).
+            roll = rnd.random()
+            datum = Datum.GCJ02 if roll < 0.2 else Datum.BD09 if roll < 0.25 else Datum.WGS84
+            if datum is not Datum.WGS84:
+                given = from_wgs84(to_wgs84(lat, lng, Datum.WGS84), datum)
+                point = to_wgs84(round(given[0], 6), round(given[1], 6), datum)
+                lat, lng = point.lat, point.lng
+            rows.append({
+                "code": f"{city}{counters[city]:04d}",
+                "name": name,
+                "address": address,
+                "lat": round(lat, 7),
+                "lng": round(lng, 7),
+                "datum": str(datum),
+                "geofence_m": 300 if channel == Channel.KA else 200,
+                "tier": tier,
+                "channel": str(channel),
+                "dealer": DEALERS[city][0] if channel == Channel.KA else rnd.choice(DEALERS[city]),
+                "owner_rep_id": rep_ids[territory.rep],
+                "region_id": area_ids[territory.area],
+                "active": True,
+            })
     return rows
 
 
 def _products() -> list[dict]:
-    rows = []
-    for prefix, category, items in PRODUCTS:
-        for n, (name, price, margin) in enumerate(items, start=1):
-            rows.append({"sku": f"{prefix}-{n:03d}", "name": name, "category": category,
-                         "unit_price": price, "margin_pct": Decimal(margin), "active": True})
+    rows, numbers = [], {}
+    for line in _PRODUCT_TABLE.strip().splitlines():
+        prefix, category, price, margin, *name = line.split()
+        numbers[prefix] = numbers.get(prefix, 0) + 1
+        rows.append({"sku": f"{prefix}-{numbers[prefix]:03d}", "name": " ".join(name), "category": category,
+                     "unit_price": int(price), "margin_pct": Decimal(margin), "active": True})
     return rows
 
 
 def build() -> dict:
-    """Create the demo company in the current (empty) database and commit. Returns the counts."""
+    """Create the demo company in the current (empty) database, staged. Returns the counts."""
     regions = {}
     for code, name, parent_code in REGIONS:
         region = Region(code=code, name=name)
@@ -285,34 +312,16 @@ def build() -> dict:
     products = _products()
     db.session.execute(insert(Product), products)
 
-    from field.visits.builtin import ensure_builtin_types
     ensure_builtin_types()
-    visits = build_visit_history([u for u in users.values() if u.role == Role.REP])
-
-    db.session.commit()
-
-    # Promotions go through the app's own operations, which commit as they go.
-    from field import demo_promotions
-    promotions = demo_promotions.build(SEED)
-
-    counts = {"regions": len(regions), "users": len(users), "stores": len(stores), "products": len(products),
-              "visits": visits, **promotions}
-    audit.record("demo.seed", None, **counts)
-    db.session.commit()
-    return counts
+    visits = build_visit_history([u for u in users.values() if is_rep(u)])
+    return {"regions": len(regions), "users": len(users), "stores": len(stores), "products": len(products),
+            "visits": visits}
 
 
 def build_visit_history(reps: list[User], days: int = 28, seed: int = SEED) -> int:
     """Four weeks of completed visits per rep (a few checked in outside the fence or too short),
     three visits planned for today, and some open follow-ups: enough for Today, the team's day
     and the store timelines to show a real picture. Returns the number of visits made."""
-    from datetime import datetime, time, timedelta, timezone
-    from zoneinfo import ZoneInfo
-
-    from field.core import now
-    from field.geo import Point, distance_m
-    from field.visits.models import FollowUp, Visit, VisitStatus, VisitType
-
     rnd = random.Random(seed + 1)
     zone = ZoneInfo("Asia/Shanghai")
     today = now().astimezone(zone).date()
@@ -363,8 +372,3 @@ def build_visit_history(reps: list[User], days: int = 28, seed: int = SEED) -> i
     db.session.execute(insert(Visit), rows)
     db.session.execute(insert(FollowUp), follow_ups)
     return len(rows)
-
-
-def login_rows() -> list[tuple[str, str, str, str, str]]:
-    """(role, login, name, regions, password) for each demo user in the database."""
-    return [(u.role, u.login, u.name, "、".join(r.name for r in u.regions), PASSWORD) for u in _seeded_users()]

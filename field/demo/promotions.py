@@ -8,49 +8,48 @@ own operations (apply, submit, approve, check in, ingest a photo, bind it, revie
 and pay, reverse), in the order of its date, on a demo clock that reads those dates. So the
 rules hold as they would have (a period takes evidence only while it lasts, a claim pays by the
 compliance reviewed by then) and the audit log, transitions, photos' watermarks and ledger
-dates read like history. Only the sales are bulk-inserted, like an import: the daily-sales
-table follows them by its triggers.
+dates read like history (clock.py). Only the sales are bulk-inserted, like an import: the
+daily-sales table follows them by its triggers.
+
+The plans are data (plans.toml), the pictures come from pictures.py. Nothing here commits, nor
+counts on the operations to: the seed commits its work once (field/demo/__init__.py).
 
 Everything comes from one seeded random generator; dates are relative to the day of seeding."""
 from __future__ import annotations
 
-import heapq
 import io
-import itertools
 import random
-import sys
+import tomllib
 import uuid
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
-from typing import Callable
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from PIL import Image, ImageDraw, ImageFilter, ImageFont
-from PIL.TiffImagePlugin import IFDRational
-from sqlalchemy import event, func, insert, select
+from PIL import Image
+from sqlalchemy import func, insert, select
 
 from field import audit, core
 from field.activities import evidence, operations as activity_ops, queue, rules, workflow
 from field.activities.models import Activity, ActivityStore, ActivityType, CheckPeriod
-from field.auth.models import Region, Role, User
+from field.auth.models import Region, User
 from field.claims import operations as claim_ops
 from field.claims.models import Claim, LedgerLine
+from field.demo.clock import Clock, Timeline
+from field.demo.pictures import ZONE, jpeg, near, shelf_picture
 from field.extensions import db
-from field.geo import Point, distance_m
+from field.geo import distance_m
+from field.permissions import is_rep
 from field.photos import ingest
-from field.photos.watermark import font_source
 from field.products.models import Product
 from field.sales.importer import natural_key
 from field.sales.models import Sale
 from field.stores.models import Channel, Store
 from field.visits.builtin import ensure_builtin_types
 from field.visits.models import StepKind, Visit, VisitStatus, VisitStep, VisitType
-
-ZONE = "Asia/Shanghai"
 
 # name, English name, check period, photos per period, checklist, compliance floor %, margin %
 TYPES = [
@@ -90,51 +89,16 @@ class Plan:
     comment: str = ""                    # the approver's words (a rejection's reason)
 
 
-PLANS = [
-    Plan("饮料堆头 · 浦西商超", "堆头租赁", "SH-PX", "sup1", "manager1", -74, 21, 5,
-         ((Channel.KA, "AB"), (Channel.SUPERMARKET, "ABC")), lift=0.30, roi=0.45, evidence=0.97,
-         claims=("approve", "reverse", "approve", "approve", "approve"),
-         notes="冰红茶、柠檬茶整箱堆头，配合周末买二送一。"),
-    Plan("薯片新品试吃", "试吃推广", "SH-PX", "rep02", "manager1", -12, 21, 6,
-         ((Channel.CONVENIENCE, "BCD"), (Channel.SUPERMARKET, "BC")), lift=0.35, roi=0.15, evidence=0.8,
-         notes="原味薯片 70g 新品试吃，每店每周末两场。"),
-    Plan("礼盒陈列 · 浦东", "陈列租赁", "SH-PD", "sup2", None, 6, 28, 8,
-         ((Channel.SUPERMARKET, "ABC"), (Channel.KA, "AB")), status=SUBMITTED, lift=0.25, roi=0.3,
-         notes="节前礼盒（坚果、牛奶）主通道陈列。"),
-    Plan("酒水陈列 · 浦西", "陈列租赁", "SH-PX", "rep04", None, 25, 28, 8,
-         ((Channel.TRADITIONAL, "BCD"), (Channel.CATERING, "BCD")), status=DRAFT, lift=0.2, roi=0.2,
-         notes="草稿：门店清单还在和经销商核对。"),
-    Plan("乳品冷柜陈列", "陈列租赁", "SH-PD", "sup2", "manager1", -52, 28, 5,
-         ((Channel.SUPERMARKET, "BC"), (Channel.CONVENIENCE, "B")), lift=0.28, roi=0.25,
-         claims=("approve", "override", "approve", "approve", "pending"),
-         notes="酸奶、乳酸菌冷柜第一层陈列，四周。"),
-    Plan("门店海报物料", "海报物料 POSM", "SH-PD", "rep07", "manager1", -66, 21, 10,
-         ((Channel.TRADITIONAL, "BCD"),), lift=0.05, roi=-0.5, claims=("policy",),
-         notes="夏季饮品海报、货架插卡，一次性张贴。"),
-    Plan("啤酒特价 · 浦东餐饮", "特价促销", "SH-PD", "sup2", "manager1", -9, 28, 6,
-         ((Channel.CATERING, "BCD"), (Channel.TRADITIONAL, "C")), lift=0.40, roi=0.1, evidence=0.8,
-         notes="纯生啤酒第二瓶半价，厂家补贴差价。"),
-    Plan("便利店饮料陈列", "陈列租赁", "CD-N", "sup3", "manager2", -37, 28, 6,
-         ((Channel.CONVENIENCE, "BCD"),), lift=0.32, roi=0.35,
-         claims=("approve", "pending", "approve", "pending", "pending"),
-         notes="冷柜门贴加收银台旁端架，四周。"),
-    Plan("辣条试吃", "试吃推广", "CD-N", "rep12", "manager2", -30, 28, 6,
-         ((Channel.TRADITIONAL, "BCD"),), lift=0.12, roi=0.15,
-         notes="香辣辣条试吃，放学时段。"),
-    Plan("零食海报全覆盖 · 成都城北", "海报物料 POSM", "CD-N", "sup3", "manager2", 10, 21, 18,
-         ((Channel.TRADITIONAL, "BCD"), (Channel.CONVENIENCE, "BCD")), status=REJECTED, lift=0.05, roi=0.1,
-         comment="预算偏高：先选 10 家店试点，看完效果再铺开。"),
-    Plan("火锅店啤酒特价", "特价促销", "CD-S", "sup4", "manager2", -80, 21, 5,
-         ((Channel.CATERING, "CD"),), lift=0.12, roi=-0.6, weak=1,
-         claims=("approve", "approve", "approve", "approve", "approve"),
-         notes="火锅店清爽啤酒 6 连包特价。"),
-    Plan("春熙路商超堆头", "堆头租赁", "CD-S", "manager2", "admin", -10, 21, 5,
-         ((Channel.KA, "AB"), (Channel.SUPERMARKET, "AB")), lift=0.25, roi=0.3, evidence=0.8,
-         notes="春熙路商圈大卖场端架，饮料整箱堆头。"),
-    Plan("乳品试吃 · 成都城南", "试吃推广", "CD-S", "sup4", None, 4, 21, 6,
-         ((Channel.SUPERMARKET, "BC"), (Channel.CONVENIENCE, "B")), status=SUBMITTED, lift=0.2, roi=0.2,
-         notes="芒果味酸奶试吃，周五至周日。"),
-]
+def _read_plans() -> list[Plan]:
+    """The plans of plans.toml, with what a plan leaves out at its default."""
+    with open(Path(__file__).with_name("plans.toml"), "rb") as f:
+        rows = tomllib.load(f)["plan"]
+    return [Plan(**{"approver": None, **row, "groups": tuple((Channel(c), tiers) for c, tiers in row["groups"]),
+                    "claims": tuple(row.get("claims", ()))}) for row in rows]
+
+
+PLANS = _read_plans()
+
 
 # The supervisors review in batches: evidence younger than this many days still waits for them.
 BEHIND_DAYS = {"sup1": 3, "sup2": 3, "sup3": 5, "sup4": 3}
@@ -153,148 +117,6 @@ REVIEW_NOTES = {queue.Reason.UNCLEAR: "照片太暗，看不清价签，请补�
                 queue.Reason.CHECKLIST: "清单勾选与照片不符。",
                 queue.Reason.REUSED: "与之前的照片是同一张，请现场重新拍摄。",
                 queue.Reason.NO_EVIDENCE: "本周期没有举证。"}
-
-
-# --- the demo clock ---------------------------------------------------------------------------
-
-class Clock:
-    """What `now()` reads while the demo lives through its history: a moment that ticks a
-    millisecond a read, so events written together keep their order."""
-
-    def __init__(self):
-        self.moment: datetime | None = None
-
-    def set(self, moment: datetime) -> None:
-        self.moment = moment
-
-    def __call__(self) -> datetime:
-        self.moment += timedelta(milliseconds=1)
-        return self.moment
-
-
-@contextmanager
-def running_on(clock: Clock):
-    """Every module of the app that reads the clock reads `clock`; rows left to a `now` column
-    default get its time too. Put back as it was on the way out, whatever happened."""
-    real = core.now
-    patched = [m for name, m in list(sys.modules.items())
-               if (name == "field" or name.startswith("field.")) and getattr(m, "now", None) is real]
-    session = db.session()
-
-    def stamp(sess, _context, _instances):
-        for obj in sess.new:
-            table = getattr(obj, "__table__", None)
-            for column in table.columns if table is not None else ():
-                if isinstance(column.type, core.UTCDateTime) and column.default is not None \
-                        and column.default.is_callable and getattr(obj, column.key, None) is None:
-                    setattr(obj, column.key, clock())
-
-    for module in patched:
-        module.now = clock
-    event.listen(session, "before_flush", stamp)
-    try:
-        yield
-    finally:
-        event.remove(session, "before_flush", stamp)
-        for module in patched:
-            module.now = real
-
-
-class Timeline:
-    """Events in date order; an event may add later ones (a rejection, the re-shoot it asks for)."""
-
-    def __init__(self, clock: Clock, until: datetime):
-        self.clock, self.until = clock, until
-        self.heap: list = []
-        self.seq = itertools.count()
-
-    def at(self, moment: datetime, action: Callable[[], None]) -> None:
-        if moment < self.until:  # nothing happens in the future
-            heapq.heappush(self.heap, (moment, next(self.seq), action))
-
-    def run(self) -> None:
-        while self.heap:
-            moment, _n, action = heapq.heappop(self.heap)
-            self.clock.set(moment)
-            action()
-
-
-# --- pictures -----------------------------------------------------------------------------------
-
-_FONTS: dict[int, object] = {}
-
-
-def _font(size: int):
-    """The watermark's CJK font at `size`, or None when the system has none (the banner stays blank)."""
-    if size not in _FONTS:
-        source = font_source()
-        try:
-            _FONTS[size] = ImageFont.truetype(source[0], size, index=source[1]) if source else None
-        except OSError:
-            _FONTS[size] = None
-    return _FONTS[size]
-
-
-def shelf_picture(seed: int, slogan: str, size=(640, 480)) -> Image.Image:
-    """A shelf or end-cap as a phone sees it: wall, big blocks of displays, shelves of packs, a
-    banner with the promotion's words. Laid out at random, so two seeds differ in their pHash."""
-    rnd = random.Random(seed)
-    w, h = size
-    img = Image.new("RGB", size, tuple(rnd.randrange(90, 235) for _ in range(3)))
-    draw = ImageDraw.Draw(img)
-    for _ in range(rnd.randint(4, 7)):  # floor, fridge doors, pillars: what the pHash mostly sees
-        x0, y0 = rnd.randrange(-w // 4, w), rnd.randrange(-h // 4, h)
-        draw.rectangle((x0, y0, x0 + rnd.randrange(w // 5, w), y0 + rnd.randrange(h // 5, h)),
-                       fill=tuple(rnd.randrange(256) for _ in range(3)))
-    for _ in range(rnd.randint(1, 3)):  # round signs and bins, behind the shelves
-        x, y, r = rnd.randrange(w), rnd.randrange(h), rnd.randrange(20, h // 4)
-        draw.ellipse((x - r, y - r, x + r, y + r), fill=tuple(rnd.randrange(256) for _ in range(3)))
-    left, right = rnd.randrange(0, w // 3), rnd.randrange(2 * w // 3, w)
-    for y in sorted(rnd.sample(range(h // 5, h - 20), rnd.randint(2, 4))):
-        draw.rectangle((left, y, right, y + 8), fill=(70, 70, 75))
-        x = left + rnd.randrange(4, 20)
-        colour = tuple(rnd.randrange(256) for _ in range(3))
-        while x < right - 20:
-            pack_w, pack_h = rnd.randrange(14, 40), rnd.randrange(30, 70)
-            if rnd.random() < 0.3:
-                colour = tuple(rnd.randrange(256) for _ in range(3))
-            draw.rectangle((x, y - pack_h, x + pack_w, y - 1), fill=colour, outline=(40, 40, 40))
-            x += pack_w + rnd.randrange(1, 6)
-    bx, by = rnd.randrange(0, w // 3), rnd.randrange(0, h // 3)
-    draw.rectangle((bx, by, bx + w // 2, by + 54), fill=(200 + rnd.randrange(55), rnd.randrange(60), rnd.randrange(60)))
-    font = _font(30)
-    if font is not None:
-        draw.text((bx + 12, by + 10), slogan, fill=(255, 240, 120), font=font)
-    draw.rectangle((bx + 30, by + 70, bx + 110, by + 110), fill=(250, 220, 40))  # the price tag
-    return img.filter(ImageFilter.GaussianBlur(1.2))
-
-
-def _dms(value: float) -> tuple:
-    milliseconds = round(abs(value) * 3600 * 1000)
-    deg, rest = divmod(milliseconds, 3600 * 1000)
-    minutes, ms = divmod(rest, 60 * 1000)
-    return (IFDRational(deg, 1), IFDRational(minutes, 1), IFDRational(ms, 1000))
-
-
-def jpeg(img: Image.Image, taken: datetime, point: Point, quality: int = 86) -> bytes:
-    """The picture as a phone writes it: JPEG with the local capture time, its offset and GPS."""
-    exif = Image.Exif()
-    local = taken.astimezone(ZoneInfo(ZONE))
-    ifd = exif.get_ifd(0x8769)
-    ifd[0x9003] = local.strftime("%Y:%m:%d %H:%M:%S")
-    ifd[0x9011] = "+08:00"
-    gps = exif.get_ifd(0x8825)
-    gps.update({1: "N", 2: _dms(point.lat), 3: "E", 4: _dms(point.lng)})
-    buf = io.BytesIO()
-    img.save(buf, "JPEG", quality=quality, exif=exif.tobytes())
-    return buf.getvalue()
-
-
-def _near(rnd: random.Random, point: Point, metres: float) -> Point:
-    """A point about `metres` from `point`, in a random direction."""
-    lat = point.lat + rnd.uniform(-1, 1) * metres / 111_000
-    lng = point.lng + rnd.uniform(-1, 1) * metres / 95_000
-    return Point(lat, lng)
 
 
 # --- the build ------------------------------------------------------------------------------------
@@ -343,7 +165,7 @@ class Demo:
 
 
 def build(seed: int) -> dict:
-    """Add the promotions to the demo company already in the database; returns what was made."""
+    """Add the promotions to the demo company staged in the session; returns what was made."""
     rnd = random.Random(seed + 2)
     zone = ZoneInfo(current_app.config.get("DEFAULT_TIMEZONE", ZONE))
     today = workflow.activity_today()
@@ -357,7 +179,7 @@ def build(seed: int) -> dict:
 
     built = _plan_stores(demo)
     # The operations speak to a person (their messages are translated): give them a request of their own.
-    with current_app.test_request_context("/", environ_base={"REMOTE_ADDR": ""}), running_on(clock):
+    with current_app.test_request_context("/", environ_base={"REMOTE_ADDR": ""}), clock:
         clock.set(demo.at(today - timedelta(days=100), 9, 30))
         kinds = _activity_types(demo)
         for item in built:
@@ -413,7 +235,7 @@ def _plan_stores(demo: Demo) -> list[Built]:
             for tier in tiers:
                 members = groups.get((str(channel), tier), [])
                 free = [s for s in members if s.id not in taken
-                        and (applicant.role != Role.REP or s.owner_rep_id == applicant.id)]
+                        and (not is_rep(applicant) or s.owner_rep_id == applicant.id)]
                 pool.extend(demo.rnd.sample(free, min(len(free), max(1, len(members) // 2))))
         chosen = sorted(demo.rnd.sample(pool, min(plan.stores, len(pool))), key=lambda s: s.code)
         taken.update(s.id for s in chosen)
@@ -550,7 +372,7 @@ def _visit(demo: Demo, item: Built, n: int, period: rules.Period, checkin: datet
     line = item.lines[n]
     store = db.session.get(Store, line.store.id)
     rep = db.session.get(User, store.owner_rep_id)
-    at_door = _near(rnd, store.point, rnd.uniform(5, 60))
+    at_door = near(rnd, store.point, rnd.uniform(5, 60))
     visit = Visit(rep_id=rep.id, store_id=store.id, visit_type_id=demo.visit_type_id,
                   planned_for=checkin.astimezone(demo.zone).date(), status=VisitStatus.IN_PROGRESS,
                   checkin_at=checkin, checkin_lat=at_door.lat, checkin_lng=at_door.lng,
@@ -558,7 +380,7 @@ def _visit(demo: Demo, item: Built, n: int, period: rules.Period, checkin: datet
                   checkin_distance_m=distance_m(at_door, store.point), checkin_reason="", checkout_reason="",
                   flags=[], cancel_reason="", created_at=checkin)
     db.session.add(visit)
-    db.session.commit()
+    db.session.flush()
     step = db.session.get(VisitStep, demo.step_id)
     photos = []
     wanted = item.kind.photos_per_period
@@ -568,7 +390,7 @@ def _visit(demo: Demo, item: Built, n: int, period: rules.Period, checkin: datet
         taken = checkin + timedelta(minutes=3 + 4 * k, seconds=rnd.randrange(60))
         demo.timeline.clock.set(taken + timedelta(seconds=rnd.randint(2, 40)))  # received a moment later
         data = _photo_bytes(demo, item, store, visit.id, taken, twist if k == 0 else "")
-        phone = _near(rnd, store.point, rnd.uniform(3, 40))
+        phone = near(rnd, store.point, rnd.uniform(3, 40))
         photo, _created = ingest.add_photo(visit, step, ingest.Upload(
             data=data, client_id=str(uuid.UUID(int=rnd.getrandbits(128), version=4)), phone_point=phone,
             accuracy_m=rnd.randint(5, 25), captured_at=taken), rep)
@@ -580,11 +402,10 @@ def _visit(demo: Demo, item: Built, n: int, period: rules.Period, checkin: datet
     demo.timeline.clock.set(checkin + dwell - timedelta(minutes=2))
     evidence.bind_photos(photos, db.session.get(ActivityStore, line.row.id), period.index, checklist, rep)
     visit = db.session.get(Visit, visit.id)
-    leave = _near(rnd, store.point, rnd.uniform(5, 60))
+    leave = near(rnd, store.point, rnd.uniform(5, 60))
     visit.status, visit.checkout_at = VisitStatus.COMPLETED, checkin + dwell
     visit.checkout_lat, visit.checkout_lng = leave.lat, leave.lng
     visit.checkout_accuracy_m, visit.checkout_distance_m = rnd.randint(6, 30), distance_m(leave, store.point)
-    db.session.commit()
     sup = _supervisor_of(demo, store)
     when = (checkin + timedelta(days=rnd.randint(1, 3))).astimezone(demo.zone).date()
     _schedule_review(demo, item, n, period.index, when, reviewer=sup)
@@ -592,7 +413,7 @@ def _visit(demo: Demo, item: Built, n: int, period: rules.Period, checkin: datet
 
 def _photo_bytes(demo: Demo, item: Built, store: Store, visit_id: int, taken: datetime, twist: str) -> bytes:
     rnd = demo.rnd
-    gps = _near(rnd, store.point, rnd.uniform(3, 35))
+    gps = near(rnd, store.point, rnd.uniform(3, 35))
     if twist == "exact_reuse" and demo.photos.get(store.id):
         return demo.photos[store.id][-1][0]
     if twist == "near_reuse":
@@ -604,7 +425,7 @@ def _photo_bytes(demo: Demo, item: Built, store: Store, visit_id: int, taken: da
             copy = original.convert("RGB").crop((8, 6, w - 8, h - 6)).resize((600, 450))
             return jpeg(copy, taken, gps, quality=72)
     if twist == "far_exif":
-        gps = _near(rnd, store.point, 1_500)
+        gps = near(rnd, store.point, 1_500)
     if twist == "early":
         taken -= timedelta(minutes=48)
     slogan = {"堆头租赁": "整箱特惠", "陈列租赁": "新品上架", "试吃推广": "免费试吃", "海报物料 POSM": "夏日畅饮",
@@ -777,5 +598,4 @@ def _sales(demo: Demo, built: list[Built]) -> int:
         db.session.execute(insert(Sale), rows[i:i + 5_000])
     audit.record("sales.import", None, actor=demo.user("admin"), filename="demo-sell-out.xlsx", rows=len(rows),
                  created=len(rows), updated=0, unchanged=0, first_day=first, last_day=last, via="demo")
-    db.session.commit()
     return len(rows)

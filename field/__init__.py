@@ -2,13 +2,13 @@
 import sqlite3
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask
 from flask_babel import format_date, format_datetime, lazy_gettext as _l
-from flask_login import current_user
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from field import config
+from field.i18n import html_lang, locale_code, select_locale, select_timezone  # noqa: F401 (locale_code: old import path)
 from field.extensions import babel, csrf, db, limiter, login_manager, migrate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,36 +34,6 @@ def _sqlite_savepoint(conn, _name):
     dbapi_connection = conn.connection.dbapi_connection
     if isinstance(dbapi_connection, sqlite3.Connection) and not dbapi_connection.in_transaction:
         dbapi_connection.execute("BEGIN IMMEDIATE")
-
-
-def select_locale():
-    languages = ["zh_CN", "en"]
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
-        return current_user.locale
-    if session.get("lang") in languages:
-        return session["lang"]
-    match = request.accept_languages.best_match(["zh-CN", "zh", "en"])
-    if match is None:
-        return None  # BABEL_DEFAULT_LOCALE
-    return "en" if match == "en" else "zh_CN"
-
-
-def locale_code() -> str:
-    """The language in force as our own code ("zh_CN" or "en"); Babel spells Chinese zh_Hans_CN."""
-    from flask_babel import get_locale
-    locale = get_locale()
-    return "zh_CN" if locale is not None and locale.language == "zh" else "en"
-
-
-def html_lang() -> str:
-    return "zh-CN" if locale_code() == "zh_CN" else "en"
-
-
-def select_timezone():
-    from flask import current_app
-    if current_user and current_user.is_authenticated and current_user.timezone:
-        return current_user.timezone
-    return current_app.config["DEFAULT_TIMEZONE"]
 
 
 def create_app(overrides: dict | None = None) -> Flask:

@@ -9,8 +9,10 @@ import click
 from sqlalchemy import select
 
 from field import audit, demo, transaction
-from field.activities.workflow import activity_today
+from field.activities import operations as activity_ops
+from field.activities.models import Activity
 from field.auth.models import Role, User
+from field.core import company_today
 from field.extensions import db
 from field.roi import figures
 from field.roi.queries import Filters
@@ -67,9 +69,18 @@ def register(app):
         """Measure the ROI figures that are missing or stale (run nightly, after the day's sales import)."""
         # Not stored: an admin sees every activity store, and the figures are the same for all readers.
         everyone = User(role=str(Role.ADMIN), login="roi-refresh", name="roi-refresh", active=True)
-        measured = figures.refresh(Filters(date.min, date.max), everyone, activity_today())
+        measured = figures.refresh(Filters(date.min, date.max), everyone, company_today())
         transaction.commit()
         click.echo(f"Measured {measured} activity stores.")
+
+    @app.cli.command("activities-advance")
+    @click.option("--on", "day", default=None, help="The day to advance to (YYYY-MM-DD; default: today).")
+    def activities_advance(day: str | None):
+        """Start the approved activities whose first day has come and end those whose last day has passed."""
+        today = date.fromisoformat(day) if day else company_today()
+        moved = activity_ops.advance_by_dates(select(Activity), today)
+        transaction.commit()
+        click.echo(f"{moved} activities moved on {today.isoformat()}.")
 
     @app.cli.command("create-admin")
     @click.argument("login")

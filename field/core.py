@@ -90,6 +90,14 @@ class DomainError(Exception):
             self.status = status
 
 
+class FieldError(DomainError):
+    """A rule refused one field's value; the view shows the message beside that field."""
+
+    def __init__(self, field: str, message: str, status: int = 422):
+        super().__init__(message, status)
+        self.field = field
+
+
 class Conflict(DomainError):
     """The record moved on (an illegal state transition, a race lost)."""
 
@@ -153,3 +161,9 @@ def move_state(obj, frm, to, conflict: str, **values) -> None:
         raise Conflict(conflict)
     for key, value in values.items():
         attributes.set_committed_value(obj, key, value)
+
+
+def like_pattern(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -17,7 +17,7 @@ from flask_login import current_user
 from jinja2 import Template
 from sqlalchemy import func, select
 
-from field.core import DomainError
+from field.core import DomainError, FieldError
 from field.extensions import db
 
 
@@ -92,6 +92,17 @@ def refusal():
     except DomainError as exc:
         db.session.rollback()
         refused.error = exc
+
+
+def submit_form(form, operation):
+    """Run `operation` for a valid form: its result, or None with the refused field's message beside
+    that field (the view answers the form again, 422). Any other refusal goes to the error page."""
+    with refusal() as refused:
+        return operation()
+    if not isinstance(refused.error, FieldError):
+        raise refused.error
+    getattr(form, refused.error.field).errors.append(refused.message)
+    return None
 
 
 @dataclass

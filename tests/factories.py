@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from werkzeug.security import generate_password_hash
 
-from field.activities import workflow
 from field.activities.models import Activity, ActivityStatus, ActivityStore, ActivityType, Evidence
 from field.auth.models import Region, Role, User
 from field.claims.models import Claim, ClaimStatus
@@ -27,6 +26,7 @@ from field.products.models import Product
 from field.stores.models import Store
 from field.visits.builtin import ensure_builtin_types
 from field.visits.models import StepKind, Visit, VisitStatus, VisitType
+from field.core import company_today
 
 _seq = count(1)
 PASSWORD = "secret-pass"
@@ -120,7 +120,7 @@ def make_visit(rep, store=None, *, at=None, minutes=None, point=None, status=Non
 def promo_visit(rep, store, status=VisitStatus.COMPLETED):
     """A promotion-execution visit of `rep` at `store` today, and its photo step."""
     vt = vtype("promotion")
-    visit = Visit(rep=rep, store=store, visit_type=vt, status=status, planned_for=workflow.activity_today(),
+    visit = Visit(rep=rep, store=store, visit_type=vt, status=status, planned_for=company_today(),
                   flags=[], checkin_at=now() - timedelta(minutes=20),
                   checkout_at=now() if status == VisitStatus.COMPLETED else None)
     db.session.add(visit)
@@ -143,7 +143,7 @@ def make_type(name="陈列租赁", name_en="Display rental", check_period="weekl
 def make_activity(applicant, stores=(), budget=100_000, kind=None, status=ActivityStatus.DRAFT, start=None,
                   end=None, title="春节堆头") -> Activity:
     """An activity in any status (set directly, as the data a test starts from), stores at `budget` fen each."""
-    today = workflow.activity_today()
+    today = company_today()
     start = start or today + timedelta(days=1)
     activity = Activity(title=title, type=kind or make_type(name=f"类型 {next(_seq)}"),
                         applicant=applicant, status=status, period_start=start,
@@ -159,7 +159,7 @@ def make_activity(applicant, stores=(), budget=100_000, kind=None, status=Activi
 def running(applicant, stores, photos=2, checklist=("价签可见", "POSM 到位"), start_days_ago=10, weeks=4,
             title="堆头活动", kind=None) -> Activity:
     """A running weekly activity that started `start_days_ago` days ago: period 0 is over, period 1 runs."""
-    start = workflow.activity_today() - timedelta(days=start_days_ago)
+    start = company_today() - timedelta(days=start_days_ago)
     kind = kind or make_type(name=f"周检 {next(_seq)}", photos=photos, checklist=checklist)
     return make_activity(applicant, stores, kind=kind, status=ActivityStatus.RUNNING, start=start,
                          end=start + timedelta(days=7 * weeks - 1), title=title)

@@ -22,7 +22,7 @@ from field.auth.models import User
 from field.core import MAX_MONEY, Conflict, DomainError, company_today
 from field.extensions import db
 from field.stores.models import Store
-from field.stores.operations import FieldError
+from field.core import FieldError
 
 MAX_DAYS = 366
 MAX_STORES = 2000

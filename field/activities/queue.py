@@ -402,12 +402,3 @@ def page_of(user, today: date, show: str = "review", number: int = 1, size: int 
     chosen = late[start:stop] if show == "overdue" else found.waiting(start, stop)
     return QueuePage(load([w.key for w in chosen], today, user, {w.key: w for w in chosen}), number, size, total,
                      found.waits, len(late))
-
-
-def __getattr__(name: str):
-    """The verdicts moved to reviews.py; demo_promotions still says queue.record and queue.Reason.
-    Remove once it says reviews.*."""
-    if name in ("record", "Reason", "bulk_approve", "parse_tokens", "ReviewConflict"):
-        from field.activities import reviews
-        return getattr(reviews, name)
-    raise AttributeError(name)

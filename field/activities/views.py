@@ -6,16 +6,15 @@ template per page; a refused move answers the page again with the reason, at its
 Who may do what is field.permissions'; the request commits what the operations staged."""
 from __future__ import annotations
 
-from datetime import date
 
-import click
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from field import locale_code, permissions, scope, transaction
+from field import permissions, scope
+from field.i18n import locale_code
 from field.activities import bp, importer, progress, rules, workflow
 from field.activities import operations as ops
 from field.activities.forms import (ActivityForm, ActivityTypeForm, DecisionForm, budget_text, check_period_label,
@@ -24,9 +23,9 @@ from field.activities.models import Activity, ActivityStatus as S, ActivityStore
 from field.core import company_today
 from field.extensions import db
 from field.permissions import require
-from field.stores.forms import ImportForm
+from field.tabular import ImportForm
 from field.stores.models import Store
-from field.stores.operations import FieldError, like_pattern
+from field.core import FieldError, like_pattern
 from field.visits.models import Visit, VisitStatus
 from field.web import count, import_page, paginate, refusal, render, me as _me, page_arg as _page_arg
 
@@ -444,15 +443,3 @@ def set_type_active(type_id: int, change: str):
         flash(_("Activity type %(name)s reactivated.", name=kind.name) if active
               else _("Activity type %(name)s deactivated.", name=kind.name))
     return redirect(url_for("activities.types"))
-
-
-# --- the calendar ----------------------------------------------------------------------------
-
-@bp.cli.command("advance")
-@click.option("--on", "day", default=None, help="The day to advance to (YYYY-MM-DD; default: today).")
-def advance_command(day: str | None):
-    """Start the approved activities whose first day has come and end those whose last day has passed."""
-    today = date.fromisoformat(day) if day else company_today()
-    moved = ops.advance_by_dates(select(Activity), today)
-    transaction.commit()
-    click.echo(f"{moved} activities moved on {today.isoformat()}.")

@@ -17,7 +17,7 @@ from field import audit, permissions
 from field.activities.models import Activity, ActivityStatus as S, ActivityTransition
 from field.activities.rules import needs_second_approval
 from field.auth.models import User
-from field.core import Conflict, DomainError, company_today, move_state, now, parse_money
+from field.core import Conflict, DomainError, move_state, now, parse_money
 from field.extensions import db
 
 DEFAULT_SECOND_APPROVAL_ABOVE = "50000.00"  # yuan; ACTIVITY_SECOND_APPROVAL_ABOVE overrides it
@@ -56,11 +56,6 @@ def state_label(state: str) -> str:
         return str(STATE_LABELS[S(state)])
     except ValueError:
         return state
-
-
-# Activity periods are company dates: core.company_today() is their "today". The old name stays for
-# the callers outside activities (cli, claims, roi, sales, demo, bench) until they say company_today.
-activity_today = company_today
 
 
 def second_approval_above() -> int:

@@ -12,8 +12,7 @@ from field.auth import operations as ops
 from field.auth.admin_forms import RegionForm, UserForm
 from field.auth.models import Region, Role, User
 from field.extensions import db
-from field.web import me, page_arg, refusal, render
-from field.web import paginate  # noqa: F401 — claims/views.py and activities/views.py still import it from here
+from field.web import me, page_arg, refusal, render, submit_form
 
 
 def _require_admin() -> None:
@@ -61,7 +60,7 @@ def _saved(form, operation, message, endpoint: str):
     None, and the view answers the form again (a refused field carries its message)."""
     if not form.validate_on_submit():
         return None
-    result = ops.submit(form, operation)
+    result = submit_form(form, operation)
     if result is None:
         return None
     flash(message(result))

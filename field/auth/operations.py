@@ -15,34 +15,11 @@ from sqlalchemy.orm import selectinload
 
 from field import audit, permissions, providers, scope
 from field.auth.models import Region, Role, User, user_regions
-from field.core import Conflict, DomainError
+from field.core import Conflict, FieldError, like_pattern
 from field.extensions import db
-from field.web import Page, paginate, refusal
+from field.web import Page, paginate
 
 
-class FieldError(DomainError):
-    """A rule refused one field's value; the view shows the message beside that field."""
-
-    def __init__(self, field: str, message: str, status: int = 422):
-        super().__init__(message, status)
-        self.field = field
-
-
-def submit(form, operation):
-    """Run `operation` for a valid form: its result, or None with the refused field's message beside
-    that field (the view answers the form again, 422). Any other refusal goes to the error page."""
-    with refusal() as refused:
-        return operation()
-    if not isinstance(refused.error, FieldError):
-        raise refused.error
-    getattr(form, refused.error.field).errors.append(refused.message)
-    return None
-
-
-def like_pattern(text: str) -> str:
-    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
 
 
 @contextmanager

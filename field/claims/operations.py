@@ -27,7 +27,7 @@ from field.claims.models import Claim, ClaimStatus as C, LedgerKind, LedgerLine
 from field.core import CURRENCY_SIGNS, Conflict, DomainError, company_today, format_money, move_state, now, parse_money
 from field.extensions import db
 from field.photos.models import Photo
-from field.stores.operations import FieldError
+from field.core import FieldError
 
 # A claim is filed once the money was committed: the activity is approved, running or over.
 CLAIMABLE = (S.APPROVED, S.RUNNING, S.ENDED)

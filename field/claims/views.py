@@ -22,7 +22,7 @@ from field.claims.forms import ClaimForm, DecisionForm, ReversalForm
 from field.claims.models import Claim, ClaimStatus as C, LedgerLine
 from field.core import company_today, format_money, money_decimal
 from field.extensions import db
-from field.stores.operations import FieldError
+from field.core import FieldError
 from field.tabular import CSV_MIMETYPE, XLSX_MIMETYPE
 from field.web import Refused, paginate, refusal, render, see_other, me as _me, page_arg as _page_arg
 

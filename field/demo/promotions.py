@@ -33,7 +33,7 @@ from PIL import Image
 from sqlalchemy import func, insert, select
 
 from field import audit, core
-from field.activities import evidence, operations as activity_ops, queue, rules, workflow
+from field.activities import evidence, operations as activity_ops, queue, reviews, rules
 from field.activities.models import Activity, ActivityStore, ActivityType, CheckPeriod
 from field.auth.models import Region, User
 from field.claims import operations as claim_ops
@@ -50,6 +50,7 @@ from field.sales.models import Sale
 from field.stores.models import Channel, Store
 from field.visits.builtin import ensure_builtin_types
 from field.visits.models import StepKind, Visit, VisitStatus, VisitStep, VisitType
+from field.core import company_today
 
 # name, English name, check period, photos per period, checklist, compliance floor %, margin %
 TYPES = [
@@ -112,11 +113,11 @@ ASSORTMENT = {Channel.KA: ("饮料", "零食", "乳品", "酒水", "日化"), Ch
               Channel.CATERING: ("饮料", "酒水"), Channel.WHOLESALE: ("饮料", "零食", "酒水")}
 WEEKEND_LIFT = {Channel.KA: 1.3, Channel.SUPERMARKET: 1.2, Channel.CONVENIENCE: 1.1, Channel.CATERING: 1.25}
 
-REVIEW_NOTES = {queue.Reason.UNCLEAR: "照片太暗，看不清价签，请补拍。",
-                queue.Reason.NOT_IN_PLACE: "堆头只摆了一半，请按方案补齐后重拍。",
-                queue.Reason.CHECKLIST: "清单勾选与照片不符。",
-                queue.Reason.REUSED: "与之前的照片是同一张，请现场重新拍摄。",
-                queue.Reason.NO_EVIDENCE: "本周期没有举证。"}
+REVIEW_NOTES = {reviews.Reason.UNCLEAR: "照片太暗，看不清价签，请补拍。",
+                reviews.Reason.NOT_IN_PLACE: "堆头只摆了一半，请按方案补齐后重拍。",
+                reviews.Reason.CHECKLIST: "清单勾选与照片不符。",
+                reviews.Reason.REUSED: "与之前的照片是同一张，请现场重新拍摄。",
+                reviews.Reason.NO_EVIDENCE: "本周期没有举证。"}
 
 
 # --- the build ------------------------------------------------------------------------------------
@@ -168,7 +169,7 @@ def build(seed: int) -> dict:
     """Add the promotions to the demo company staged in the session; returns what was made."""
     rnd = random.Random(seed + 2)
     zone = ZoneInfo(current_app.config.get("DEFAULT_TIMEZONE", ZONE))
-    today = workflow.activity_today()
+    today = company_today()
     clock = Clock()
     users = {u.login: u for u in db.session.scalars(select(User))}
     demo = Demo(rnd, today, zone, users, Timeline(clock, core.now()))
@@ -453,7 +454,7 @@ def _review(demo: Demo, item: Built, n: int, index: int, login: str, missing: bo
     rnd = demo.rnd
     reviewer = demo.user(login)
     line = db.session.get(ActivityStore, item.lines[n].row.id)
-    today = workflow.activity_today()
+    today = company_today()
     found = queue.one(line, index, today, reviewer)
     if not found.pending and not (missing and found.overdue and found.review is None):
         return  # already decided, and nothing new came in
@@ -461,20 +462,20 @@ def _review(demo: Demo, item: Built, n: int, index: int, login: str, missing: bo
     reused = [p for p in found.live_photos if found.is_new(p)
               and any(f["code"] in ("exact_reuse", "near_reuse") for f in p.flags or [])]
     if found.rows == 0:
-        reason = queue.Reason.NO_EVIDENCE
+        reason = reviews.Reason.NO_EVIDENCE
     elif reused:
-        reason = queue.Reason.REUSED
+        reason = reviews.Reason.REUSED
     elif found.unconfirmed:
-        reason = queue.Reason.CHECKLIST
+        reason = reviews.Reason.CHECKLIST
     elif rnd.random() < 0.06 and today + timedelta(days=2) <= min(found.period.end, demo.today - timedelta(days=1)):
-        reason = rnd.choice([queue.Reason.UNCLEAR, queue.Reason.NOT_IN_PLACE])  # with time left to shoot again
+        reason = rnd.choice([reviews.Reason.UNCLEAR, reviews.Reason.NOT_IN_PLACE])  # with time left to shoot again
     verdict = "rejected" if reason else "approved"
-    queue.record(found, verdict, reviewer, reason=str(reason), note=REVIEW_NOTES.get(reason, ""),
+    reviews.record(found, verdict, reviewer, reason=str(reason), note=REVIEW_NOTES.get(reason, ""),
                  seen_review=found.review_id, seen_evidence=found.newest)
     for photo in reused:  # out of play, kept for the record
         exact = any(f["code"] == "exact_reuse" for f in photo.flags)
         ingest.void(photo, reviewer, "与之前的举证照片是同一文件。" if exact else "与其他门店的照片雷同，疑似翻拍。")
-    if reason and reason != queue.Reason.NO_EVIDENCE:
+    if reason and reason != reviews.Reason.NO_EVIDENCE:
         # The rep sees the rejection and shoots again while the period lasts.
         again = today + timedelta(days=rnd.randint(1, 2))
         if again <= min(found.period.end, demo.today - timedelta(days=1)):

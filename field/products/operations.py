@@ -10,7 +10,8 @@ from sqlalchemy import case, func, or_, select
 
 from field import audit
 from field.auth.models import User
-from field.auth.operations import FieldError, like_pattern, unique
+from field.auth.operations import unique
+from field.core import FieldError, like_pattern
 from field.extensions import db
 from field.products.models import Product
 from field.web import Page, paginate

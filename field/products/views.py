@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from field import permissions, scope, tabular
-from field.auth.operations import submit
+from field.web import submit_form
 from field.products import bp
 from field.products import importer
 from field.products import operations as ops
@@ -48,7 +48,7 @@ def _save(form: ProductForm, product: Product | None) -> Product:
 def _form_page(form: ProductForm, product: Product | None):
     """The product form: a valid one is saved (or its refused field marked), anything else answered again."""
     if form.validate_on_submit():
-        saved = submit(form, lambda: _save(form, product))
+        saved = submit_form(form, lambda: _save(form, product))
         if saved is not None:
             flash(_("Product %(sku)s saved.", sku=saved.sku) if product else _("Product %(sku)s added.", sku=saved.sku))
             return redirect(url_for("products.detail", product_id=saved.id))

@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 
 from field import permissions
 from field.sales import bp, importer
-from field.stores.forms import ImportForm
+from field.tabular import ImportForm
 from field.tabular import CSV_MIMETYPE
 from field.web import import_page, me
 

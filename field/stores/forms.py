@@ -12,7 +12,6 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from field.auth.models import Region, User
 from field.geo import Datum
 from field.stores.models import TIERS, Channel, Store
-from field.tabular import ImportForm  # noqa: F401 — sales and activities views still import it from here
 
 CHANNEL_LABELS = {
     Channel.KA: _l("Key account (KA)"),

@@ -16,8 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from field import audit, scope
 from field.auth.models import Region, User
-# FieldError and like_pattern live in auth (the lowest domain); claims and activities import them from here.
-from field.auth.operations import FieldError, like_pattern  # noqa: F401
+from field.core import FieldError, like_pattern
 from field.extensions import db
 from field.geo import Datum, Point, distance_m, to_wgs84
 from field.stores.models import Store

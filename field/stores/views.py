@@ -11,7 +11,7 @@ from flask_login import login_required
 
 from field import permissions, scope, tabular
 from field.auth.models import Region, User
-from field.auth.operations import submit
+from field.web import submit_form
 from field.extensions import db
 from field.geo import Datum, Point, valid_lat_lng
 from field.stores import bp
@@ -105,7 +105,7 @@ def _save(form: StoreForm, store: Store | None) -> Store:
 def _form_page(form: StoreForm, store: Store | None):
     """The store form: a valid one is saved (or its refused field marked), anything else answered again."""
     if form.validate_on_submit():
-        saved = submit(form, lambda: _save(form, store))
+        saved = submit_form(form, lambda: _save(form, store))
         if saved is not None:
             flash(_("Store %(code)s saved.", code=saved.code) if store else _("Store %(code)s added.", code=saved.code))
             return redirect(url_for("stores.detail", store_id=saved.id))

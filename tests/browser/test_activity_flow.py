@@ -13,9 +13,9 @@ from datetime import timedelta
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from field.activities import evidence, workflow
+from field.activities import evidence
 from field.activities.models import ActivityStatus as S, Evidence, Review
-from field.core import now
+from field.core import company_today, now
 from field.extensions import db
 from field.photos import ingest
 from field.visits.models import StepKind, Visit, VisitStatus
@@ -35,7 +35,7 @@ def shoot(app, rep, line, seed, gps=None, checklist=None, days_ago=0):
     with app.test_request_context(headers={"Accept-Language": "en"}):
         vt = vtype("promotion")
         visit = Visit(rep=rep, store=store, visit_type=vt, status=VisitStatus.IN_PROGRESS, flags=[],
-                      planned_for=workflow.activity_today(), checkin_at=now() - timedelta(minutes=15),
+                      planned_for=company_today(), checkin_at=now() - timedelta(minutes=15),
                       checkin_lat=store.lat, checkin_lng=store.lng)
         db.session.add(visit)
         db.session.commit()
@@ -47,13 +47,13 @@ def shoot(app, rep, line, seed, gps=None, checklist=None, days_ago=0):
         answers = checklist if checklist is not None else {item: True for item in line.activity.type.checklist}
         if days_ago:  # evidence of an earlier period, as it was written then
             photo.created_at = now() - timedelta(days=days_ago)
-            index = evidence.current_period(line, workflow.activity_today() - timedelta(days=days_ago)).index
+            index = evidence.current_period(line, company_today() - timedelta(days=days_ago)).index
             db.session.add(Evidence(activity_store=line, period_index=index, photo=photo, checklist=answers,
                                     unconfirmed=sum(1 for v in answers.values() if not v), created_by_id=rep.id,
                                     created_at=photo.created_at))
             db.session.commit()
         else:
-            evidence.bind_photo(photo, line, evidence.current_period(line, workflow.activity_today()).index,
+            evidence.bind_photo(photo, line, evidence.current_period(line, company_today()).index,
                                 answers, rep)
         visit.status, visit.checkout_at = VisitStatus.COMPLETED, now()
         db.session.commit()
@@ -62,7 +62,7 @@ def shoot(app, rep, line, seed, gps=None, checklist=None, days_ago=0):
 
 def running_activity(org, stores, title="春节堆头陈列"):
     kind = make_type(name="堆头租赁", name_en="End-cap rental", photos=1, checklist=("堆头已搭好", "价签可见"))
-    start = workflow.activity_today() - timedelta(days=10)  # period 1 runs; period 0 is over
+    start = company_today() - timedelta(days=10)  # period 1 runs; period 0 is over
     return make_activity(org.rep, stores, kind=kind, status=S.RUNNING, start=start, end=start + timedelta(days=27),
                          title=title)
 
@@ -180,9 +180,9 @@ def _queue_data(app, org):
     first, second, third = activity.stores
     shoot(app, org.rep, first, seed=51, days_ago=8)  # an approved photo of an earlier period, for comparison
     with app.test_request_context():
-        from field.activities import queue
-        item = queue.one(first, 0, workflow.activity_today(), org.supervisor)
-        queue.record(item, "approved", org.supervisor, seen_review=0, seen_evidence=item.newest)
+        from field.activities import queue, reviews
+        item = queue.one(first, 0, company_today(), org.supervisor)
+        reviews.record(item, "approved", org.supervisor, seen_review=0, seen_evidence=item.newest)
     shoot(app, org.rep, first, seed=52)
     shoot(app, org.rep, second, seed=53, gps=ELSEWHERE, checklist={"堆头已搭好": True, "价签可见": False})
     shoot(app, org.teammate, third, seed=54)

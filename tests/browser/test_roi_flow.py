@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from field.activities import workflow
 from field.activities.models import ActivityStatus as S, Review, Verdict
 from field.claims import operations as claims
 from field.extensions import db
+from field.core import company_today
 from tests.browser.conftest import login, no_horizontal_overflow
 from tests.browser.test_activity_flow import shoot
 from tests.factories import PASSWORD, make_activity, make_product, make_region, make_store, make_type
@@ -55,7 +55,7 @@ def figure(text: str) -> Decimal:
 
 def make_world(app, org, verified=(0, 1), paid: str | None = None, floor="60.00") -> dict:
     """The two activities above; `verified` periods of Alpha Mart approved; `paid` yuan written off for it."""
-    today = workflow.activity_today()
+    today = company_today()
     start = today - timedelta(days=MEASURED_DAYS)
     display = make_type(name="陈列", name_en="Display", photos=1, checklist=("价签可见",), floor=floor)
     tasting = make_type(name="品鉴", name_en="Tasting", photos=1, checklist=("试吃台已摆",))

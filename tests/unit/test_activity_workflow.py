@@ -15,6 +15,7 @@ from field.audit import AuditEvent
 from field.auth.models import Role
 from field.core import Conflict, DomainError
 from field.extensions import db
+from field.core import company_today
 from tests.factories import make_activity, make_store, make_type, make_user
 
 pytestmark = pytest.mark.usefixtures("request_ctx")
@@ -196,7 +197,7 @@ def test_submit_needs_stores_and_a_period_not_over(org, east_store):
     empty = make_activity(org.rep, [])
     with pytest.raises(DomainError, match="at least one store"):
         ops.submit(empty, org.rep)
-    today = workflow.activity_today()
+    today = company_today()
     past = make_activity(org.rep, [east_store], start=today - timedelta(days=10), end=today - timedelta(days=1),
                          title="past")
     with pytest.raises(DomainError, match="period is over"):
@@ -213,14 +214,14 @@ def test_submit_recounts_the_total_and_stamps_the_time(org, east_store):
 
 
 def test_an_activity_approved_on_or_after_its_first_day_starts_at_once(org, east_store):
-    today = workflow.activity_today()
+    today = company_today()
     activity = make_activity(org.rep, [east_store], status=S.SUBMITTED, start=today, end=today + timedelta(days=6))
     assert ops.approve(activity, org.manager) == S.RUNNING
     assert [t.to_status for t in activity.transitions] == [S.APPROVED, S.RUNNING]
 
 
 def test_the_calendar_starts_and_ends_activities(org, east_store):
-    today = workflow.activity_today()
+    today = company_today()
     starting = make_activity(org.rep, [east_store], status=S.APPROVED, start=today, title="a")
     later = make_activity(org.rep, [east_store], status=S.APPROVED, start=today + timedelta(days=3), title="b")
     over = make_activity(org.rep, [east_store], status=S.RUNNING, start=today - timedelta(days=9),
@@ -294,7 +295,7 @@ def test_a_budget_for_a_store_not_in_the_activity_is_refused(org, east_store):
 
 def test_a_draft_takes_active_types_and_sane_dates(org):
     retired = make_type(name="旧", active=False)
-    today = workflow.activity_today()
+    today = company_today()
     values = {"type": retired, "title": "t", "period_start": today, "period_end": today + timedelta(days=3),
               "expected_lift_pct": None, "margin_pct": Decimal("10"), "notes": ""}
     with pytest.raises(DomainError, match="no longer in use"):

@@ -5,12 +5,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from field.activities import evidence, progress, workflow
+from field.activities import evidence, progress
 from field.activities.models import ActivityStatus as S, Evidence, Review, Verdict
 from field.audit import AuditEvent
 from field.core import Conflict, DomainError, now
 from field.extensions import db
 from field.visits.models import VisitStatus
+from field.core import company_today
 from tests.factories import make_activity, make_photo, make_store, promo_visit, running
 
 pytestmark = pytest.mark.usefixtures("request_ctx")
@@ -31,7 +32,7 @@ def line(org, shop):
 
 
 def today_period(line):
-    return evidence.current_period(line, workflow.activity_today())
+    return evidence.current_period(line, company_today())
 
 
 # --- binding -----------------------------------------------------------------------------------
@@ -95,7 +96,7 @@ def test_binding_refuses_what_is_not_this_reps_live_photo_of_this_store_and_peri
     old = make_photo(visit, step, at=now() - timedelta(days=8))  # taken in period 0, which is over
     assert "period is over" in _refused(DomainError, 422, lambda: evidence.bind_photo(old, line, 0, {}, org.rep))
 
-    ended = make_activity(org.rep, [shop], status=S.ENDED, start=workflow.activity_today() - timedelta(days=3),
+    ended = make_activity(org.rep, [shop], status=S.ENDED, start=company_today() - timedelta(days=3),
                           title="ended").stores[0]
     assert "not running" in _refused(Conflict, 409, lambda: evidence.bind_photo(
         make_photo(visit, step), ended, 0, {}, org.rep))
@@ -154,7 +155,7 @@ def test_needs_evidence_names_the_activities_a_store_owes_this_period(org, shop)
     visit, step = promo_visit(org.rep, done_shop)
     evidence.bind_photo(make_photo(visit, step), a.stores[1], 1, {"价签可见": True, "POSM 到位": True}, org.rep)
 
-    today = workflow.activity_today()
+    today = company_today()
     found = progress.needs_evidence([shop.id, quiet.id, done_shop.id], today, org.rep)
     assert found == {shop.id: ["端架", "试吃"]}
     assert progress.needs_evidence([shop.id], today, org.west_rep) == {}
@@ -170,12 +171,12 @@ def test_a_rejection_asks_for_evidence_again_until_new_evidence_comes_in(org, sh
     db.session.commit()
     status = progress.evidence_status(line, today_period(line))
     assert status.rejected and status.needs_evidence and (status.reason, status.note) == ("unclear", "太暗")
-    assert progress.needs_evidence([shop.id], workflow.activity_today(), org.rep) == {shop.id: ["堆头活动"]}
+    assert progress.needs_evidence([shop.id], company_today(), org.rep) == {shop.id: ["堆头活动"]}
 
     evidence.bind_photo(make_photo(visit, step), line, 1, {}, org.rep)
     status = progress.evidence_status(line, today_period(line))
     assert status.has_new and not status.needs_evidence and status.awaiting_review
-    assert progress.needs_evidence([shop.id], workflow.activity_today(), org.rep) == {}
+    assert progress.needs_evidence([shop.id], company_today(), org.rep) == {}
 
 
 def test_reviews_appended_without_a_predecessor_follow_the_latest(org, line):
@@ -197,7 +198,7 @@ def test_visits_ask_activities_through_the_registered_providers(org, shop, line)
     running(org.west_rep, [other], title="西区")
     visit, step = promo_visit(org.rep, shop, status=VisitStatus.IN_PROGRESS)
     evidence.bind_photo(make_photo(visit, step), line, 1, {}, org.rep)
-    today = workflow.activity_today()
+    today = company_today()
 
     items = providers.ask("visit_evidence", visit, step, default=None)
     assert [(i.activity_store.id, len(i.photos), i.status.photos_have) for i in items] == [(line.id, 1, 1)]

@@ -9,12 +9,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from field.activities import evidence, progress, queue, reviews, rules, workflow
+from field.activities import evidence, progress, queue, reviews, rules
 from field.activities.models import ActivityStatus as S, Evidence, Review, Verdict
 from field.activities.rules import Compliance
 from field.audit import AuditEvent
 from field.core import Conflict, DomainError, now
 from field.extensions import db
+from field.core import company_today
 from tests.factories import make_activity, make_photo, make_store, make_type, past_evidence, promo_visit, running
 
 pytestmark = pytest.mark.usefixtures("request_ctx")
@@ -26,7 +27,7 @@ def count(model) -> int:
 
 @pytest.fixture
 def today():
-    return workflow.activity_today()
+    return company_today()
 
 
 @pytest.fixture

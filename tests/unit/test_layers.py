@@ -11,7 +11,7 @@ FIELD = ROOT / "field"
 TEMPLATES = ROOT / "templates"
 
 CORE = ("core", "geo", "web", "extensions", "config", "tabular", "audit", "providers", "transaction", "errors",
-        "nav")
+        "nav", "i18n")
 """Core-level modules (field/<name>.py): shared tools that import no domain at all."""
 
 CORE_MAY_IMPORT = {"nav": ("auth",)}

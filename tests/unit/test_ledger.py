@@ -17,7 +17,7 @@ from field.claims import operations as ops
 from field.claims.models import Claim, ClaimStatus as C, LedgerIsAppendOnly, LedgerKind, LedgerLine
 from field.core import Conflict, DomainError
 from field.extensions import db
-from field.stores.operations import FieldError
+from field.core import FieldError
 from tests.factories import make_activity, make_store, make_type, make_user
 
 pytestmark = pytest.mark.usefixtures("request_ctx")

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from field.activities import workflow
 from field.activities.models import Activity, ActivityStatus as S, ActivityStore, ActivityTransition, ActivityType
 from field.audit import AuditEvent
 from field.auth.models import Role
 from field.extensions import db
+from field.core import company_today
 from tests.conftest import login
 from tests.factories import make_activity, make_store, make_type, make_user
 
@@ -92,7 +92,7 @@ def test_the_list_filters_by_status_and_shows_budget_spend_and_compliance(client
 
 
 def test_the_list_follows_the_calendar(client, org, shops):
-    today = workflow.activity_today()
+    today = company_today()
     activity = make_activity(org.rep, [shops["mine"]], status=S.APPROVED, start=today)
     r = login(client, org.rep).get("/activities")
     assert 'data-status="running"' in r.text
@@ -102,7 +102,7 @@ def test_the_list_follows_the_calendar(client, org, shops):
 # --- applying -----------------------------------------------------------------------------------
 
 def application(kind, **over) -> dict:
-    today = workflow.activity_today()
+    today = company_today()
     data = {"type": str(kind.id), "title": "中秋堆头", "period_start": (today + timedelta(days=1)).isoformat(),
             "period_end": (today + timedelta(days=28)).isoformat(), "expected_lift_pct": "15",
             "margin_pct": "", "notes": "两个门店"}
@@ -349,7 +349,7 @@ def test_the_inbox_shows_what_waits_for_this_manager(client, org, acts):
 
 
 def test_evidence_this_period_store_by_store(client, org, shops):
-    today = workflow.activity_today()
+    today = company_today()
     kind = make_type(name="端架", photos=3, checklist=("价签可见",))
     running = make_activity(org.teammate, [shops["mine"], shops["team"]], kind=kind, status=S.RUNNING,
                             start=today - timedelta(days=2), title="端架陈列")

@@ -148,7 +148,8 @@ def test_moving_without_a_csrf_token_is_refused(as_admin, org, areas):
 
 
 def test_operation_refuses_a_move_under_a_descendant(app, org, areas):
-    from field.auth.operations import FieldError, update_region
+    from field.auth.operations import update_region
+    from field.core import FieldError
     shanghai, pudong = areas
     with app.test_request_context(), pytest.raises(FieldError) as exc:
         update_region(org.east, {"code": "EAST", "name": "East", "parent": pudong}, org.admin)

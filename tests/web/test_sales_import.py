@@ -7,10 +7,10 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from field.activities import workflow
 from field.extensions import db
 from field.roi.models import SalesDaily
 from field.sales.models import Sale
+from field.core import company_today
 from tests.conftest import login
 from tests.factories import make_product, make_store
 
@@ -82,7 +82,7 @@ def test_an_excel_workbook_is_read_the_same_way(client, org, shop):
 
 def test_every_error_is_reported_by_row_and_column_and_nothing_is_imported(client, org, shop):
     west = make_store(rep=org.west_rep, code="W-9")
-    tomorrow = (workflow.activity_today() + timedelta(days=1)).isoformat()
+    tomorrow = (company_today() + timedelta(days=1)).isoformat()
     r = upload(login(client, org.manager), csv_file(
         "SH-001,2026-03-02,COLA,10,35.00",
         "NOPE,2026-03-02,COLA,1,1.00",

@@ -95,6 +95,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from field.sales import bp as sales_bp
     from field.claims import bp as claims_bp
     from field.roi import bp as roi_bp
+    from field.photos import for_visits as _photos_for_visits  # noqa: F401  (providers; PROVISIONAL, see the module)
+    from field.activities import for_visits as _activities_for_visits  # noqa: F401  (providers; PROVISIONAL)
     for bp in (auth_bp, home_bp, stores_bp, products_bp, admin_bp, visits_bp, photos_bp, activities_bp,
                sales_bp, claims_bp, roi_bp):
         app.register_blueprint(bp)

@@ -1,6 +1,7 @@
 """The eight built-in visit types. Seeded once; admins edit them like any other type."""
 from sqlalchemy import select
 
+from field import transaction
 from field.extensions import db
 from field.visits.models import Phase, StepKind, VisitStep, VisitType
 
@@ -65,7 +66,11 @@ BUILTIN = [
 
 
 def ensure_builtin_types() -> int:
-    """Create any built-in type that does not exist yet (by code); returns how many were made."""
+    """Create any built-in type that does not exist yet (by code); returns how many were made.
+
+    A seeding entry point, not an operation: seed-demo, the benches and the tests' set-up call it
+    as their first step and read the types at once (a later refused request must not take them
+    back), so it commits what it made, as a command does."""
     existing = set(db.session.execute(select(VisitType.code)).scalars())
     made = 0
     for code, name, name_en, dwell, goals, steps in BUILTIN:
@@ -78,5 +83,5 @@ def ensure_builtin_types() -> int:
             db.session.add(VisitStep(visit_type_id=vt.id, position=position, phase=phase, kind=kind, title=title,
                                      title_en=title_en, required=required, config=config))
         made += 1
-    db.session.commit()
+    transaction.commit()
     return made

@@ -87,11 +87,24 @@ def _position_form_ok(form) -> bool:
 def _checkin_refused(form, exc) -> tuple[str | None, bool]:
     """Where a refused check-in's message goes: beside the reason box when a reason is what is
     missing (or too long), else above the form. Returns (message above the form, reason needed)."""
-    _clear_position(form)
     if isinstance(exc, ops.ReasonNeeded):
         form.reason.errors = [*form.reason.errors, exc.message]
         return None, True
     return exc.message, False
+
+
+def _at_the_store(visit: Visit, form, name: str, act, refused_context):
+    """Check in or out of the visit with `act()`. A form that does not validate, or a refusal, answers
+    the page again with the form (its position dropped: the phone takes a fresh one) and, for a
+    refusal, what `refused_context(refused)` adds. Returns (act()'s visit, None) or (None, that page)."""
+    if not _position_form_ok(form):
+        return None, _page(visit, status=422, **{f"{name}_form": form})
+    with refusal() as refused:
+        done = act()
+    if refused:
+        _clear_position(form)
+        return None, _page(visit, status=refused.status, **{f"{name}_form": form}, **refused_context(refused))
+    return done, None
 
 
 def _checkin_types() -> list[VisitType]:
@@ -113,17 +126,16 @@ def show(visit_id: int):
 def checkin(visit_id: int):
     visit = _visit(visit_id)
     form = CheckInForm()
-    if not _position_form_ok(form):
-        return _page(visit, status=422, checkin_form=form)
-    with refusal() as refused:
-        started = ops.check_in(me(), visit.store, visit.visit_type, position=form.position,
-                               accuracy_m=form.accuracy_m, position_at=form.position_time,
-                               reason=form.reason.data, client_key=form.key, visit=visit)
-    if refused:
+
+    def refused_context(refused) -> dict:
         error, reason_needed = _checkin_refused(form, refused.error)
-        return _page(visit, status=refused.status, checkin_form=form, checkin_error=error, reason_needed=reason_needed,
-                     busy_visit=_busy_visit() if refused.status == 409 else None)
-    return redirect(url_for("visits.show", visit_id=started.id))
+        return {"checkin_error": error, "reason_needed": reason_needed,
+                "busy_visit": _busy_visit() if refused.status == 409 else None}
+
+    started, refused_page = _at_the_store(visit, form, "checkin", lambda: ops.check_in(
+        me(), visit.store, visit.visit_type, position=form.position, accuracy_m=form.accuracy_m,
+        position_at=form.position_time, reason=form.reason.data, client_key=form.key, visit=visit), refused_context)
+    return refused_page or redirect(url_for("visits.show", visit_id=started.id))
 
 
 @bp.route("/stores/<int:store_id>/checkin", methods=["GET", "POST"])
@@ -149,6 +161,7 @@ def store_checkin(store_id: int):
         visit = ops.check_in(me(), store, visit_type, position=form.position, accuracy_m=form.accuracy_m,
                              position_at=form.position_time, reason=form.reason.data, client_key=form.key)
     if refused:
+        _clear_position(form)
         ctx["busy_visit"] = _busy_visit()
         error, reason_needed = _checkin_refused(form, refused.error)
         return render("visits/checkin.html", form=form, status=refused.status, error=error,
@@ -280,14 +293,11 @@ def add_follow_up(visit_id: int):
 def checkout(visit_id: int):
     visit = _visit(visit_id)
     form = CheckOutForm()
-    if not _position_form_ok(form):
-        return _page(visit, status=422, checkout_form=form)
-    with refusal() as refused:
-        ops.check_out(visit, me(), position=form.position, accuracy_m=form.accuracy_m,
-                      position_at=form.position_time, reason=form.reason.data or "")
-    if refused:
-        _clear_position(form)
-        return _page(visit, status=refused.status, checkout_form=form, checkout_error=refused.message)
+    _done, refused_page = _at_the_store(visit, form, "checkout", lambda: ops.check_out(
+        visit, me(), position=form.position, accuracy_m=form.accuracy_m, position_at=form.position_time,
+        reason=form.reason.data or ""), lambda refused: {"checkout_error": refused.message})
+    if refused_page:
+        return refused_page
     flash(_("Checked out. The visit is complete."), "success")
     return redirect(url_for("visits.show", visit_id=visit.id))
 

@@ -134,15 +134,20 @@ def users(user=None) -> Select:
                                   User.supervisor_id.in_(in_regions)))
 
 
+def users_with_role(role: str, user=None) -> Select:
+    """The people a user may see who hold `role` (a list filtered by role)."""
+    return users(user).where(User.role == role)
+
+
 def reps(user=None, active_only: bool = True) -> Select:
     """The reps a user may see (active ones unless asked), for pickers and team lists."""
-    stmt = users(user).where(User.role == Role.REP)
+    stmt = users_with_role(Role.REP, user)
     return stmt.where(User.active.is_(True)) if active_only else stmt
 
 
 def supervisors(user=None, active_only: bool = True) -> Select:
     """The supervisors a user may see (active ones unless asked)."""
-    stmt = users(user).where(User.role == Role.SUPERVISOR)
+    stmt = users_with_role(Role.SUPERVISOR, user)
     return stmt.where(User.active.is_(True)) if active_only else stmt
 
 

@@ -206,6 +206,7 @@ def request_ctx(app, request):
 def builtin_types():
     """Opt-in: the built-in visit types exist before the test starts."""
     ensure_builtin_types()
+    db.session.commit()
 
 
 @pytest.fixture

@@ -95,7 +95,8 @@ def make_org() -> SimpleNamespace:
 
 def vtype(code: str = "routine") -> VisitType:
     """The built-in visit type with this code (the built-in types are made first when missing)."""
-    ensure_builtin_types()
+    if ensure_builtin_types():
+        db.session.commit()
     return db.session.execute(select(VisitType).where(VisitType.code == code)).scalar_one()
 
 

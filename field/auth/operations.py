@@ -38,12 +38,11 @@ def unique(field: str, message: str):
 
 def list_users(q: str = "", role: str = "", page: int = 1, per_page: int = 50, user=None) -> Page:
     """The users the admin may see matching a name or login, and a role; active first, by name."""
-    stmt = scope.users(user).options(selectinload(User.supervisor), selectinload(User.regions))
+    stmt = (scope.users_with_role(role, user) if role else scope.users(user)).options(
+        selectinload(User.supervisor), selectinload(User.regions))
     if q:
         pattern = like_pattern(q)
         stmt = stmt.where(or_(User.name.ilike(pattern, escape="\\"), User.login.ilike(pattern, escape="\\")))
-    if role:
-        stmt = stmt.where(User.role == role)
     return paginate(stmt.order_by(User.active.desc(), User.name, User.id), page, per_page)
 
 

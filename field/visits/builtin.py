@@ -65,7 +65,8 @@ BUILTIN = [
 
 
 def ensure_builtin_types() -> int:
-    """Create any built-in type that does not exist yet (by code); returns how many were made."""
+    """Stage any built-in type that does not exist yet (by code); returns how many were made.
+    Seeding calls it first; the caller (seed-demo, a bench's or a test's set-up) commits."""
     existing = set(db.session.execute(select(VisitType.code)).scalars())
     made = 0
     for code, name, name_en, dwell, goals, steps in BUILTIN:
@@ -78,5 +79,4 @@ def ensure_builtin_types() -> int:
             db.session.add(VisitStep(visit_type_id=vt.id, position=position, phase=phase, kind=kind, title=title,
                                      title_en=title_en, required=required, config=config))
         made += 1
-    db.session.commit()
     return made

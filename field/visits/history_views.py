@@ -14,7 +14,8 @@ from flask_babel import get_locale, gettext as _
 from flask_login import login_required
 from sqlalchemy import select
 
-from field import locale_code, permissions, scope
+from field import permissions, scope
+from field.i18n import locale_code
 from field.auth.models import User
 from field.core import local_today
 from field.extensions import db

@@ -1,23 +1,24 @@
 """Everything that changes a visit: plan, check in, save steps, check, act, check out, co-visit.
 
-Each function checks its rule, writes, audits and commits, or raises a DomainError
-(4xx with a message for the user) having written nothing."""
+Each function checks its rule, stages its writes and audits them, or raises a DomainError (4xx
+with a message for the user); the request (or the command) that called it commits or rolls back.
+What photos and activities know (a step's photos, the evidence a store still owes) comes through
+field.providers: visits sits below both and imports neither."""
 from __future__ import annotations
 
 import math
 from datetime import date, datetime, timedelta
 
-from babel.lists import format_list
-from flask_babel import get_locale, gettext as _
-from sqlalchemy import func, select
+from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from field import audit, locale_code
-from field.auth.models import Role, User
-from field.core import Conflict, DomainError, now
+from field import audit, permissions, providers
+from field.i18n import locale_code
+from field.auth.models import User
+from field.core import Conflict, DomainError, local_today, now
 from field.extensions import db
 from field.geo import Point
-from field.photos.models import Photo
 from field.products.models import Product
 from field.sales.models import Sale
 from field.stores.models import Store
@@ -25,20 +26,11 @@ from field.visits import checkin as rules
 from field.visits import steps as step_rules
 from field.visits.models import (CoVisit, FollowUp, Objective, StepKind, StepResult, Visit, VisitStatus,
                                  VisitStep, VisitType)
-from field.visits.planning import local_today
-from field.visits.workflow import transition
-
-MAX_PLAN_AHEAD_DAYS = 60
-
+from field.visits.words import word_list
+from field.visits.workflow import can_move, transition
 
 class ReasonNeeded(DomainError):
     """Outside the fence or without a position, a check-in needs the rep's typed reason (422)."""
-
-
-def word_list(words) -> str:
-    """Names in a running sentence, the reader's way: 'A, B, and C' / 'A、B和C'."""
-    words = [str(w) for w in words]
-    return format_list(words, locale=get_locale() or "zh_CN") if words else ""
 
 
 def _flag(visit: Visit, code: str, **detail) -> None:
@@ -66,8 +58,7 @@ def objectives_preview(store: Store, visit_type: VisitType, viewer: User) -> lis
         select(FollowUp).where(FollowUp.store_id == store.id, FollowUp.status == "open")
         .order_by(FollowUp.due_on.is_(None), FollowUp.due_on, FollowUp.id)).scalars()]
     out += [("goal", goal, None) for goal in (visit_type.goals or [])]
-    from field.activities.progress import needs_evidence  # activities build on visits, not the reverse
-    titles = needs_evidence([store.id], local_today(viewer), viewer).get(store.id, [])
+    titles = providers.ask("needs_evidence", [store.id], local_today(viewer), viewer, default={}).get(store.id, [])
     out += [("activity", _("Evidence for %(title)s", title=t), None) for t in titles]
     return out
 
@@ -101,8 +92,8 @@ def check_in(rep: User, store: Store, visit_type: VisitType, *, position: Point 
             if earlier.rep_id != rep.id:
                 raise DomainError(_("This form was already used."), 409)
             return earlier
-    if rep.role != Role.REP:
-        raise DomainError(_("Only reps check in to visits."), 403)
+    if not permissions.may_run_visits(rep):
+        raise permissions.NotAllowed(_("Only reps check in to visits."))
     if not store.active:
         raise DomainError(_("This store is deactivated."))
     busy = db.session.execute(select(Visit).where(
@@ -128,42 +119,43 @@ def check_in(rep: User, store: Store, visit_type: VisitType, *, position: Point 
     if len(reason) > 500:
         raise ReasonNeeded(_("At most %(n)s characters.", n=500))
 
-    if visit is None:
-        visit = _planned_today(rep, store, visit_type)
-    if visit is None:
-        visit = Visit(rep=rep, store=store, visit_type=visit_type, status=VisitStatus.PLANNED,
-                      planned_for=local_today(rep), flags=[])
-        db.session.add(visit)
-        db.session.flush()
-    elif visit.rep_id != rep.id or visit.store_id != store.id:
-        raise DomainError(_("This visit is not yours."), 404)
-    visit.client_key = client_key
-    visit.checkin_at = received
-    if position is not None:
-        visit.checkin_lat, visit.checkin_lng = position.lat, position.lng
-    visit.checkin_accuracy_m = accuracy_m
-    visit.checkin_position_at = position_at
-    visit.checkin_distance_m = verdict.distance_m
-    visit.checkin_reason = reason
-    for code in verdict.flags:
-        detail = {}
-        if code == rules.Flag.OUTSIDE_GEOFENCE:
-            detail = {"distance_m": round(verdict.distance_m), "fence_m": store.geofence_m, "reason": reason}
-        elif code == rules.Flag.NO_POSITION:
-            detail = {"reason": reason}
-        elif code == rules.Flag.POOR_ACCURACY:
-            detail = {"accuracy_m": round(accuracy_m)}
-        elif code == rules.Flag.IMPOSSIBLE_TRAVEL and prev is not None:
-            detail = {"speed_kmh": _finite_speed(rules.speed_kmh(prev[0], prev[1], position, position_at or received))}
-        _flag(visit, code, at="check_in", **detail)
-    for source, text, follow_up in objectives_preview(store, visit.visit_type, rep):
-        db.session.add(Objective(visit=visit, source=source, text=text, follow_up=follow_up))
     try:
-        transition(visit, VisitStatus.IN_PROGRESS, rep, distance_m=verdict.distance_m, flags=verdict.flags)
-        db.session.commit()
+        with db.session.begin_nested():
+            if visit is None:
+                visit = _planned_today(rep, store, visit_type)
+            if visit is None:
+                visit = Visit(rep=rep, store=store, visit_type=visit_type, status=VisitStatus.PLANNED,
+                              planned_for=local_today(rep), flags=[])
+                db.session.add(visit)
+                db.session.flush()
+            elif visit.rep_id != rep.id or visit.store_id != store.id:
+                raise DomainError(_("This visit is not yours."), 404)
+            visit.client_key = client_key
+            visit.checkin_at = received
+            if position is not None:
+                visit.checkin_lat, visit.checkin_lng = position.lat, position.lng
+            visit.checkin_accuracy_m = accuracy_m
+            visit.checkin_position_at = position_at
+            visit.checkin_distance_m = verdict.distance_m
+            visit.checkin_reason = reason
+            for code in verdict.flags:
+                detail = {}
+                if code == rules.Flag.OUTSIDE_GEOFENCE:
+                    detail = {"distance_m": round(verdict.distance_m), "fence_m": store.geofence_m, "reason": reason}
+                elif code == rules.Flag.NO_POSITION:
+                    detail = {"reason": reason}
+                elif code == rules.Flag.POOR_ACCURACY:
+                    detail = {"accuracy_m": round(accuracy_m)}
+                elif code == rules.Flag.IMPOSSIBLE_TRAVEL and prev is not None:
+                    kmh = rules.speed_kmh(prev[0], prev[1], position, position_at or received)
+                    detail = {"speed_kmh": _finite_speed(kmh)}
+                _flag(visit, code, at="check_in", **detail)
+            for source, text, follow_up in objectives_preview(store, visit.visit_type, rep):
+                db.session.add(Objective(visit=visit, source=source, text=text, follow_up=follow_up))
+            transition(visit, VisitStatus.IN_PROGRESS, rep, distance_m=verdict.distance_m, flags=verdict.flags)
     except IntegrityError:
-        # The partial unique index or the client key: another tap got there first.
-        db.session.rollback()
+        # The partial unique index or the client key: another tap got there first. The savepoint
+        # undid this tap's writes and nothing else of the request.
         if client_key:
             earlier = db.session.execute(select(Visit).where(Visit.client_key == client_key)).scalar_one_or_none()
             if earlier is not None:
@@ -197,7 +189,6 @@ def save_step(visit: Visit, step_id: int, form, actor: User) -> StepResult:
     result = _result(visit, step)
     result.status, result.value, result.skip_reason, result.saved_at = "done", value, "", now()
     audit.record("visit.step", visit, actor=actor, step=step.id, kind=step.kind)
-    db.session.commit()
     return result
 
 
@@ -213,7 +204,6 @@ def skip_step(visit: Visit, step_id: int, reason: str, actor: User) -> StepResul
     result = _result(visit, step)
     result.status, result.value, result.skip_reason, result.saved_at = "skipped", {}, reason, now()
     audit.record("visit.step_skip", visit, actor=actor, step=step.id, reason=reason)
-    db.session.commit()
     return result
 
 
@@ -229,11 +219,9 @@ def _result(visit: Visit, step: VisitStep) -> StepResult:
 # --- Check ------------------------------------------------------------------------------
 
 def photo_counts(visit: Visit) -> dict[int, int]:
-    """How many photos each step of the visit holds that are not voided: {step id: count}."""
-    rows = db.session.execute(
-        select(Photo.step_id, func.count()).where(Photo.visit_id == visit.id, Photo.step_id.is_not(None),
-                                                  Photo.voided_at.is_(None)).group_by(Photo.step_id))
-    return {step_id: n for step_id, n in rows}
+    """How many photos each step of the visit holds that are not voided: {step id: count} (photos
+    answer; without them no step has any)."""
+    return providers.ask("step_photo_counts", visit, default={})
 
 
 def step_states(visit: Visit, counts: dict[int, int] | None = None) -> dict[int, str | None]:
@@ -294,7 +282,6 @@ def mark_objective(visit: Visit, objective_id: int, met: bool, note: str, actor:
         raise DomainError(_("Not found, or not yours to see."), 404)
     objective.met, objective.note = met, (note or "").strip()[:500]
     audit.record("visit.objective", visit, actor=actor, objective=objective.id, met=met)
-    db.session.commit()
     return objective
 
 
@@ -332,7 +319,6 @@ def add_follow_up(visit: Visit, text: str, owner_id: int, due_on: date | None, a
                          created_by_id=actor.id, status="open")
     db.session.add(follow_up)
     audit.record("follow_up.create", follow_up, actor=actor, visit=visit.id, owner=owner.login)
-    db.session.commit()
     return follow_up
 
 
@@ -381,20 +367,18 @@ def check_out(visit: Visit, actor: User, *, position: Point | None, accuracy_m: 
             objective.follow_up.closed_visit_id = visit.id
             objective.follow_up.closed_at = received
     transition(visit, VisitStatus.COMPLETED, actor, dwell_minutes=round(dwell, 1))
-    db.session.commit()
     return visit
 
 
 def cancel(visit: Visit, actor: User, reason: str) -> Visit:
-    if actor.id not in (visit.rep_id, visit.planned_by_id) and actor.role not in (Role.SUPERVISOR, Role.MANAGER,
-                                                                                   Role.ADMIN):
-        raise DomainError(_("You are not allowed to do that."), 403)
+    """Cancel a planned or running visit, with the reason (permissions.may_cancel_visit says who)."""
+    can_move(visit, VisitStatus.CANCELLED)
+    permissions.require(permissions.may_cancel_visit(actor, visit))
     reason = (reason or "").strip()
     if not reason:
         raise DomainError(_("Say why the visit is cancelled."))
     visit.cancel_reason = reason[:500]
     transition(visit, VisitStatus.CANCELLED, actor, reason=reason)
-    db.session.commit()
     return visit
 
 
@@ -413,9 +397,9 @@ def scorecard(visit_types) -> list[dict]:
 
 def score_visit(visit: Visit, supervisor: User, form, comment: str) -> CoVisit:
     """A supervisor scores a rep's visit (in progress or done) on the co-visit scorecard; once."""
-    if supervisor.role != Role.SUPERVISOR or visit.rep.supervisor_id != supervisor.id:
-        raise DomainError(_("Only the rep's supervisor can score this visit."), 403)
-    if visit.status not in (VisitStatus.IN_PROGRESS, VisitStatus.COMPLETED):
+    if not permissions.supervises(supervisor, visit.rep):
+        raise permissions.NotAllowed(_("Only the rep's supervisor can score this visit."))
+    if not permissions.may_score_visit(supervisor, visit):
         raise Conflict(_("Score a visit once it has started."))
     items = scorecard(None)
     if not items:
@@ -436,12 +420,11 @@ def score_visit(visit: Visit, supervisor: User, form, comment: str) -> CoVisit:
         raise step_rules.StepInvalid(errors)
     co = CoVisit(visit=visit, supervisor=supervisor, scores=scores, total=sum(scores.values()),
                  max_total=sum(int(i["max"]) for i in items), comment=(comment or "").strip()[:1000])
-    db.session.add(co)
     try:
-        audit.record("visit.co_visit", visit, actor=supervisor, total=co.total)
-        db.session.commit()
+        with db.session.begin_nested():  # one score per supervisor and visit, even for two taps at once
+            db.session.add(co)
+            audit.record("visit.co_visit", visit, actor=supervisor, total=co.total)
     except IntegrityError:
-        db.session.rollback()
         raise Conflict(_("You have already scored this visit.")) from None
     return co
 
@@ -454,5 +437,4 @@ def answer_co_visit(co: CoVisit, rep: User, text: str) -> CoVisit:
         raise DomainError(_("Write a comment of at most %(n)s characters.", n=1000))
     co.rep_comment = text
     audit.record("visit.co_visit_answer", co.visit, actor=rep)
-    db.session.commit()
     return co

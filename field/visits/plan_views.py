@@ -6,56 +6,37 @@ template per page. Everything starts from field.scope: a rep, store or visit out
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import abort, flash, redirect, request, url_for
 from flask_babel import gettext as _, ngettext
-from flask_login import current_user, login_required
-from markupsafe import Markup
+from flask_login import login_required
 from wtforms.fields import SelectChoice
 
-from field import locale_code, scope
-from field.auth.models import Role, User
-from field.core import DomainError
+from field import permissions, scope
+from field.i18n import locale_code
+from field.auth.models import User
 from field.extensions import db
 from field.geo import Point, valid_lat_lng
 from field.stores.models import Store
-from field.stores.views import distance_label
 from field.visits import bp
-from field.visits import history, planning
+from field.visits import history, planning, presenter
 from field.visits import operations as ops
 from field.visits.forms import CheckInForm
 from field.visits.history_views import _day_arg, day_skeleton
 from field.visits.models import VisitStatus, VisitType
 from field.visits.plan_forms import PlanDueForm, PlanOneForm, UnplanForm
+from field.visits.presenter import MAX_ID
 from field.visits.views import _checkin_types
+from field.visits.words import word_list
 from field.visits.workflow import state_label
-from field.web import render, me as _me
+from field.web import me as _me, refusal, render
 
-PLANNERS = (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
 MAX_ACCURACY_M = 1_000_000.0
-MAX_ID = 2**31 - 1  # ids are 32-bit integers; a larger one names nothing (and SQLite cannot even bind it)
 
 
-
-@bp.app_template_global("why_label")
-def why_label(code: str, detail=None) -> str:
-    """Why a store is on the list, in a few words: planned, overdue N days, follow-up due, never visited."""
-    if code == "planned":
-        return _("Planned: %(type)s", type=detail.label(locale_code())) if detail is not None else _("Planned")
-    if code == "overdue":
-        if detail is None or detail <= 0:
-            return _("Due today") if detail == 0 else _("Due")
-        return ngettext("Overdue %(num)s day", "Overdue %(num)s days", detail)
-    if code == "follow_up":
-        return _("Follow-up due %(day)s", day=day_skeleton(detail, "MMMd")) if detail else _("Follow-up open")
-    if code == "never_visited":
-        return _("Never visited")
-    if code == "activity":
-        return _("Activity needs evidence: %(titles)s", titles=" · ".join(detail))
-    return str(code)
+bp.add_app_template_global(presenter.why_label, "why_label")
 
 
 # --- Today ---------------------------------------------------------------------------------------
@@ -85,78 +66,11 @@ def _position_arg() -> Position:
     return Position(Point(float(raw_lat), float(raw_lng)), accuracy, None)
 
 
-@dataclass
-class Card:
-    """A stop as Today shows it, with its words and links made once in Python: the page holds up to a
-    hundred stops, and each gettext or url_for called from the template costs 8–15 µs (bench/today.py)."""
-    stop: planning.Stop
-    why: list[tuple[str, str]]  # (reason code, its words)
-    leg: str  # "1.2 km from the previous stop"; "" when the stop has no leg
-    store_url: str
-    checkin_url: str  # the form's action: the planned visit's check-in, else a new visit at the store
-    details_url: str
-
-
-@dataclass
-class Cards:
-    routed: list[Card]
-    unplaced: list[Card]
-    also_due: list[Card]
-
-
-def _url_by_id(endpoint: str, name: str) -> Callable[[int], str]:
-    """url_for(endpoint, name=id) for many ids at the cost of one: built once with an id no row has,
-    which each id then takes the place of."""
-    head, tail = url_for(endpoint, **{name: MAX_ID}).rsplit(str(MAX_ID), 1)
-    return lambda value: f"{head}{value}{tail}"
-
-
-def _cards(day: planning.Day) -> Cards:
-    """Today's stops as cards. Stops share most of their reasons ("Overdue 3 days"), so each is put
-    in words once; a leg's sentence is looked up once and filled in for each stop."""
-    store_url, store_checkin = _url_by_id("stores.detail", "store_id"), _url_by_id("visits.store_checkin", "store_id")
-    visit_checkin, visit_show = _url_by_id("visits.checkin", "visit_id"), _url_by_id("visits.show", "visit_id")
-    later_leg = _("%(d)s from the previous stop")
-    words: dict[tuple, str] = {}
-
-    def leg_words(number: int, d: str) -> str:
-        if number > 1:
-            return later_leg % {"d": d}
-        if day.start_from == "position":
-            return _("%(d)s from you", d=d)
-        return _("%(d)s from %(store)s", d=d, store=day.start_store.name)
-
-    def card(stop: planning.Stop, number: int | None = None) -> Card:
-        why = []
-        for code, detail in stop.reasons:
-            key = (code, tuple(detail) if isinstance(detail, list) else detail)
-            if key not in words:
-                words[key] = why_label(code, detail)
-            why.append((code, words[key]))
-        leg = ""
-        if stop.leg_m is not None:
-            leg = leg_words(number, distance_label(stop.leg_m).replace(" ", "\u00a0"))
-        store_id, visit = stop.store.id, stop.visit
-        return Card(stop, why, leg, store_url(store_id),
-                    visit_checkin(visit.id) if visit else store_checkin(store_id),
-                    visit_show(visit.id) if visit else store_checkin(store_id))
-
-    return Cards([card(s, n) for n, s in enumerate(day.routed, 1)], [card(s) for s in day.unplaced],
-                 [card(s) for s in day.also_due])
-
-
-def _hidden_fields(form) -> Markup:
-    """A check-in form's hidden fields (the CSRF token, the position the phone fills in), without ids
-    and without the client key: many stops share the page, and each gets its own key."""
-    return Markup("").join(f(id=False) for f in form
-                           if f.type in ("HiddenField", "CSRFTokenField") and f.name != "client_key")
-
-
 @bp.route("/today")
 @login_required
 def today():
     """The rep's day: the visit in progress, then the stops to make in route order, then the rest due."""
-    if current_user.role != Role.REP:
+    if not permissions.may_run_visits(_me()):
         return redirect(url_for("home.index"))
     me = _me()
     today = planning.local_today(me)
@@ -166,15 +80,16 @@ def today():
     # A stop that is not planned checks in as a routine visit (the Details page offers the other types).
     routine = next((t for t in types if t.code == "routine"), types[0] if types else None)
     return render("visits/today.html", status=422 if position.message else 200, page_title=_("Today"),
-                  day=day, cards=_cards(day), position=position,
-                  checkin_fields=_hidden_fields(CheckInForm(formdata=None)),
+                  day=day, cards=presenter.cards(day), position=position,
+                  checkin_fields=presenter.hidden_fields(CheckInForm(formdata=None)),
                   checkin_type=routine, today=today, locale=locale_code(), state_label=state_label)
 
 
 # --- planning: who, which week ------------------------------------------------------------------
 
 def _require_planner() -> None:
-    if current_user.role not in PLANNERS:
+    # Planning is not a page of theirs at all for the others (404, as it always was), not a refusal.
+    if not permissions.may_plan(_me()):
         abort(404)
 
 
@@ -185,7 +100,7 @@ def _rep(raw: str | None, reps: list[User]) -> User | None:
         return reps[0] if reps else None
     if not raw.isascii() or not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
         abort(404)
-    return scope.get_or_404(scope.users().where(User.role == Role.REP), int(raw))
+    return scope.get_or_404(scope.reps(active_only=False), int(raw))
 
 
 def _type_choices(types) -> list[SelectChoice]:
@@ -200,6 +115,15 @@ def _rep_stores(rep: User):
 def _week(default: date) -> tuple[date, str | None]:
     day, message = _day_arg("week", default)
     return history.monday_of(day), message
+
+
+def _asked_week() -> tuple[User | None, date, str | None]:
+    """The rep (?rep=, else the planner's first) and the week (?week=, else this one) a page asks for,
+    with a message when the week could not be read."""
+    me = _me()
+    rep = _rep(request.args.get("rep"), history.team_reps(me))
+    monday, message = _week(history.monday_of(planning.local_today(me)))
+    return rep, monday, message
 
 
 def _distinct_ids(form, prefix: str) -> None:
@@ -234,7 +158,7 @@ def _plan_page(rep: User | None, monday: date, *, status=200, message=None, due_
         form.rep.data = str(rep.id) if rep is not None else ""
         _distinct_ids(form, prefix)
     one_form.store.choices = [SelectChoice(s.id, f"{s.name} · {s.code}") for s in stores]
-    max_day = today + timedelta(days=ops.MAX_PLAN_AHEAD_DAYS)
+    max_day = today + timedelta(days=planning.MAX_PLAN_AHEAD_DAYS)
     one_form.on.render_kw = {"min": today.isoformat(), "max": max_day.isoformat()}
     chosen = set(due_form.stores.data or [])
     return render("visits/plan.html", status=status, page_title=_("Plan"), rep=rep, reps=reps, monday=monday,
@@ -271,7 +195,7 @@ def _planned_message(outcome: planning.PlanOutcome, on: date) -> None:
                        len(outcome.planned), day=day), "success")
     if outcome.already:
         flash(_("Already planned for %(day)s, so not planned again: %(stores)s",
-                day=day, stores=ops.word_list(s.name for s in outcome.already)), "warning")
+                day=day, stores=word_list(s.name for s in outcome.already)), "warning")
 
 
 def _week_of(on: date | None) -> date:
@@ -280,29 +204,34 @@ def _week_of(on: date | None) -> date:
     return monday
 
 
+def _plan_sent(form, which: str, store_ids, then: str):
+    """Plan what one of the plan page's forms (`which`: "due" or "one") sent. A form that does not
+    validate, or a plan refused, shows the page again with the form and its message in place;
+    planned visits go on to the `then` page of the rep's week."""
+    rep = _rep(form.rep.data or "0", [])
+    form.visit_type.choices = _type_choices(_checkin_types())
+    if not form.validate_on_submit():
+        return _plan_page(rep, _week_of(form.on.data), status=422, **{f"{which}_form": form})
+    stores = _stores_of(rep, store_ids())
+    with refusal() as refused:
+        outcome = planning.plan_visits(_me(), rep, stores, _type(form.visit_type.data), form.on.data)
+    if refused:
+        return _plan_page(rep, _week_of(form.on.data), status=refused.status,
+                          **{f"{which}_form": form, f"{which}_error": refused.message})
+    _planned_message(outcome, form.on.data)
+    return redirect(url_for(then, rep=rep.id, week=history.monday_of(form.on.data).isoformat()))
+
+
 @bp.route("/plan", methods=["GET", "POST"])
 @login_required
 def plan():
     """The planner's page for one rep and week: the stores due, to tick and plan for a day."""
     _require_planner()
-    me = _me()
     if request.method == "GET":
-        rep = _rep(request.args.get("rep"), history.team_reps(me))
-        monday, message = _week(history.monday_of(planning.local_today(me)))
+        rep, monday, message = _asked_week()
         return _plan_page(rep, monday, status=422 if message else 200, message=message)
     form = PlanDueForm()
-    rep = _rep(form.rep.data or "0", [])
-    form.visit_type.choices = _type_choices(_checkin_types())
-    if not form.validate_on_submit():
-        return _plan_page(rep, _week_of(form.on.data), status=422, due_form=form)
-    stores = _stores_of(rep, form.stores.data)
-    try:
-        outcome = planning.plan_visits(me, rep, stores, _type(form.visit_type.data), form.on.data)
-    except DomainError as exc:
-        db.session.rollback()
-        return _plan_page(rep, _week_of(form.on.data), status=exc.status, due_form=form, due_error=exc.message)
-    _planned_message(outcome, form.on.data)
-    return redirect(url_for("visits.plan", rep=rep.id, week=history.monday_of(form.on.data).isoformat()))
+    return _plan_sent(form, "due", lambda: form.stores.data, "visits.plan")
 
 
 @bp.route("/plan/one", methods=["POST"])
@@ -310,20 +239,8 @@ def plan():
 def plan_one():
     """One visit: a rep, one of their stores, a day, a type."""
     _require_planner()
-    me = _me()
     form = PlanOneForm()
-    rep = _rep(form.rep.data or "0", [])
-    form.visit_type.choices = _type_choices(_checkin_types())
-    if not form.validate_on_submit():
-        return _plan_page(rep, _week_of(form.on.data), status=422, one_form=form)
-    stores = _stores_of(rep, [form.store.data])
-    try:
-        outcome = planning.plan_visits(me, rep, stores, _type(form.visit_type.data), form.on.data)
-    except DomainError as exc:
-        db.session.rollback()
-        return _plan_page(rep, _week_of(form.on.data), status=exc.status, one_form=form, one_error=exc.message)
-    _planned_message(outcome, form.on.data)
-    return redirect(url_for("visits.plan_week", rep=rep.id, week=history.monday_of(form.on.data).isoformat()))
+    return _plan_sent(form, "one", lambda: [form.store.data], "visits.plan_week")
 
 
 # --- planning: the week -------------------------------------------------------------------------
@@ -348,9 +265,7 @@ def _week_page(rep: User | None, monday: date, *, status=200, message=None, fail
 def plan_week():
     """A rep's week, Monday to Sunday: what is planned each day, and what was done."""
     _require_planner()
-    me = _me()
-    rep = _rep(request.args.get("rep"), history.team_reps(me))
-    monday, message = _week(history.monday_of(planning.local_today(me)))
+    rep, monday, message = _asked_week()
     return _week_page(rep, monday, status=422 if message else 200, message=message)
 
 
@@ -360,7 +275,7 @@ def unplan(visit_id: int):
     """Take a planned visit off a rep's plan (it is cancelled, with the reason, and audited)."""
     _require_planner()
     visit = scope.get_or_404(scope.visits(), visit_id)
-    rep = scope.get_or_404(scope.users().where(User.role == Role.REP), visit.rep_id)
+    rep = scope.get_or_404(scope.reps(active_only=False), visit.rep_id)
     monday = history.monday_of(visit.planned_for or planning.local_today(_me()))
     form = UnplanForm()
     if visit.status != VisitStatus.PLANNED:
@@ -369,11 +284,11 @@ def unplan(visit_id: int):
                                   "this one is %(state)s.", state=state_label(visit.status)))
     if not form.validate_on_submit():
         return _week_page(rep, monday, status=422, failed=visit.id, unplan_form=form)
-    try:
+    with refusal() as refused:
         ops.cancel(visit, _me(), form.reason.data or _("Taken off the plan"))
-    except DomainError as exc:
-        db.session.rollback()
-        return _week_page(rep, monday, status=exc.status, failed=visit.id, unplan_form=form, error=exc.message)
+    if refused:
+        return _week_page(rep, monday, status=refused.status, failed=visit.id, unplan_form=form,
+                          error=refused.message)
     flash(_("%(store)s is off the plan for %(day)s.", store=visit.store.name,
             day=day_skeleton(visit.planned_for, "MMMEd")), "success")
     return redirect(url_for("visits.plan_week", rep=rep.id, week=monday.isoformat()))

@@ -1,36 +1,36 @@
-"""Which stores are due, what a rep's day holds, and in what order to walk it."""
+"""Which stores are due, what a rep's day holds, and in what order to walk it.
+
+What activities know (stores with one live, stores whose activity still wants evidence) comes
+through field.providers: visits sits below activities and never imports it."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo
 
-from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import Select, and_, bindparam, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, null, or_, select
 from sqlalchemy.orm import joinedload
 
-from field import audit
-from field.auth.models import Role, User
-from field.core import DomainError
+from field import audit, permissions, providers
+from field.auth.models import User
+from field.core import DomainError, local_today, user_zone  # noqa: F401  (local_today: callers read it here too)
 from field.extensions import db
 from field.geo import Point
-from field.stores.models import TIER_FREQUENCY_DAYS, Store
+from field.stores.models import Store
 from field.visits.models import FollowUp, Visit, VisitStatus, VisitType
 from field.visits.route import legs_m, order_stops
+from field.visits.words import word_list
 
+MAX_PLAN_AHEAD_DAYS = 60  # how far ahead a visit may be planned
 ROUTE_LIMIT = 40  # stops a day's route is ordered over; the rest are listed as also due
 
 
-def user_zone(user: User | None) -> ZoneInfo:
-    """The user's time zone, or the company's when there is no user or they chose none."""
-    return ZoneInfo((user.timezone if user is not None else None) or current_app.config["DEFAULT_TIMEZONE"])
-
-
-def local_today(user: User | None, at: datetime | None = None) -> date:
-    from field.core import now
-    return (at or now()).astimezone(user_zone(user)).date()
+# How often a store is due is the store's rule (Store.frequency_days). The scan reads only the two
+# columns it needs, not whole stores, so it applies that rule to each row (which has `tier` and
+# `visit_every_days` as attributes). TEMPORARY until field/stores/models.py offers the rule on
+# the columns themselves (frequency_days(tier, every)).
+_frequency_days = Store.frequency_days.fget
 
 
 def is_due(last_visit: date | None, frequency_days: int, today: date) -> bool:
@@ -110,7 +110,8 @@ def _scan_query(for_today: bool) -> Select:
     beside them — a per-store lookup on the visits' store index, whatever the table's size or
     statistics — so only the stores that are due get loaded whole. For Today the rep's follow-ups
     due and stores with a live activity are joined on, each read once: one query where there were
-    three, and activities are then asked about only the few stores with one running, not all 300."""
+    three, and activities are then asked about only the few stores with one running, not all 300.
+    The live ones are activities' answer to live_activity_stores (none when nothing answers)."""
     rep_id, today = bindparam("rep_id"), bindparam("today")
     last_at = (select(func.max(Visit.checkout_at))
                .where(Visit.store_id == Store.id, Visit.status == VisitStatus.COMPLETED)
@@ -119,22 +120,19 @@ def _scan_query(for_today: bool) -> Select:
             .where(Store.owner_rep_id == rep_id, Store.active.is_(True)))
     if not for_today:
         return stmt
-    from field.activities.models import Activity, ActivityStore  # activities build on visits, not the reverse
-    from field.activities.progress import LIVE
     follow_ups = (select(FollowUp.store_id, func.count().label("open"), func.min(FollowUp.due_on).label("first"))
                   .join(Store, Store.id == FollowUp.store_id)
                   .where(Store.owner_rep_id == rep_id, FollowUp.status == "open",
                          or_(FollowUp.due_on.is_(None), FollowUp.due_on <= today))
                   .group_by(FollowUp.store_id).subquery())
-    live = (select(ActivityStore.store_id)
-            .join(Activity, Activity.id == ActivityStore.activity_id)
-            .join(Store, Store.id == ActivityStore.store_id)
-            .where(Store.owner_rep_id == rep_id, Activity.status.in_(LIVE),
-                   Activity.period_start <= today, Activity.period_end >= today)
-            .distinct().subquery())
-    return (stmt.add_columns(follow_ups.c.open, follow_ups.c.first, live.c.store_id)
-            .outerjoin(follow_ups, follow_ups.c.store_id == Store.id)
-            .outerjoin(live, live.c.store_id == Store.id))
+    stmt = (stmt.add_columns(follow_ups.c.open, follow_ups.c.first)
+            .outerjoin(follow_ups, follow_ups.c.store_id == Store.id))
+    live = providers.ask("live_activity_stores", rep_id, today)
+    if live is None:
+        return stmt.add_columns(null())
+    live = live.subquery()
+    live_id = next(iter(live.c))
+    return stmt.add_columns(live_id).outerjoin(live, live_id == Store.id)
 
 
 def _scan(rep: User, today: date, within: Select | None = None, for_today: bool = False) -> _Scan:
@@ -145,9 +143,10 @@ def _scan(rep: User, today: date, within: Select | None = None, for_today: bool 
         stmt = stmt.where(Store.id.in_(within))
     zone = user_zone(rep)
     out = _Scan({})
-    for store_id, tier, every, at, *more in db.session.execute(stmt, {"rep_id": rep.id, "today": today}):
+    for row in db.session.execute(stmt, {"rep_id": rep.id, "today": today}):
+        store_id, tier, _every, at, *more = row
         last_day = at.astimezone(zone).date() if at else None
-        freq = every or TIER_FREQUENCY_DAYS.get(tier, 30)
+        freq = _frequency_days(row)
         if is_due(last_day, freq, today):
             od = overdue_days(last_day, freq, today)
             stop = Stop(None, last_visit=last_day, overdue=od,
@@ -227,8 +226,7 @@ def _activities_needing_evidence(rep: User, today: date, running: list[int]) -> 
     with its titles."""
     if not running:
         return {}
-    from field.activities.progress import needs_evidence  # activities build on visits, not the reverse
-    return needs_evidence(running, today, rep)
+    return providers.ask("needs_evidence", running, today, rep, default={})
 
 
 def today_for(rep: User, today: date, here: Point | None = None) -> Day:
@@ -319,14 +317,12 @@ def plan_visits(planner: User, rep: User, stores: list[Store], visit_type: Visit
     For every store: a day from today up to MAX_PLAN_AHEAD_DAYS ahead, an active rep, an
     active store; a store already planned for the
     rep that day is left as it is, never planned twice. A refusal writes nothing."""
-    from field.visits.operations import MAX_PLAN_AHEAD_DAYS, word_list  # operations imports this module
-
     today = local_today(planner)
     if on < today:
         raise DomainError(_("That day is in the past: plan for today or a later day."))
     if on > today + timedelta(days=MAX_PLAN_AHEAD_DAYS):
         raise DomainError(_("Plan for a day from today up to %(n)s days ahead.", n=MAX_PLAN_AHEAD_DAYS))
-    if rep.role != Role.REP or not rep.active:
+    if not permissions.is_rep(rep) or not rep.active:
         raise DomainError(_("Visits are planned for active reps."))
     if not stores:
         raise DomainError(_("Pick at least one store."))
@@ -348,5 +344,4 @@ def plan_visits(planner: User, rep: User, stores: list[Store], visit_type: Visit
         db.session.add(visit)
         audit.record("visit.plan", visit, actor=planner, store=store.code, rep=rep.login, on=on.isoformat())
         outcome.planned.append(visit)
-    db.session.commit()
     return outcome

@@ -9,13 +9,16 @@ from decimal import Decimal, InvalidOperation
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
+from field.core import DomainError
 from field.visits.models import StepKind, VisitStep
 
 MAX_COUNT = 100_000
 MAX_TEXT = 2000
 
 
-class StepInvalid(Exception):
+class StepInvalid(DomainError):
+    """A form broke its rules: a message per field name (422), for the page to show in place."""
+
     def __init__(self, errors: dict[str, str]):
         super().__init__("; ".join(errors.values()))
         self.errors = errors

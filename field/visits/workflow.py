@@ -1,10 +1,8 @@
 """The visit state machine, written as data, and the one function that moves a visit."""
 from flask_babel import gettext as _
-from sqlalchemy import update
 
 from field import audit
-from field.core import Conflict
-from field.extensions import db
+from field.core import Conflict, move_state
 from field.visits.models import Visit, VisitStatus as S
 
 # (from, to) → the audit action that records it.
@@ -16,24 +14,25 @@ TRANSITIONS = {
 }
 
 
+def can_move(visit: Visit, to: str) -> None:
+    """Raise Conflict unless the table lets a visit in its state move to `to`."""
+    if (S(visit.status), S(to)) not in TRANSITIONS:
+        raise Conflict(_("A visit that is %(state)s cannot be moved to %(to)s.",
+                         state=state_label(visit.status), to=state_label(to)))
+
+
 def transition(visit: Visit, to: str, actor, **detail) -> None:
     """Move `visit` to `to` if the table allows it and nobody moved it first; audit it.
 
-    The UPDATE names the state we saw, so of two taps at the same moment one wins
-    and the other gets a Conflict instead of a second transition."""
+    The guarded UPDATE names the state we saw (core.move_state), so of two taps at the same
+    moment one wins and the other gets a Conflict instead of a second transition."""
     frm = visit.status
-    action = TRANSITIONS.get((S(frm), S(to)))
-    if action is None:
-        raise Conflict(_("A visit that is %(state)s cannot be moved to %(to)s.",
-                         state=state_label(frm), to=state_label(to)))
-    changed = db.session.execute(
-        update(Visit).where(Visit.id == visit.id, Visit.status == frm).values(status=to)
-        .execution_options(synchronize_session=False)).rowcount
-    if changed != 1:
-        db.session.rollback()
-        raise Conflict(_("This visit was changed in the meantime. Reload and try again."))
-    visit.status = to
-    audit.record(action, visit, actor=actor, **{"from": frm, "to": to}, **detail)
+    can_move(visit, to)
+    try:
+        move_state(visit, frm, to, "")
+    except Conflict:  # the message is translated only when it is needed (a job may have no request)
+        raise Conflict(_("This visit was changed in the meantime. Reload and try again.")) from None
+    audit.record(TRANSITIONS[(S(frm), S(to))], visit, actor=actor, **{"from": frm, "to": to}, **detail)
 
 
 def state_label(state: str) -> str:

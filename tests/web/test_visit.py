@@ -42,8 +42,10 @@ def planned(rep, store=None, code="routine", on=None) -> Visit:
 def started(rep, store=None, code="routine") -> Visit:
     """A visit checked in at the store's door (through the operation, as the page would)."""
     visit = planned(rep, store, code)
-    return ops.check_in(rep, visit.store, visit.visit_type, position=visit.store.point, accuracy_m=10,
-                        position_at=now(), reason="", client_key=None, visit=visit)
+    visit = ops.check_in(rep, visit.store, visit.visit_type, position=visit.store.point, accuracy_m=10,
+                         position_at=now(), reason="", client_key=None, visit=visit)
+    db.session.commit()  # operations stage; the test plays the request that commits
+    return visit
 
 
 def position(point: Point | None = SHOP, accuracy=12, at=None, **extra) -> dict:

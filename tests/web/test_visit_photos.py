@@ -27,6 +27,7 @@ def photo_visit(rep, required=True, **config) -> Visit:
     for other in visit.visit_type.steps:
         if other.required and other.id != step.id:
             ops.skip_step(visit, other.id, "Not today", rep)
+    db.session.commit()  # operations stage; the test plays the request that commits
     return visit
 
 

@@ -1,0 +1,308 @@
+"""What the visit pages show, built in Python so the templates only lay it out (and never query).
+
+The visit page (templates/visits/visit.html): each step as a StepView — its saved value as form
+fields, its errors placed or listed, its photos and the activity evidence it collects — and the
+page's context (`visit_page`). Today (templates/visits/today.html): the stops as Cards, with their
+words and links made once. Photos and evidence come from the domains above visits through
+field.providers; without them a step simply has none."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+
+from flask import url_for
+from flask_babel import gettext as _, ngettext
+from markupsafe import Markup
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from wtforms.fields import SelectChoice
+
+from field import permissions, providers, scope
+from field.i18n import locale_code
+from field.extensions import db
+from field.products.models import Product
+from field.stores.views import distance_label
+from field.visits import operations as ops
+from field.visits import planning
+from field.visits.forms import CancelForm, CheckInForm, CheckOutForm, CoVisitAnswerForm, FollowUpForm
+from field.visits.history_views import day_skeleton
+from field.visits.models import CoVisit, FollowUp, StepKind, StepResult, Visit, VisitStatus, VisitStep
+from field.visits.steps import min_photos
+from field.visits.workflow import state_label
+from field.web import me
+
+ORDER_ROWS = 5  # order-line rows offered without JavaScript
+MAX_ID = 2**31 - 1  # ids are 32-bit integers; a larger one names nothing
+
+
+def active_products() -> list[Product]:
+    # The catalogue is shared by every role; it is not scoped business data.
+    return db.session.execute(select(Product).where(Product.active.is_(True))
+                              .order_by(Product.category, Product.name)).scalars().all()
+
+
+def owner_choices(owners) -> list[SelectChoice]:
+    return [SelectChoice(u.id, u.name) for u in owners]
+
+
+# --- what the page shows for one step ---------------------------------------------------------
+
+@dataclass
+class StepView:
+    step: VisitStep
+    number: int
+    result: StepResult | None
+    errors: dict = field(default_factory=dict)
+    values: MultiDict = field(default_factory=MultiDict)
+    general: list = field(default_factory=list)  # messages that belong to no field on the page
+    products: list = field(default_factory=list)
+    rows: list = field(default_factory=list)     # order lines: [(sku, quantity)]
+    state: str | None = None                     # "done", "skipped" or None (operations.step_states)
+    photos: list = field(default_factory=list)   # a photo step's photos that count (not voided)
+    voided: list = field(default_factory=list)   # … and those a supervisor voided, for the record
+    need: int = 0                                # a photo step's minimum
+    evidence: list = field(default_factory=list)  # a promotion's photo step: the activities' evidence
+
+
+def _values_from_result(step: VisitStep, result: StepResult | None) -> MultiDict:
+    """The saved value as the form fields it came from, so a saved step opens filled in."""
+    out = MultiDict()
+    if result is None or result.status != "done":
+        return out
+    value = result.value or {}
+    kind = step.kind
+    if kind == StepKind.CHECKLIST:
+        for i, item in enumerate(value.get("items", [])):
+            out.add(f"item-{i}", "pass" if item.get("pass") else "fail")
+            out.add(f"note-{i}", item.get("note", ""))
+    elif kind == StepKind.NUMBER:
+        out.add("value", value.get("value", ""))
+    elif kind == StepKind.STOCK_COUNT:
+        for line in value.get("lines", []):
+            out.add("sku", line["sku"])
+            out.add(f"shelf-{line['sku']}", str(line["shelf"]))
+            out.add(f"back-{line['sku']}", str(line["back"]))
+    elif kind == StepKind.SHELF_SHARE:
+        out.add("ours", str(value.get("ours", "")))
+        out.add("total", str(value.get("total", "")))
+    elif kind == StepKind.ORDER_LINES:
+        for line in value.get("lines", []):
+            out.add("sku", line["sku"])
+            out.add("quantity", str(line["quantity"]))
+    elif kind == StepKind.CHOICE:
+        out.add("choice", value.get("choice", ""))
+    elif kind == StepKind.MULTI_CHOICE:
+        for choice in value.get("choices", []):
+            out.add("choice", choice)
+    elif kind == StepKind.TEXT:
+        out.add("text", value.get("text", ""))
+    elif kind == StepKind.SIGNATURE:
+        out.add("signer", value.get("signer", ""))
+    return out
+
+
+# Error keys each kind shows beside one of its fields (stock counts and order lines: see _placed).
+_FIELDS = {StepKind.NUMBER: ("value",), StepKind.SHELF_SHARE: ("ours", "total"), StepKind.CHOICE: ("choice",),
+           StepKind.MULTI_CHOICE: ("choice",), StepKind.TEXT: ("text",), StepKind.SIGNATURE: ("signer",)}
+
+
+def _placed(step: VisitStep, key: str, products: list, rows: list) -> bool:
+    """Whether the step's form shows this error key beside a field."""
+    kind = step.kind
+    if key == "skip_reason":
+        return True
+    if kind == StepKind.CHECKLIST:
+        return key.startswith(("item-", "note-"))
+    if kind == StepKind.STOCK_COUNT:
+        skus = {p.sku for p in products}
+        return any(key == f"{prefix}-{sku}" for prefix in ("shelf", "back", "sku") for sku in skus)
+    if kind == StepKind.ORDER_LINES:
+        return any(key in (f"sku-{i}", f"quantity-{i}") for i in range(len(rows)))
+    return key in _FIELDS.get(kind, ())
+
+
+def _step_view(step, number, result, products, errors=None, data=None) -> StepView:
+    errors = errors or {}
+    values = data if data is not None else _values_from_result(step, result)
+    view = StepView(step, number, result, errors, values)
+    if step.kind == StepKind.STOCK_COUNT:
+        wanted = step.config.get("products") or []
+        view.products = [p for p in products if p.sku in wanted] if wanted else list(products)
+    elif step.kind == StepKind.ORDER_LINES:
+        view.products = list(products)
+        view.rows = list(zip(values.getlist("sku"), values.getlist("quantity")))
+        view.rows += [("", "")] * max(ORDER_ROWS - len(view.rows), 1)
+    view.general = [msg for key, msg in errors.items() if not _placed(step, key, view.products, view.rows)]
+    return view
+
+
+def step_views(visit: Visit, results: dict, products: list, counts: dict, errors=None, data=None,
+               evidence: bool = True) -> dict[int, StepView]:
+    """Every step of the visit's type as the page shows it. A photo step gets the photos the viewer
+    may see (photos' step_photos), a promotion's photo step the activities' evidence when `evidence`."""
+    errors, data = errors or {}, data or {}
+    steps = list(visit.visit_type.steps)
+    photo_steps = [s for s in steps if s.kind == StepKind.PHOTO]
+    photos = providers.ask("step_photos", visit, default={}) if photo_steps else {}
+    states = ops.step_states(visit, counts)
+    views = {}
+    for n, s in enumerate(steps, start=1):
+        view = _step_view(s, n, results.get(s.id), products, errors.get(s.id), data.get(s.id))
+        view.state = states[s.id]
+        if s.kind == StepKind.PHOTO:
+            taken = photos.get(s.id, [])
+            view.photos = [p for p in taken if p.voided_at is None]
+            view.voided = [p for p in taken if p.voided_at is not None]
+            view.need = min_photos(s)
+            if evidence and visit.visit_type.code == "promotion":
+                view.evidence = providers.ask("visit_evidence", visit, s, default=[])
+        views[s.id] = view
+    return views
+
+
+# --- the visit page's context ------------------------------------------------------------------
+
+def _plan(visit: Visit, viewer) -> list:
+    """Plan: what the visit set out to do — its objectives, or before check-in what it will set."""
+    if visit.status != VisitStatus.PLANNED:
+        return list(visit.objectives)
+    return [SimpleNamespace(id=None, source=source, text=text, follow_up=fu, met=None, note="")
+            for source, text, fu in ops.objectives_preview(visit.store, visit.visit_type, viewer)]
+
+
+def visit_page(visit: Visit, step_errors=None, step_data=None, evidence: bool = True, **extra) -> dict:
+    """Everything templates/visits/visit.html shows, for the signed-in user; `extra` (forms that
+    came back with errors, messages) overrides it. `evidence=False` leaves out the activities'
+    evidence, for answers that render none of the steps' bodies."""
+    viewer = me()
+    locale = locale_code()
+    mine = viewer.id == visit.rep_id  # the visit's own rep
+    editing = mine and visit.status == VisitStatus.IN_PROGRESS
+    results = {r.step_id: r for r in visit.results}
+    steps = list(visit.visit_type.steps)
+    needs_products = editing and any(s.kind in (StepKind.STOCK_COUNT, StepKind.ORDER_LINES) for s in steps)
+    products = active_products() if needs_products else []
+    step_ids = {s.id for s in steps}
+    counts = ops.photo_counts(visit)
+    follow_ups = db.session.execute(scope.follow_ups().where(FollowUp.visit_id == visit.id)
+                                    .order_by(FollowUp.id)).scalars().all()
+    co_visits = db.session.execute(select(CoVisit).where(CoVisit.visit_id == visit.id)
+                                   .order_by(CoVisit.id)).scalars().all()
+    owners = ops.follow_up_owners(visit) if editing else []
+    followup_form = extra.pop("followup_form", None) or FollowUpForm(formdata=None)
+    followup_form.owner.choices = owner_choices(owners)
+    if followup_form.owner.data is None:
+        followup_form.owner.data = viewer.id
+    ctx = {
+        "visit": visit, "locale": locale, "mine": mine, "editing": editing,
+        "steps": steps, "step_views": step_views(visit, results, products, counts, step_errors, step_data,
+                                                 evidence=evidence),
+        "old_results": [r for r in visit.results if r.step_id not in step_ids],
+        "plan": _plan(visit, viewer),
+        "checks": ops.auto_checks(visit, locale, counts) if visit.status != VisitStatus.PLANNED else [],
+        "missing": ops.missing_required(visit, counts) if editing else [],
+        "follow_ups": follow_ups, "co_visits": co_visits,
+        # The supervisor scores once; after that the page shows the score.
+        "scored": any(c.supervisor_id == viewer.id for c in co_visits),
+        "state_label": state_label,
+        "checkin_form": None, "checkout_form": None, "cancel_form": None, "answer_form": None,
+        "followup_form": followup_form, "objective_errors": {}, "objective_data": {},
+        "oob": False,
+    }
+    ctx.update(extra)
+    if ctx["checkin_form"] is None and visit.status == VisitStatus.PLANNED and mine:
+        ctx["checkin_form"] = CheckInForm(formdata=None)
+    if ctx["checkout_form"] is None and editing:
+        ctx["checkout_form"] = CheckOutForm(formdata=None)
+    if ctx["cancel_form"] is None and permissions.may_cancel_visit(viewer, visit):
+        ctx["cancel_form"] = CancelForm(formdata=None)
+    if ctx["answer_form"] is None and mine and co_visits:
+        ctx["answer_form"] = CoVisitAnswerForm(formdata=None)
+    return ctx
+
+
+# --- Today's stops ---------------------------------------------------------------------------------
+
+def why_label(code: str, detail=None) -> str:
+    """Why a store is on the list, in a few words: planned, overdue N days, follow-up due, never visited."""
+    if code == "planned":
+        return _("Planned: %(type)s", type=detail.label(locale_code())) if detail is not None else _("Planned")
+    if code == "overdue":
+        if detail is None or detail <= 0:
+            return _("Due today") if detail == 0 else _("Due")
+        return ngettext("Overdue %(num)s day", "Overdue %(num)s days", detail)
+    if code == "follow_up":
+        return _("Follow-up due %(day)s", day=day_skeleton(detail, "MMMd")) if detail else _("Follow-up open")
+    if code == "never_visited":
+        return _("Never visited")
+    if code == "activity":
+        return _("Activity needs evidence: %(titles)s", titles=" · ".join(detail))
+    return str(code)
+
+
+@dataclass
+class Card:
+    """A stop as Today shows it, with its words and links made once in Python: the page holds up to a
+    hundred stops, and each gettext or url_for called from the template costs 8–15 µs (bench/today.py)."""
+    stop: planning.Stop
+    why: list[tuple[str, str]]  # (reason code, its words)
+    leg: str  # "1.2 km from the previous stop"; "" when the stop has no leg
+    store_url: str
+    checkin_url: str  # the form's action: the planned visit's check-in, else a new visit at the store
+    details_url: str
+
+
+@dataclass
+class Cards:
+    routed: list[Card]
+    unplaced: list[Card]
+    also_due: list[Card]
+
+
+def _url_by_id(endpoint: str, name: str) -> Callable[[int], str]:
+    """url_for(endpoint, name=id) for many ids at the cost of one: built once with an id no row has,
+    which each id then takes the place of."""
+    head, tail = url_for(endpoint, **{name: MAX_ID}).rsplit(str(MAX_ID), 1)
+    return lambda value: f"{head}{value}{tail}"
+
+
+def cards(day: planning.Day) -> Cards:
+    """Today's stops as cards. Stops share most of their reasons ("Overdue 3 days"), so each is put
+    in words once; a leg's sentence is looked up once and filled in for each stop."""
+    store_url, store_checkin = _url_by_id("stores.detail", "store_id"), _url_by_id("visits.store_checkin", "store_id")
+    visit_checkin, visit_show = _url_by_id("visits.checkin", "visit_id"), _url_by_id("visits.show", "visit_id")
+    later_leg = _("%(d)s from the previous stop")
+    words: dict[tuple, str] = {}
+
+    def leg_words(number: int, d: str) -> str:
+        if number > 1:
+            return later_leg % {"d": d}
+        if day.start_from == "position":
+            return _("%(d)s from you", d=d)
+        return _("%(d)s from %(store)s", d=d, store=day.start_store.name)
+
+    def card(stop: planning.Stop, number: int | None = None) -> Card:
+        why = []
+        for code, detail in stop.reasons:
+            key = (code, tuple(detail) if isinstance(detail, list) else detail)
+            if key not in words:
+                words[key] = why_label(code, detail)
+            why.append((code, words[key]))
+        leg = ""
+        if stop.leg_m is not None:
+            leg = leg_words(number, distance_label(stop.leg_m).replace(" ", "\u00a0"))
+        store_id, visit = stop.store.id, stop.visit
+        return Card(stop, why, leg, store_url(store_id),
+                    visit_checkin(visit.id) if visit else store_checkin(store_id),
+                    visit_show(visit.id) if visit else store_checkin(store_id))
+
+    return Cards([card(s, n) for n, s in enumerate(day.routed, 1)], [card(s) for s in day.unplaced],
+                 [card(s) for s in day.also_due])
+
+
+def hidden_fields(form) -> Markup:
+    """A check-in form's hidden fields (the CSRF token, the position the phone fills in), without ids
+    and without the client key: many stops share the page, and each gets its own key."""
+    return Markup("").join(f(id=False) for f in form
+                           if f.type in ("HiddenField", "CSRFTokenField") and f.name != "client_key")

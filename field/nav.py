@@ -67,5 +67,4 @@ def register(app):
     def inject_nav():
         # Macros as a global module: a block rendered alone for htmx sees them too.
         forms = app.jinja_env.get_template("macros/forms.html").module
-        # `Role` goes once templates/activities/index.html asks `may` instead (the last template using it).
-        return {"nav_tabs": tabs(), "Role": Role, "forms": forms}
+        return {"nav_tabs": tabs(), "forms": forms}

@@ -183,6 +183,7 @@ def _queue_data(app, org):
         from field.activities import queue, reviews
         item = queue.one(first, 0, company_today(), org.supervisor)
         reviews.record(item, "approved", org.supervisor, seen_review=0, seen_evidence=item.newest)
+        db.session.commit()
     shoot(app, org.rep, first, seed=52)
     shoot(app, org.rep, second, seed=53, gps=ELSEWHERE, checklist={"堆头已搭好": True, "价签可见": False})
     shoot(app, org.teammate, third, seed=54)

@@ -84,6 +84,7 @@ def make_world(app, org, verified=(0, 1), paid: str | None = None, floor="60.00"
         with app.test_request_context(headers={"Accept-Language": "en"}):
             claim = claims.file_claim(line, org.rep, paid, "堆头租金")
             claims.approve(claim, org.manager)
+            db.session.commit()  # what the manager's request would have committed
     return {"spring": spring, "week": week, "line": line, "north": north, "display": display, "photo": photo}
 
 
@@ -212,6 +213,7 @@ def test_manager_approves_a_claim_and_the_ledger_shows_it(app, new_page, live_se
     spring, line = world["spring"], world["line"]
     with app.test_request_context(headers={"Accept-Language": "en"}):
         claims.file_claim(line, org.rep, "1500.00", "堆头租金 3 月")
+        db.session.commit()
 
     # The manager, before: Spring's cost is its committed budget.
     page = login(new_page(), live_server, org.manager.login, PASSWORD)

@@ -176,8 +176,10 @@ def _started(rep, store, code="routine") -> Visit:
                   status=VisitStatus.PLANNED, flags=[])
     db.session.add(visit)
     db.session.commit()
-    return ops.check_in(rep, store, visit.visit_type, position=store.point, accuracy_m=10, position_at=now(),
-                        reason="", client_key=None, visit=visit)
+    visit = ops.check_in(rep, store, visit.visit_type, position=store.point, accuracy_m=10, position_at=now(),
+                         reason="", client_key=None, visit=visit)
+    db.session.commit()  # what the check-in's request commits
+    return visit
 
 
 def test_a_step_sent_while_offline_says_not_saved_keeps_the_input_and_retries(page, live_server, org):
@@ -243,7 +245,9 @@ def _visits_to_walk(org) -> dict[str, str]:
     ops.check_out(done, org.rep, position=north(300), accuracy_m=150, position_at=now())
     dropped = _started(org.rep, other, code="display_audit")
     ops.cancel(dropped, org.rep, "The owner closed early for a family event; back on Thursday.")
+    db.session.commit()
     busy = _started(org.rep, store, code="routine")
+    db.session.commit()
     return {"checkin": f"/stores/{other.id}/checkin", "planned": f"/visits/{planned.id}",
             "in_progress": f"/visits/{busy.id}", "completed": f"/visits/{done.id}",
             "cancelled": f"/visits/{dropped.id}", "covisit": f"/visits/{done.id}/covisit"}

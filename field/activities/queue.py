@@ -26,7 +26,7 @@ from field.activities.rules import Period
 from field.core import DomainError
 from field.extensions import db
 from field.photos.models import Photo
-from field.stores.models import Store
+from field.stores.models import Store, frequency_days
 from field.web import Page
 
 Key = tuple[int, int]  # (activity store id, period index)
@@ -89,8 +89,8 @@ class Census:
         for line in self.lines.values():
             if line.period_start >= today:
                 continue
-            # The row carries tier and visit_every_days: the store's own rule reads them.
-            rule = (line.period_start, line.period_end, line.check_period, Store.frequency_days.fget(line))
+            rule = (line.period_start, line.period_end, line.check_period,
+                    frequency_days(line.tier, line.visit_every_days))
             if rule not in ended:
                 ended[rule] = [p for p in rules.periods(*rule) if p.end < today]
             for period in ended[rule]:

@@ -26,6 +26,12 @@ class Channel(StrEnum):
     WHOLESALE = "wholesale"
 
 
+def frequency_days(tier: str | None, every: int | None) -> int:
+    """Days between visits to a store: its own setting, else its tier's (the one home of this rule;
+    queries that read only these two columns apply it to their rows)."""
+    return every or TIER_FREQUENCY_DAYS.get(tier, 30)
+
+
 class Store(db.Model):
     __tablename__ = "stores"
     # Scope: who owns a store, and where it is.
@@ -59,8 +65,7 @@ class Store(db.Model):
 
     @property
     def frequency_days(self) -> int:
-        """Days between visits: the store's own setting, else its tier's."""
-        return self.visit_every_days or TIER_FREQUENCY_DAYS.get(self.tier, 30)
+        return frequency_days(self.tier, self.visit_every_days)
 
     def __repr__(self) -> str:
         return f"<Store {self.code}>"

@@ -17,20 +17,13 @@ from field.auth.models import User
 from field.core import DomainError, local_today, user_zone  # noqa: F401  (local_today: callers read it here too)
 from field.extensions import db
 from field.geo import Point
-from field.stores.models import Store
+from field.stores.models import Store, frequency_days
 from field.visits.models import FollowUp, Visit, VisitStatus, VisitType
 from field.visits.route import legs_m, order_stops
 from field.visits.words import word_list
 
 MAX_PLAN_AHEAD_DAYS = 60  # how far ahead a visit may be planned
 ROUTE_LIMIT = 40  # stops a day's route is ordered over; the rest are listed as also due
-
-
-# How often a store is due is the store's rule (Store.frequency_days). The scan reads only the two
-# columns it needs, not whole stores, so it applies that rule to each row (which has `tier` and
-# `visit_every_days` as attributes). TEMPORARY until field/stores/models.py offers the rule on
-# the columns themselves (frequency_days(tier, every)).
-_frequency_days = Store.frequency_days.fget
 
 
 def is_due(last_visit: date | None, frequency_days: int, today: date) -> bool:
@@ -144,9 +137,9 @@ def _scan(rep: User, today: date, within: Select | None = None, for_today: bool 
     zone = user_zone(rep)
     out = _Scan({})
     for row in db.session.execute(stmt, {"rep_id": rep.id, "today": today}):
-        store_id, tier, _every, at, *more = row
+        store_id, tier, every, at, *more = row
         last_day = at.astimezone(zone).date() if at else None
-        freq = _frequency_days(row)
+        freq = frequency_days(tier, every)
         if is_due(last_day, freq, today):
             od = overdue_days(last_day, freq, today)
             stop = Stop(None, last_visit=last_day, overdue=od,

@@ -104,6 +104,8 @@ class Conflict(DomainError):
     status = 409
 
 
+MAX_ID = 2**31 - 1  # beyond any id we hand out, and beyond what SQLite can bind
+
 # Money columns are 32-bit integers of minor units on PostgreSQL: cap amounts well inside them.
 MAX_MONEY = Decimal("20000000.00")
 

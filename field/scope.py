@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import Select, false, or_, select, true
 
 from field.auth.models import Region, Role, User
+from field.core import MAX_ID
 from field.extensions import db
 
 
@@ -158,12 +159,9 @@ def regions(user=None) -> Select:
     return select(Region).where(Region.id.in_(region_ids(user))).order_by(Region.path)
 
 
-MAX_ID = 2**31 - 1
-
-
 def get_or_404(stmt: Select, ident: int):
     """The one record with this id inside the scoped query, or 404 — never a wider lookup."""
-    if not 0 < ident <= MAX_ID:  # beyond any id we hand out, and beyond what SQLite can bind
+    if not 0 < ident <= MAX_ID:
         abort(404)
     entity = stmt.column_descriptions[0]["entity"]
     obj = db.session.execute(stmt.where(entity.id == ident)).scalar_one_or_none()

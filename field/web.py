@@ -6,6 +6,7 @@ htmx 4 sends `HX-Request: true` and `HX-Request-Type: partial` when it will swap
 part of the page (and `full` when it targets <body>). Deciding here keeps a
 change of htmx version to this one function."""
 import math
+from datetime import date
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from flask_login import current_user
 from jinja2 import Template
 from sqlalchemy import func, select
 
-from field.core import DomainError, FieldError
+from field.core import MAX_ID, DomainError, FieldError
 from field.extensions import db
 
 
@@ -32,6 +33,23 @@ def page_arg() -> int:
         return max(1, int(request.args.get("page", 1)))
     except ValueError:
         return 1
+
+
+def id_arg(name: str) -> int | None:
+    """A record id of the query string, None when absent or not one."""
+    try:
+        value = int(request.args.get(name, ""))
+    except ValueError:
+        return None
+    return value if 0 < value <= MAX_ID else None
+
+
+def date_arg(name: str) -> date | None:
+    """A date of the query string (YYYY-MM-DD), None when absent or not a date."""
+    try:
+        return date.fromisoformat(request.args.get(name, "").strip())
+    except ValueError:
+        return None
 
 
 def wants_fragment() -> bool:

@@ -15,11 +15,11 @@ from typing import Iterable, Sequence
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from field import audit, permissions, scope
+from field import audit, permissions
 from field.activities.models import Review, Verdict
 from field.activities.queue import REVIEWABLE, Item, Key, load, standing
 from field.auth.models import User
-from field.core import Conflict, DomainError
+from field.core import MAX_ID, Conflict, DomainError
 from field.extensions import db
 
 MAX_NOTE = 500
@@ -152,7 +152,7 @@ def parse_tokens(raw: Iterable[str]) -> list[tuple[Key, int, int]]:
     out = []
     for token in raw:
         parts = token.split(":")
-        if len(parts) != 4 or not all(p.isascii() and p.isdigit() and len(p) <= 10 and int(p) <= scope.MAX_ID
+        if len(parts) != 4 or not all(p.isascii() and p.isdigit() and len(p) <= 10 and int(p) <= MAX_ID
                                       for p in parts):
             raise DomainError(_("The page sent an item it does not know. Reload and try again."), 400)
         as_id, index, review_id, newest = (int(p) for p in parts)

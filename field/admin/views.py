@@ -17,7 +17,7 @@ from field.extensions import db
 from field.products.models import Product
 from field.stores.models import Store
 from field.visits.models import VisitType
-from field.web import Page, me, page_arg, paginate, render
+from field.web import Page, id_arg, me, page_arg, paginate, render
 
 # How a table name reads in the log; a table not listed shows its own name.
 RECORD_LABELS = {
@@ -196,21 +196,13 @@ def record_names(items: list[AuditEvent]) -> dict[tuple[str, int], str]:
     return names
 
 
-def _int_arg(name: str) -> int | None:
-    try:
-        value = int(request.args.get(name, ""))
-    except ValueError:
-        return None
-    return value if 0 < value < 2**31 else None
-
-
 @bp.route("/audit")
 @login_required
 def audit():
     permissions.require(permissions.may_administer(me()))
-    actor_id = _int_arg("actor")
+    actor_id = id_arg("actor")
     object_type = request.args.get("type", "").strip()[:40]
-    object_id = _int_arg("id")
+    object_id = id_arg("id")
     page = events(actor_id, object_type, object_id, page=page_arg(),
                   per_page=current_app.config["PAGE_SIZE"])
     actor = (db.session.execute(scope.users().where(User.id == actor_id)).scalar_one_or_none()

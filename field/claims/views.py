@@ -5,8 +5,6 @@ Views read the request, call field/claims/operations.py, and render one template
 refused field answers the form again beside its input, a refused move the page with its reason."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -24,7 +22,7 @@ from field.core import company_today, format_money, money_decimal
 from field.extensions import db
 from field.core import FieldError
 from field.tabular import CSV_MIMETYPE, XLSX_MIMETYPE
-from field.web import Refused, paginate, refusal, render, see_other, me as _me, page_arg as _page_arg
+from field.web import Refused, date_arg, id_arg, paginate, refusal, render, see_other, me as _me, page_arg as _page_arg
 
 SHOW = {"open": (C.SUBMITTED,), "approved": (C.APPROVED,), "rejected": (C.REJECTED,), "reversed": (C.REVERSED,)}
 CLAIMABLE_SHOWN = 50
@@ -178,23 +176,6 @@ def reverse(line_id: int):
 
 
 # --- the ledger -------------------------------------------------------------------------------
-
-def date_arg(name: str) -> date | None:
-    """A date of the query string (YYYY-MM-DD), None when absent or not a date."""
-    try:
-        return date.fromisoformat(request.args.get(name, "").strip())
-    except ValueError:
-        return None
-
-
-def id_arg(name: str) -> int | None:
-    """A record id of the query string, None when absent or not one."""
-    try:
-        value = int(request.args.get(name, ""))
-    except ValueError:
-        return None
-    return value if 0 < value <= scope.MAX_ID else None
-
 
 def _ledger_filters() -> tuple[ledger_export.LedgerFilters, list[Region], dict, Activity | None]:
     """Period, region and activity from the query string; a region or activity out of scope is ignored."""

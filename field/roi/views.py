@@ -22,7 +22,6 @@ from field.activities import progress
 from field.activities.models import Activity, ActivityStore, ActivityType, Review
 from field.auth.models import Region, User
 from field.claims.models import Claim, LedgerLine
-from field.claims.views import date_arg, id_arg
 from field.core import company_today, format_money, money_decimal
 from field.extensions import db
 from field.photos.models import Photo
@@ -32,7 +31,7 @@ from field.roi.models import SalesDaily
 from field.roi.queries import Filters, Line, Rollup
 from field.sales.models import Sale
 from field.tabular import CSV_MIMETYPE, XLSX_MIMETYPE, write_csv, write_xlsx
-from field.web import render
+from field.web import date_arg, id_arg, render
 
 MAX_DAYS = 731
 SORTS = ("title", "type", "stores", "spend", "incremental", "gp", "roi", "compliance")

@@ -27,7 +27,7 @@ from field.visits.forms import CheckInForm
 from field.visits.history_views import _day_arg, day_skeleton
 from field.visits.models import VisitStatus, VisitType
 from field.visits.plan_forms import PlanDueForm, PlanOneForm, UnplanForm
-from field.visits.presenter import MAX_ID
+from field.core import MAX_ID
 from field.visits.views import _checkin_types
 from field.visits.words import word_list
 from field.visits.workflow import state_label

@@ -20,6 +20,7 @@ from wtforms.fields import SelectChoice
 
 from field import permissions, providers, scope
 from field.i18n import locale_code
+from field.core import MAX_ID
 from field.extensions import db
 from field.products.models import Product
 from field.stores.views import distance_label
@@ -33,7 +34,6 @@ from field.visits.workflow import state_label
 from field.web import me
 
 ORDER_ROWS = 5  # order-line rows offered without JavaScript
-MAX_ID = 2**31 - 1  # ids are 32-bit integers; a larger one names nothing
 
 
 def active_products() -> list[Product]:

@@ -20,7 +20,7 @@ from field.visits import types_ops as ops
 from field.visits.models import VisitStep, VisitType
 from field.visits.types_forms import (PHASE_LABELS, PHASE_LETTERS, StepDraft, VisitTypeForm, kind_hint, kind_label,
                                       phase_label)
-from field.web import Refused, refusal, render, wants_fragment, me as _me
+from field.web import Refused, id_arg, refusal, render, wants_fragment, me as _me
 
 LIST_PAGE = "visits/types.html"
 TYPE_PAGE = "visits/type.html"
@@ -48,13 +48,6 @@ def _step(type_id: int, step_id: int) -> tuple[VisitType, VisitStep]:
     """A step of the type being edited, with its type."""
     visit_type = _type(type_id)
     return visit_type, scope.get_or_404(select(VisitStep).where(VisitStep.visit_type_id == visit_type.id), step_id)
-
-
-def _int_arg(name: str) -> int | None:
-    try:
-        return int(request.args.get(name, ""))
-    except ValueError:
-        return None
 
 
 def _errors(error: DomainError) -> dict[str, str]:
@@ -104,7 +97,7 @@ def _open_draft(visit_type: VisitType, steps: list[VisitStep]) -> StepDraft | No
     kind = request.args.get("add", "")
     if kind in ops.kinds_for(visit_type):
         return StepDraft.blank(kind)
-    step_id = _int_arg("edit")
+    step_id = id_arg("edit")
     step = next((s for s in steps if s.id == step_id), None)
     return StepDraft.of(step) if step is not None else None
 

@@ -29,7 +29,7 @@ from sqlalchemy import event, insert, select, text  # noqa: E402
 from bench.benchkit import fresh_postgres, median_ms  # noqa: E402
 
 from field import create_app  # noqa: E402
-from field.activities import workflow  # noqa: E402
+from field.core import company_today  # noqa: E402
 from field.activities.models import Activity, ActivityStatus, ActivityStore, ActivityType, Evidence, \
     Review  # noqa: E402
 from field.auth.models import Region, Role, User  # noqa: E402
@@ -141,7 +141,7 @@ def build(app) -> int:
                             checklist=CHECKLIST, compliance_floor_pct=Decimal("60"), margin_pct=Decimal("30"))
         db.session.add(kind)
         db.session.flush()
-        today = workflow.activity_today()
+        today = company_today()
         first_day = today - timedelta(days=7 * (WEEKS - 1) + 3)  # the tenth week runs today
         seq, benched = [0], None
         for team in range(TEAMS):

@@ -39,7 +39,8 @@ from sqlalchemy import event, insert, select, text  # noqa: E402
 from bench.benchkit import fresh_postgres, median_ms  # noqa: E402
 
 from field import create_app  # noqa: E402
-from field.activities import rules, workflow  # noqa: E402
+from field.activities import rules  # noqa: E402
+from field.core import company_today  # noqa: E402
 from field.activities.models import Activity, ActivityStore, ActivityType, Review  # noqa: E402
 from field.auth.models import Region, Role, User, user_regions  # noqa: E402
 from field.claims.models import Claim, LedgerLine  # noqa: E402
@@ -256,7 +257,7 @@ def build(app, postgres: bool) -> tuple[int, int, dict]:
         db.session.execute(insert(Product), products)
         db.session.commit()
         product_ids = list(db.session.execute(select(Product.id)).scalars())
-        today = workflow.activity_today()
+        today = company_today()
         lines = _activities(rnd, today, manager_id)
         _settle(rnd, lines, today, manager_id)
         took["company"] = time.perf_counter() - t

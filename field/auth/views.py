@@ -7,11 +7,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
 from field import audit
-from field.i18n import locale_code
 from field.auth import bp
 from field.auth.forms import LanguageForm, LoginForm, PasswordForm, ProfileForm
 from field.auth.models import User
 from field.extensions import db, limiter
+from field.i18n import locale_code
 from field.web import render
 
 

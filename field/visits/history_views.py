@@ -15,10 +15,10 @@ from flask_login import login_required
 from sqlalchemy import select
 
 from field import permissions, scope
-from field.i18n import locale_code
 from field.auth.models import User
 from field.core import local_today
 from field.extensions import db
+from field.i18n import locale_code
 from field.visits import bp
 from field.visits import history
 from field.visits.models import Visit

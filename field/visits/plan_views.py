@@ -15,10 +15,11 @@ from flask_login import login_required
 from wtforms.fields import SelectChoice
 
 from field import permissions, scope
-from field.i18n import locale_code
 from field.auth.models import User
+from field.core import MAX_ID
 from field.extensions import db
 from field.geo import Point, valid_lat_lng
+from field.i18n import locale_code
 from field.stores.models import Store
 from field.visits import bp
 from field.visits import history, planning, presenter
@@ -27,7 +28,6 @@ from field.visits.forms import CheckInForm
 from field.visits.history_views import _day_arg, day_skeleton
 from field.visits.models import VisitStatus, VisitType
 from field.visits.plan_forms import PlanDueForm, PlanOneForm, UnplanForm
-from field.core import MAX_ID
 from field.visits.views import _checkin_types
 from field.visits.words import word_list
 from field.visits.workflow import state_label

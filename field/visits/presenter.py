@@ -19,9 +19,9 @@ from werkzeug.datastructures import MultiDict
 from wtforms.fields import SelectChoice
 
 from field import permissions, providers, scope
-from field.i18n import locale_code
 from field.core import MAX_ID
 from field.extensions import db
+from field.i18n import locale_code
 from field.products.models import Product
 from field.stores.views import distance_label
 from field.visits import operations as ops

@@ -117,6 +117,9 @@ class Visit(db.Model):
     checkin_position_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checkin_distance_m: Mapped[float | None] = mapped_column(Float)
     checkin_reason: Mapped[str] = mapped_column(Text, default="")
+    # checkin_at/checkout_at are when the rep tapped (the phone's time, for a write sent from its outbox);
+    # *_received_at when the server got it (migration 0009).
+    checkin_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     checkout_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     checkout_lat: Mapped[float | None] = mapped_column(Float)
@@ -124,6 +127,8 @@ class Visit(db.Model):
     checkout_accuracy_m: Mapped[float | None] = mapped_column(Float)
     checkout_distance_m: Mapped[float | None] = mapped_column(Float)
     checkout_reason: Mapped[str] = mapped_column(Text, default="")
+    checkout_position_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    checkout_received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     flags: Mapped[list] = mapped_column(JSON, default=list)  # [{"code": …, "detail": …}]
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
@@ -229,3 +234,31 @@ class CoVisit(db.Model):
 
     visit: Mapped[Visit] = relationship()
     supervisor: Mapped[User] = relationship()
+
+
+class WriteKind(StrEnum):
+    CHECK_IN = "check_in"
+    STEP = "step"
+    STEP_SKIP = "step_skip"
+    OBJECTIVE = "objective"
+    FOLLOW_UP = "follow_up"
+    CHECK_OUT = "check_out"
+    PHOTO = "photo"
+
+
+class ClientWrite(db.Model):
+    """One write a rep's phone made, named by the phone's client id: a replay of it acts no more.
+
+    `record_id` is what the write made or changed (the visit, step result, objective, follow-up or
+    photo, by `kind`); `phone_at` when the rep tapped, `received_at` when the server got it."""
+
+    __tablename__ = "client_writes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(36), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("visits.id"), index=True)
+    record_id: Mapped[int | None] = mapped_column(Integer)
+    phone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 
-from field import audit
+from field import audit, permissions
 from field.auth import bp
 from field.auth.forms import LanguageForm, LoginForm, PasswordForm, ProfileForm
 from field.auth.models import User
@@ -19,11 +19,17 @@ def _login_limit():
     return current_app.config["LOGIN_RATE_LIMIT"]
 
 
-def _safe_next(target: str | None) -> str:
+def _landing(user) -> str:
+    """Where a user lands after signing in: a rep on Today (the day's route is their work), anyone else
+    on their home."""
+    return url_for("visits.today") if permissions.home_of(user) == "rep" else url_for("home.index")
+
+
+def _safe_next(target: str | None, user=None) -> str:
     # Only same-site paths; never an open redirect.
     if target and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("home.index")
+    return _landing(user) if user is not None else url_for("home.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -31,7 +37,7 @@ def _safe_next(target: str | None) -> str:
                error_message=lambda: _("Too many sign-in attempts. Wait a minute and try again."))
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("home.index"))
+        return redirect(_landing(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.execute(
@@ -43,7 +49,7 @@ def login():
         else:
             login_user(user)
             audit.record("login", user, actor=user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(request.args.get("next"), user))
         return render("auth/login.html", form=form, lang_form=LanguageForm(), status=422)
     status = 422 if form.errors else 200
     return render("auth/login.html", form=form, lang_form=LanguageForm(), status=status)

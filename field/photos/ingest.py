@@ -6,7 +6,9 @@ their own, fsynced) and only then stages the row; the request commits it before 
 so a photo is acknowledged only once its bytes are durable. A refusal raises a DomainError
 (4xx) having stored nothing; a failure after the writes removes what this attempt wrote. The
 client id makes it idempotent: the same id again, also at the same moment, answers the photo
-already stored (the row goes in under a savepoint, so losing that race undoes only it)."""
+already stored (the row goes in under a savepoint, so losing that race undoes only it); the same id
+with other bytes is refused. The id is also the photo's client write (field/visits: client_writes),
+which keeps the phone's time of the tap, so no other kind of write can take it."""
 from __future__ import annotations
 
 import hashlib
@@ -34,7 +36,8 @@ from field.photos.models import Photo, Source
 from field.photos.phash import phash
 from field.photos.storage import Storage, storage
 from field.photos.watermark import burn
-from field.visits.models import StepKind, Visit, VisitStatus, VisitStep
+from field.visits import operations as visit_ops
+from field.visits.models import ClientWrite, StepKind, Visit, VisitStatus, VisitStep, WriteKind
 
 MAX_BYTES = 25 * 1024 * 1024
 MAX_PIXELS = 60_000_000  # a 50 MP phone sensor fits; a pixel bomb does not
@@ -49,6 +52,7 @@ class Upload:
     phone_point: Point | None = None
     accuracy_m: float | None = None
     captured_at: datetime | None = None
+    phone_at: datetime | None = None  # when the rep tapped (the outbox's phone_at); None: on arrival
 
 
 # --- reading the request ---------------------------------------------------------------------
@@ -100,7 +104,7 @@ def upload_from_form(form, data: bytes) -> Upload:
         raise DomainError(_("Say whether the photo comes from the camera or the album."))
     return Upload(data=data, client_id=parse_client_id(form.get("client_id")), source=source,
                   phone_point=Point(lat, lng) if lat is not None else None, accuracy_m=accuracy,
-                  captured_at=parse_time(form.get("captured_at")))
+                  captured_at=parse_time(form.get("captured_at")), phone_at=visit_ops.phone_time(form.get("phone_at")))
 
 
 # --- rules ---------------------------------------------------------------------------------------
@@ -135,10 +139,17 @@ def _check_upload(visit: Visit, step: VisitStep, upload: Upload) -> None:
 
 
 def _earlier(upload: Upload, visit: Visit, step: VisitStep, actor: User) -> Photo | None:
-    """The photo this client id already made, if it belongs to this very step; another use is a conflict."""
+    """The photo this client id already made, if it belongs to this very step and has these very bytes;
+    another use (another photo, another kind of write) is a conflict."""
     photo = db.session.execute(select(Photo).where(Photo.client_id == upload.client_id)).scalar_one_or_none()
-    if photo is not None and (photo.rep_id != actor.id or photo.visit_id != visit.id or photo.step_id != step.id):
+    if photo is None:
+        visit_ops.earlier_write(visit_ops.Write(upload.client_id), actor, WriteKind.PHOTO)
+        return None
+    if photo.rep_id != actor.id or photo.visit_id != visit.id or photo.step_id != step.id:
         raise Conflict(_("This photo id was already used for another photo."))
+    if hashlib.sha256(upload.data).hexdigest() != photo.sha256:
+        raise Conflict(_("A different photo was already sent under this photo's id; this one was not saved. "
+                         "Take it again."))
     return photo
 
 
@@ -256,10 +267,16 @@ def add_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User) -> tup
             audit.record("photo.add", photo, actor=actor, visit=visit.id, step=step.id,
                          client_id=photo.client_id, flags=photo.flag_codes)
             db.session.flush()
+            db.session.add(ClientWrite(client_id=photo.client_id, user_id=actor.id, kind=WriteKind.PHOTO,
+                                       visit_id=visit.id, record_id=photo.id, phone_at=upload.phone_at,
+                                       received_at=photo.created_at))
+            db.session.flush()
     except IntegrityError:
         writes.undo(keep=original_key if _original_shared(sha) else None)
         winner = db.session.execute(select(Photo).where(Photo.client_id == upload.client_id)).scalar_one_or_none()
         if winner is None:
+            # Another kind of write took the id a moment ago: refused; else the race was not ours.
+            visit_ops.earlier_write(visit_ops.Write(upload.client_id), actor, WriteKind.PHOTO)
             raise
         # The same client id won a moment ago (a retry racing the first try): answer with it.
         return winner, False

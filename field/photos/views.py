@@ -14,7 +14,7 @@ from werkzeug.wsgi import wrap_file
 from wtforms import TextAreaField
 from wtforms.validators import DataRequired, Length
 
-from field import permissions, scope
+from field import errors, permissions, scope
 from field.photos import bp, flags as photo_flags, ingest
 from field.photos.images import HEIF, JPEG, PNG, WEBP
 from field.photos.models import Photo
@@ -44,7 +44,8 @@ def flag_text(flag: dict) -> str:
 
 
 def _wants_json() -> bool:
-    return request.accept_mimetypes.best == "application/json"
+    """photos.js asks for JSON; the phone's outbox (X-Field-Replay) gets JSON too, refusals included."""
+    return errors.wants_json()
 
 
 def _photo(photo_id: int) -> Photo:

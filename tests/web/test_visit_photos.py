@@ -160,7 +160,7 @@ def test_a_voided_photo_does_not_count(client, org):
 
     add_photos(client, visit, 6)
     assert "step-done" in head(page(client, visit), step)
-    assert check_out(client, visit).status_code == 302
+    assert check_out(client, visit).status_code == 303  # checked out: back to Today
     assert fresh(visit).status == VisitStatus.COMPLETED
 
 
@@ -178,7 +178,7 @@ def test_check_out_is_refused_while_a_required_photo_step_lacks_photos(client, o
     r = client.post(f"/visits/{visit.id}/steps/{step.id}/skip", data={"skip_reason": "Shelf being rebuilt"},
                     headers=HX)
     assert r.status_code == 200 and "Skipped: Shelf being rebuilt" in r.get_data(as_text=True)
-    assert check_out(client, visit).status_code == 302
+    assert check_out(client, visit).status_code == 303  # checked out: back to Today
     assert fresh(visit).status == VisitStatus.COMPLETED
 
 
@@ -211,7 +211,7 @@ def test_a_completed_visit_shows_its_thumbnails_per_step_to_rep_supervisor_and_m
     step = photo_step(visit)
     login(client, org.rep)
     ids = set(add_photos(client, visit, 10, 11))
-    assert check_out(client, visit).status_code == 302
+    assert check_out(client, visit).status_code == 303  # checked out: back to Today
     for user in (org.rep, org.supervisor, org.manager):
         login(client, user)
         html = page(client, visit)

@@ -1,19 +1,27 @@
-"""The rules that judge a check-in or check-out position. Pure functions.
+"""The rules that judge a check-in or check-out position, and a write's time. Pure functions.
 
 Flags never block the rep: they rank what the supervisor looks at first. Only
 two cases ask the rep for a typed reason: a position outside the store's
-geofence, and no position at all."""
+geofence, and no position at all. A phone time ahead of the server's clock by
+more than CLOCK_SLACK is refused (the visit's operations say so)."""
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from field.geo import Point, distance_m
 
 POOR_ACCURACY_M = 100.0
 STALE_AFTER = timedelta(minutes=2)
 MAX_SPEED_KMH = 150.0
+# A phone's time (a position's fix, a tap) may run this far ahead of the server's clock; further is refused.
+CLOCK_SLACK = timedelta(minutes=5)
+# An item from the phone's outbox that arrives this long after the tap was synced late: the supervisor sees it.
+LATE_SYNC_AFTER = timedelta(hours=2)
+# A write sent straight from the page (not from the outbox) was tapped a moment ago: a phone time further off
+# than this means the phone's clock is wrong.
+CLOCK_SKEW_AFTER = timedelta(minutes=10)
 
 
 class Flag:
@@ -23,6 +31,9 @@ class Flag:
     IMPOSSIBLE_TRAVEL = "impossible_travel"
     NO_POSITION = "no_position"
     SHORT_DWELL = "short_dwell"
+    LATE_SYNC = "late_sync"          # received hours after the tap (from the outbox)
+    CLOCK_SKEW = "clock_skew"        # sent straight from the page, yet the phone's clock says otherwise
+    OUT_OF_ORDER = "out_of_order"    # the phone says it happened before an earlier event of the visit
 
 
 @dataclass
@@ -33,6 +44,34 @@ class Verdict:
     @property
     def needs_reason(self) -> bool:
         return Flag.OUTSIDE_GEOFENCE in self.flags or Flag.NO_POSITION in self.flags
+
+
+def parse_phone_time(raw: str | None) -> datetime | None:
+    """An ISO 8601 time from the phone ('…Z' or with an offset), as aware UTC; None if absent or unreadable.
+    A time without its offset is ambiguous: None rather than a guess."""
+    text = (raw or "").strip()
+    if not text or len(text) > 40:
+        return None
+    if text.endswith(("Z", "z")):
+        text = text[:-1] + "+00:00"
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if value.tzinfo is None:
+        return None
+    return value.astimezone(timezone.utc)
+
+
+def time_flags(phone_at: datetime | None, received_at: datetime, via_outbox: bool) -> list[str]:
+    """What a write's timing tells the supervisor: from the outbox and hours after the tap, a late sync;
+    sent straight from the page with a phone time far from the server's, a phone clock that is off."""
+    if phone_at is None:
+        return []
+    behind = received_at - phone_at
+    if via_outbox:
+        return [Flag.LATE_SYNC] if behind > LATE_SYNC_AFTER else []
+    return [Flag.CLOCK_SKEW] if abs(behind) > CLOCK_SKEW_AFTER else []
 
 
 def speed_kmh(a: Point, a_at: datetime, b: Point, b_at: datetime) -> float:

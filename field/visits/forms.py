@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -17,13 +17,14 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from field.core import now
 from field.geo import Point
+from field.visits.checkin import CLOCK_SLACK, parse_phone_time
 from field.visits.models import StepKind
 
 MAX_REASON = 500
 MAX_ACCURACY_M = 1_000_000.0
-# A position older than this is not a check-in position at all; newer than now (+ clock slack) neither.
+# A position older than this (before the tap) is not a check-in position at all; newer than now (+ clock
+# slack) neither.
 MAX_POSITION_AGE = timedelta(hours=24)
-CLOCK_SLACK = timedelta(minutes=5)
 
 
 def _number(raw: str) -> float | None:
@@ -37,29 +38,21 @@ def _number(raw: str) -> float | None:
 
 def parse_position_at(raw: str) -> datetime | None:
     """An ISO 8601 time from the phone ('…Z' or with an offset), as aware UTC; None if unreadable."""
-    text = (raw or "").strip()
-    if not text or len(text) > 40:
-        return None
-    if text.endswith(("Z", "z")):
-        text = text[:-1] + "+00:00"
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    if value.tzinfo is None:
-        return None  # a phone time without its offset is ambiguous: refuse rather than guess
-    return value.astimezone(timezone.utc)
+    return parse_phone_time(raw)
 
 
 class PositionForm(FlaskForm):
-    """Hidden lat/lng/accuracy/position_at filled by the phone (static/js/app.js, data-locate).
+    """Hidden lat/lng/accuracy/position_at filled by the phone (static/js/app.js, data-locate), and
+    phone_at, the moment of the tap (set by the outbox when it queues the item).
 
-    Both coordinates or neither; finite and in range; accuracy positive; a readable, recent time."""
+    Both coordinates or neither; finite and in range; accuracy positive; a readable time, not ahead of
+    the server's clock and not a day older than the tap (an item synced late keeps its position)."""
 
     lat = HiddenField()
     lng = HiddenField()
     accuracy = HiddenField()
     position_at = HiddenField()
+    phone_at = HiddenField()
 
     position: Point | None = None
     accuracy_m: float | None = None
@@ -93,13 +86,15 @@ class PositionForm(FlaskForm):
         raw_at = (self.position_at.data or "").strip()
         at = None
         if raw_at:
-            at = parse_position_at(raw_at)
+            at = parse_phone_time(raw_at)
             current = now()
+            tapped = parse_phone_time(self.phone_at.data)
+            tapped = tapped if tapped is not None and tapped <= current else current
             if at is None:
                 return self._fail(_l("The position's time could not be read. Locate again."))
             if at > current + CLOCK_SLACK:
                 return self._fail(_l("The position's time is in the future; check the phone's clock."))
-            if at < current - MAX_POSITION_AGE:
+            if at < tapped - MAX_POSITION_AGE:
                 return self._fail(_l("The position is more than a day old. Locate again."))
         self.position, self.accuracy_m, self.position_time = Point(lat, lng), accuracy, at
         return True
@@ -115,6 +110,7 @@ def _new_key() -> str:
 
 class CheckInForm(PositionForm):
     client_key = HiddenField(default=_new_key)
+    client_id = HiddenField()  # the outbox's name for the same key (wire contract, notes/OFFLINE.md)
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=MAX_REASON)],
                            render_kw={"rows": 2, "maxlength": MAX_REASON})
 
@@ -125,9 +121,13 @@ class CheckInForm(PositionForm):
             except ValueError:
                 raise ValidationError(_l("Reload the page and try again.")) from None
 
+    validate_client_id = validate_client_key
+
     @property
     def key(self) -> str | None:
-        return self.client_key.data or None
+        """The check-in's client key: `client_key` as the page sends it, else `client_id` as the outbox does."""
+        posted = self.client_key.data if self.client_key.raw_data else None  # else a fresh default
+        return posted or self.client_id.data or None
 
 
 class UnplannedCheckInForm(CheckInForm):
@@ -135,6 +135,7 @@ class UnplannedCheckInForm(CheckInForm):
 
 
 class CheckOutForm(PositionForm):
+    client_id = HiddenField(default=_new_key)
     reason = TextAreaField(_l("Note"), validators=[Optional(), Length(max=MAX_REASON)],
                            render_kw={"rows": 2, "maxlength": MAX_REASON})
 
@@ -156,6 +157,7 @@ class FollowUpForm(FlaskForm):
                          render_kw={"rows": 2, "maxlength": 500})
     owner = SelectField(_l("Owner"), coerce=int, validators=[DataRequired(message=_l("Pick someone from the list."))])
     due_on = DateField(_l("Due"), validators=[Optional()])
+    client_id = HiddenField(default=_new_key)
 
 
 class CoVisitAnswerForm(FlaskForm):

@@ -8,7 +8,9 @@ field.providers; without them a step simply has none."""
 from __future__ import annotations
 
 from collections.abc import Callable
+import math
 from dataclasses import dataclass, field
+from datetime import timedelta
 from types import SimpleNamespace
 
 from flask import url_for
@@ -19,7 +21,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms.fields import SelectChoice
 
 from field import permissions, providers, scope
-from field.core import MAX_ID
+from field.core import MAX_ID, now
 from field.extensions import db
 from field.i18n import locale_code
 from field.products.models import Product
@@ -163,6 +165,24 @@ def step_views(visit: Visit, results: dict, products: list, counts: dict, errors
 
 # --- the visit page's context ------------------------------------------------------------------
 
+@dataclass
+class DwellLeft:
+    """How long the rep still has to stay for the visit type's minimum time in the store."""
+    minimum: int        # the type's minimum, minutes
+    minutes: int        # minutes left (0: reached)
+    until: str          # ISO time the minimum is reached, for a page that counts down itself
+
+
+def dwell_left(visit: Visit) -> DwellLeft | None:
+    """The time left to the type's minimum dwell while the visit runs; None when the type asks none."""
+    minimum = visit.visit_type.min_dwell_minutes or 0
+    if not minimum or visit.status != VisitStatus.IN_PROGRESS or visit.checkin_at is None:
+        return None
+    until = visit.checkin_at + timedelta(minutes=minimum)
+    left = max(0, math.ceil((until - now()).total_seconds() / 60))
+    return DwellLeft(minimum, left, until.isoformat())
+
+
 def _plan(visit: Visit, viewer) -> list:
     """Plan: what the visit set out to do — its objectives, or before check-in what it will set."""
     if visit.status != VisitStatus.PLANNED:
@@ -202,6 +222,7 @@ def visit_page(visit: Visit, step_errors=None, step_data=None, evidence: bool = 
         "plan": _plan(visit, viewer),
         "checks": ops.auto_checks(visit, locale, counts) if visit.status != VisitStatus.PLANNED else [],
         "missing": ops.missing_required(visit, counts) if editing else [],
+        "dwell": dwell_left(visit) if editing else None,
         "follow_ups": follow_ups, "co_visits": co_visits,
         # The supervisor scores once; after that the page shows the score.
         "scored": any(c.supervisor_id == viewer.id for c in co_visits),
@@ -303,6 +324,6 @@ def cards(day: planning.Day) -> Cards:
 
 def hidden_fields(form) -> Markup:
     """A check-in form's hidden fields (the CSRF token, the position the phone fills in), without ids
-    and without the client key: many stops share the page, and each gets its own key."""
+    and without the client key (nor the outbox's client_id): many stops share the page, and each gets its own key."""
     return Markup("").join(f(id=False) for f in form
-                           if f.type in ("HiddenField", "CSRFTokenField") and f.name != "client_key")
+                           if f.type in ("HiddenField", "CSRFTokenField") and f.name not in ("client_key", "client_id"))

@@ -4,7 +4,11 @@ Views read the form, call one operation from field/visits/operations.py and rend
 visits/visit.html — the whole page, or for htmx only the block that changed (with the blocks it
 moves, out of band). What the page shows is built by field/visits/presenter.py. A failed step,
 objective or follow-up answers its own fragment with the messages in place. Flags are put in
-words by field/visits/history.py (templates/visits/_flag.html), the same on every page."""
+words by field/visits/history.py (templates/visits/_flag.html), the same on every page.
+
+Every write a rep makes here carries a client id and may come again from the phone's outbox
+(`X-Field-Replay: 1`): one done already answers as the first time did, without acting; a refused
+one answers the outbox `{"error": message}` with its 4xx (field/errors.py) instead of the page."""
 from __future__ import annotations
 
 from flask import abort, flash, redirect, request, url_for
@@ -14,7 +18,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from wtforms.fields import SelectChoice
 
-from field import permissions, scope
+from field import errors, permissions, scope
 from field.i18n import locale_code
 from field.core import Conflict
 from field.extensions import db
@@ -22,12 +26,12 @@ from field.visits import bp
 from field.visits import operations as ops
 from field.visits.forms import (CancelForm, CheckInForm, CheckOutForm, CoVisitAnswerForm, CoVisitForm, FollowUpForm,
                                 ObjectiveForm, UnplannedCheckInForm, step_form_data)
-from field.visits.models import CoVisit, StepKind, Visit, VisitStatus, VisitStep, VisitType
+from field.visits.models import CoVisit, StepKind, Visit, VisitStatus, VisitStep, VisitType, WriteKind
 from field.visits.presenter import owner_choices, visit_page
 from field.visits.steps import StepInvalid
 from field.visits.words import word_list
 from field.visits.workflow import state_label
-from field.web import me, refusal, render, wants_fragment
+from field.web import me, refusal, render, see_other, wants_fragment
 
 PAGE = "visits/visit.html"
 
@@ -59,6 +63,22 @@ def _busy_visit() -> Visit | None:
 
 def _page(visit: Visit, status: int = 200, block: str = "content", **extra):
     return render(PAGE, block=block, status=status, page_title=visit.store.name, **visit_page(visit, **extra))
+
+
+def _write(client_id: str | None = None) -> ops.Write:
+    """This request's write: its client id (posted `client_id`, or the one given) and the phone's time."""
+    raw = request.form.get("client_id") if client_id is None else client_id
+    return ops.read_write(raw, request.form.get("phone_at"), errors.is_replay())
+
+
+def _replayed(kind: str, visit: Visit) -> bool:
+    """Whether this request's client id already did this write (then it answers as the first time did)."""
+    return ops.earlier_write(_write(), me(), kind, visit) is not None
+
+
+def _form_message(form) -> str:
+    """A form's messages in one line, for the outbox (which shows no form)."""
+    return " ".join(str(e) for errs in form.errors.values() for e in errs)
 
 
 def _field_errors(refused) -> dict:
@@ -99,12 +119,14 @@ def _at_the_store(visit: Visit, form, name: str, act, refused_context):
     the page again with the form (its position dropped: the phone takes a fresh one) and, for a
     refusal, what `refused_context(refused)` adds. Returns (act()'s visit, None) or (None, that page)."""
     if not _position_form_ok(form):
-        return None, _page(visit, status=422, **{f"{name}_form": form})
+        return None, (errors.replay_refusal(message=_form_message(form))
+                      or _page(visit, status=422, **{f"{name}_form": form}))
     with refusal() as refused:
         done = act()
     if refused:
         _clear_position(form)
-        return None, _page(visit, status=refused.status, **{f"{name}_form": form}, **refused_context(refused))
+        return None, (errors.replay_refusal(refused)
+                      or _page(visit, status=refused.status, **{f"{name}_form": form}, **refused_context(refused)))
     return done, None
 
 
@@ -135,7 +157,8 @@ def checkin(visit_id: int):
 
     started, refused_page = _at_the_store(visit, form, "checkin", lambda: ops.check_in(
         me(), visit.store, visit.visit_type, position=form.position, accuracy_m=form.accuracy_m,
-        position_at=form.position_time, reason=form.reason.data, client_key=form.key, visit=visit), refused_context)
+        position_at=form.position_time, reason=form.reason.data, client_key=form.key, visit=visit,
+        write=_write(form.key or "")), refused_context)
     return refused_page or redirect(url_for("visits.show", visit_id=started.id))
 
 
@@ -156,12 +179,16 @@ def store_checkin(store_id: int):
             form.visit_type.data = routine.id
         return render("visits/checkin.html", form=form, **ctx)
     if not _position_form_ok(form):
-        return render("visits/checkin.html", form=form, status=422, **ctx)
+        return (errors.replay_refusal(message=_form_message(form))
+                or render("visits/checkin.html", form=form, status=422, **ctx))
     visit_type = next(t for t in types if t.id == form.visit_type.data)
     with refusal() as refused:
         visit = ops.check_in(me(), store, visit_type, position=form.position, accuracy_m=form.accuracy_m,
-                             position_at=form.position_time, reason=form.reason.data, client_key=form.key)
+                             position_at=form.position_time, reason=form.reason.data, client_key=form.key,
+                             write=_write(form.key or ""))
     if refused:
+        if replay := errors.replay_refusal(refused):
+            return replay
         _clear_position(form)
         ctx["busy_visit"] = _busy_visit()
         error, reason_needed = _checkin_refused(form, refused.error)
@@ -185,16 +212,27 @@ def _step_answer(visit: Visit, step: VisitStep, status: int = 200, errors=None, 
                   **visit_page(visit, **shown))
 
 
+def _step_replayed(visit: Visit, step_id: int):
+    """A step saved or skipped already under this client id: the answer the first send had (the page at
+    the step; the visit page when the step has left the type since)."""
+    step = next((s for s in visit.visit_type.steps if s.id == step_id), None)
+    if step is None:
+        return redirect(url_for("visits.show", visit_id=visit.id))
+    return _step_answer(visit, step, saved=True)
+
+
 @bp.route("/visits/<int:visit_id>/steps/<int:step_id>", methods=["POST"])
 @login_required
 def save_step(visit_id: int, step_id: int):
     visit = _visit(visit_id)
+    if _replayed(WriteKind.STEP, visit):
+        return _step_replayed(visit, step_id)
     step = _step(visit, step_id)
     data = step_form_data(step.kind, request.form)
     with refusal() as refused:
-        ops.save_step(visit, step.id, data, me())
+        ops.save_step(visit, step.id, data, me(), _write())
     if refused:
-        return _step_answer(visit, step, refused.status, _field_errors(refused), data)
+        return errors.replay_refusal(refused) or _step_answer(visit, step, refused.status, _field_errors(refused), data)
     return _step_answer(visit, step, saved=True)
 
 
@@ -202,10 +240,14 @@ def save_step(visit_id: int, step_id: int):
 @login_required
 def skip_step(visit_id: int, step_id: int):
     visit = _visit(visit_id)
+    if _replayed(WriteKind.STEP_SKIP, visit):
+        return _step_replayed(visit, step_id)
     step = _step(visit, step_id)
     with refusal() as refused:
-        ops.skip_step(visit, step.id, request.form.get("skip_reason", ""), me())
+        ops.skip_step(visit, step.id, request.form.get("skip_reason", ""), me(), _write())
     if refused:
+        if replay := errors.replay_refusal(refused):
+            return replay
         data = MultiDict(request.form) if isinstance(refused.error, StepInvalid) else None
         return _step_answer(visit, step, refused.status, _field_errors(refused), data)
     return _step_answer(visit, step, saved=True)
@@ -246,13 +288,17 @@ def objective(visit_id: int, objective_id: int):
     objective = next((o for o in visit.objectives if o.id == objective_id), None)
     if objective is None:
         abort(404)
+    if _replayed(WriteKind.OBJECTIVE, visit):
+        return _objective_answer(visit, objective, saved=True)
     form = ObjectiveForm()
     if not form.validate_on_submit():
-        return _objective_answer(visit, objective, 422, [e for errs in form.errors.values() for e in errs])
+        return (errors.replay_refusal(message=_form_message(form))
+                or _objective_answer(visit, objective, 422, [e for errs in form.errors.values() for e in errs]))
     with refusal() as refused:
-        ops.mark_objective(visit, objective.id, form.met.data == "yes", form.note.data, me())
+        ops.mark_objective(visit, objective.id, form.met.data == "yes", form.note.data, me(), _write())
     if refused:
-        return _objective_answer(visit, objective, refused.status, [refused.message])
+        return errors.replay_refusal(refused) or _objective_answer(visit, objective, refused.status,
+                                                                   [refused.message])
     return _objective_answer(visit, objective, saved=True)
 
 
@@ -272,14 +318,18 @@ def _followup_answer(visit, form, status=200, error=None, saved=False):
 @login_required
 def add_follow_up(visit_id: int):
     visit = _visit(visit_id)
+    if _replayed(WriteKind.FOLLOW_UP, visit):
+        return _followup_answer(visit, FollowUpForm(formdata=None), saved=True)
     form = FollowUpForm()
     form.owner.choices = owner_choices(ops.follow_up_owners(visit))
     if not form.validate_on_submit():
-        return _followup_answer(visit, form, 422)
+        return errors.replay_refusal(message=_form_message(form)) or _followup_answer(visit, form, 422)
     with refusal() as refused:
-        ops.add_follow_up(visit, form.text.data, form.owner.data, form.due_on.data, me())
+        ops.add_follow_up(visit, form.text.data, form.owner.data, form.due_on.data, me(), _write())
     if not refused:
         return _followup_answer(visit, FollowUpForm(formdata=None), saved=True)
+    if replay := errors.replay_refusal(refused):
+        return replay
     if isinstance(refused.error, StepInvalid):
         for name, message in refused.error.errors.items():
             getattr(form, name).errors = [*getattr(form, name).errors, message]
@@ -296,11 +346,12 @@ def checkout(visit_id: int):
     form = CheckOutForm()
     _done, refused_page = _at_the_store(visit, form, "checkout", lambda: ops.check_out(
         visit, me(), position=form.position, accuracy_m=form.accuracy_m, position_at=form.position_time,
-        reason=form.reason.data or ""), lambda refused: {"checkout_error": refused.message})
+        reason=form.reason.data or "", write=_write()), lambda refused: {"checkout_error": refused.message})
     if refused_page:
         return refused_page
+    # Back to the day, where the next stop is: the finished visit has nothing left to do.
     flash(_("Checked out. The visit is complete."), "success")
-    return redirect(url_for("visits.show", visit_id=visit.id))
+    return see_other(url_for("visits.today"))
 
 
 @bp.route("/visits/<int:visit_id>/cancel", methods=["POST"])

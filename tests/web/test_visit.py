@@ -459,14 +459,15 @@ def test_happy_path_from_checkin_to_next_visits_plan(as_rep, rep, org):
     page = as_rep.get(f"/visits/{visit.id}").get_data(as_text=True)
     assert "3 of 4 passed" in page and "Ready to check out" in page
     r = as_rep.post(f"/visits/{visit.id}/checkout", data={**position(north(20)), "reason": "All good"})
-    assert r.status_code == 302
+    assert r.status_code == 303 and r.headers["Location"].endswith("/today")  # back to the day's route
     visit = fresh(visit)
     assert visit.status == VisitStatus.COMPLETED and visit.checkout_reason == "All good"
     assert "short_dwell" in visit.flag_codes  # minutes, not the type's 10
     sales = db.session.execute(select(Sale).where(Sale.visit_id == visit.id).order_by(Sale.amount)).scalars().all()
     assert [(s.product.sku, s.quantity, s.amount) for s in sales] == [("TEA", 12, 4800), ("COLA", 24, 8400)]
+    assert "Checked out. The visit is complete." in as_rep.get("/today").get_data(as_text=True)
     page = as_rep.get(f"/visits/{visit.id}").get_data(as_text=True)
-    assert "Checked out. The visit is complete." in page and "Short visit" in page
+    assert "Short visit" in page
     assert 'action="/visits/%d/checkout"' % visit.id not in page
 
     following = planned(rep, store, code="order", on=date.today() + timedelta(days=7))

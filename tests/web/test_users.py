@@ -101,7 +101,7 @@ def test_admin_adds_a_rep_who_can_then_sign_in(as_admin, org, client):
 
     client.post("/logout")
     r = client.post("/login", data={"login": "newrep", "password": "long-enough"})
-    assert r.status_code == 302 and r.headers["Location"] == "/"
+    assert r.status_code == 302 and r.headers["Location"] == "/today"  # a rep lands on Today
 
 
 def test_a_duplicate_login_is_refused_whatever_its_case(as_admin, org):

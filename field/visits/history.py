@@ -27,7 +27,7 @@ from field.web import Page, paginate
 # Local days are never more than 14 hours away from UTC: load that much either side, then sort by zone.
 _ZONE_PADDING = timedelta(hours=14)
 FLAG_CODES = (Flag.OUTSIDE_GEOFENCE, Flag.NO_POSITION, Flag.POOR_ACCURACY, Flag.STALE_POSITION,
-              Flag.IMPOSSIBLE_TRAVEL, Flag.SHORT_DWELL)
+              Flag.IMPOSSIBLE_TRAVEL, Flag.SHORT_DWELL, Flag.LATE_SYNC, Flag.CLOCK_SKEW, Flag.OUT_OF_ORDER)
 
 
 # --- flags in words -------------------------------------------------------------------------------
@@ -39,6 +39,9 @@ _FLAG_LABELS = {
     Flag.STALE_POSITION: lambda: _("Stale position"),
     Flag.IMPOSSIBLE_TRAVEL: lambda: _("Impossible travel"),
     Flag.SHORT_DWELL: lambda: _("Short visit"),
+    Flag.LATE_SYNC: lambda: _("Synced late"),
+    Flag.CLOCK_SKEW: lambda: _("Phone clock off"),
+    Flag.OUT_OF_ORDER: lambda: _("Out of order"),
 }
 
 
@@ -99,6 +102,12 @@ def flag_text(flag: dict, visit: Visit | None = None) -> str:
     elif code == Flag.SHORT_DWELL:
         text = _("%(m)s min in the store; this visit type asks for %(min)s min",
                  m=_number(flag.get("minutes", "?")), min=_number(flag.get("minimum", "?")))
+    elif code == Flag.LATE_SYNC:
+        text = _("Reached the server %(m)s min after the rep tapped", m=_number(abs(flag.get("minutes", 0))))
+    elif code == Flag.CLOCK_SKEW:
+        text = _("The phone's clock was %(m)s min off the server's", m=_number(abs(flag.get("minutes", 0))))
+    elif code == Flag.OUT_OF_ORDER:
+        text = _("The phone puts this %(m)s min before the check-in", m=_number(abs(flag.get("minutes", 0))))
     else:
         text = flag_label(code)
     reason = str(flag.get("reason") or "").strip()

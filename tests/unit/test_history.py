@@ -93,6 +93,17 @@ def test_other_flags_in_words():
         assert history.flag_label("outside_geofence") == "Outside the fence"
 
 
+def test_the_offline_timing_flags_in_words_in_both_languages():
+    with force_locale("en"):
+        assert history.flag_text({"code": "late_sync", "at": "check_in", "minutes": 185}) == \
+            "Reached the server 185 min after the rep tapped"
+        assert history.flag_text({"code": "clock_skew", "minutes": -42}) == "The phone's clock was 42 min off the server's"
+        assert history.flag_label("out_of_order") == "Out of order"
+    with force_locale("zh_CN"):
+        assert history.flag_text({"code": "late_sync", "minutes": 185}) == "业务员操作 185 分钟后才送达服务器"
+        assert history.flag_label("clock_skew") == "手机时间不准"
+
+
 def test_flag_text_takes_the_fence_from_the_visits_store(org):
     store = make_store(rep=org.rep, geofence_m=300)
     visit = make_visit(org.rep, store, at=utc(2024, 5, 6, 2, 0), minutes=20,

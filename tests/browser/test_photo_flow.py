@@ -129,6 +129,8 @@ def test_the_visit_page_with_photos_fits_a_phone_in_english_and_chinese(new_page
 
     # Checked out: the supervisor sees the step's thumbnails on the completed visit.
     page.locator("#checkout button[type=submit]").click()
+    page.wait_for_url("**/today**")  # after check-out the rep is back on Today
+    page.goto(f"/visits/{visit.id}")
     expect(page.locator(".badge-status-completed")).to_be_visible()
     boss = new_page(viewport={"width": 360, "height": 800})
     login(boss, live_server, org.supervisor.login, PASSWORD)

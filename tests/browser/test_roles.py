@@ -1,4 +1,5 @@
-"""Each role signs in on a phone and lands on a home page that fits the screen.
+"""Each role signs in on a phone and lands on its start page (a rep on Today, the others on their home),
+and the home page fits the screen.
 
 FIELD_SHOT_DIR=/some/dir ./test tests/browser keeps a phone-size screenshot of each page checked."""
 import pytest
@@ -13,7 +14,11 @@ def test_each_role_signs_in_on_a_phone_and_lands_on_its_home(page, live_server, 
 
     login(page, live_server, user.login, PASSWORD)
 
-    assert page.url.rstrip("/") == live_server, f"{role} should land on the home page, got {page.url}"
+    if role == "rep":  # a rep starts the day on Today; their home is one tab away
+        assert page.url.split("?")[0] == f"{live_server}/today", f"a rep should land on Today, got {page.url}"
+        page.goto(f"{live_server}/")
+    else:
+        assert page.url.rstrip("/") == live_server, f"{role} should land on the home page, got {page.url}"
     assert page.locator(f"#home-{role}").is_visible(), f"#home-{role} is not shown to a {role}"
     nav = page.locator("nav.bottomnav")
     assert nav.is_visible(), "bottom navigation is missing"

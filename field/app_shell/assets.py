@@ -96,7 +96,9 @@ def register(app: Flask) -> None:
         app.wsgi_app = WhiteNoise(app.wsgi_app, root=source, prefix=prefix, autorefresh=True,
                                   add_headers_function=_cache_headers)
         return
-    target = Path(app.config.get("STATIC_BUILD_DIR") or Path(app.instance_path) / "static")
+    # The setting belongs with the others in config.py; read here until it moves there.
+    target = Path(app.config.get("STATIC_BUILD_DIR") or os.environ.get("STATIC_BUILD_DIR")
+                  or Path(app.instance_path) / "static")
     names = build(source, target)
     app.extensions["static_names"] = names
     app.wsgi_app = WhiteNoise(app.wsgi_app, root=target, prefix=prefix, add_headers_function=_cache_headers)

@@ -76,11 +76,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     from field.sales import bp as sales_bp
     from field.claims import bp as claims_bp
     from field.roi import bp as roi_bp
+    from field.app_shell import bp as app_shell_bp
     for bp in (auth_bp, home_bp, stores_bp, products_bp, admin_bp, visits_bp, photos_bp, activities_bp,
-               sales_bp, claims_bp, roi_bp):
+               sales_bp, claims_bp, roi_bp, app_shell_bp):
         app.register_blueprint(bp)
 
     from field import errors, nav, permissions, transaction
+    from field.app_shell import assets
+    assets.register(app)  # static files (WhiteNoise: versioned, immutable, precompressed), Flask-Compress
     transaction.register(app)
     errors.register(app)
     nav.register(app)

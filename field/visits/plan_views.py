@@ -16,7 +16,7 @@ from wtforms.fields import SelectChoice
 
 from field import permissions, scope
 from field.auth.models import User
-from field.core import MAX_ID
+from field.core import MAX_ID, now
 from field.extensions import db
 from field.geo import Point, valid_lat_lng
 from field.i18n import locale_code
@@ -69,7 +69,9 @@ def _position_arg() -> Position:
 @bp.route("/today")
 @login_required
 def today():
-    """The rep's day: the visit in progress, then the stops to make in route order, then the rest due."""
+    """The rep's day: the visit in progress, then the stops to make in route order, then the rest due.
+    today.js asks again with the phone's position through htmx and gets the day alone (block "day"),
+    swapped in place: the page loads once."""
     if not permissions.may_run_visits(_me()):
         return redirect(url_for("home.index"))
     me = _me()
@@ -79,8 +81,8 @@ def today():
     types = _checkin_types()
     # A stop that is not planned checks in as a routine visit (the Details page offers the other types).
     routine = next((t for t in types if t.code == "routine"), types[0] if types else None)
-    return render("visits/today.html", status=422 if position.message else 200, page_title=_("Today"),
-                  day=day, cards=presenter.cards(day), position=position,
+    return render("visits/today.html", block="day", status=422 if position.message else 200, page_title=_("Today"),
+                  day=day, cards=presenter.cards(day), position=position, as_of=now(),
                   checkin_fields=presenter.hidden_fields(CheckInForm(formdata=None)),
                   checkin_type=routine, today=today, locale=locale_code(), state_label=state_label)
 

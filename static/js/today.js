@@ -1,38 +1,90 @@
 // Today, progressive enhancement only: without this file the route starts from the first stop
-// (or the store the rep is in or last left). With it, the page reloads once with the phone's
-// position (?lat=&lng=&acc=) so the route starts where the rep stands, and offers a button to
-// take the position again.
+// (or the store the rep is in or last left). With it:
+// - the phone's position is read and the day (#today) is asked again with it (?lat=&lng=&acc=)
+//   through htmx and swapped in place — the page itself loads once; a button takes it again;
+// - online, the service worker is asked to keep the day for offline use (/today/offline.json);
+// - the "as of" time stands out when the route shown is an older copy (offline, from the phone).
 (function () {
   "use strict";
-  var form = document.querySelector("[data-today-locate]");
-  if (!form || !navigator.geolocation) return;
-  form.hidden = false;
-
   var FAILED = "today-locate-failed";  // this tab could not locate: do not ask on every visit
+  var OLD_AFTER_MS = 5 * 60 * 1000;
   var params = new URLSearchParams(window.location.search);
 
+  function form() { return document.querySelector("[data-today-locate]"); }
+
+  function showForm() {
+    var f = form();
+    if (f && navigator.geolocation) f.hidden = false;
+  }
+
+  function markAge() {
+    var day = document.getElementById("today");
+    var line = document.getElementById("today-as-of");
+    if (!day || !line) return;
+    var old = !navigator.onLine || Date.now() - Date.parse(day.dataset.asOf) > OLD_AFTER_MS;
+    line.className = old ? "flash flash-warning as-of" : "muted as-of";
+  }
+
+  // The day again with the position, in place; without htmx (or with no network to ask) the page as before.
+  function askDay(f) {
+    var url = f.getAttribute("action") + "?" + new URLSearchParams(new FormData(f)).toString();
+    if (window.htmx && typeof window.htmx.ajax === "function") {
+      window.htmx.ajax("GET", url, {target: "#today", swap: "outerHTML"});
+    } else {
+      window.location.assign(url);
+    }
+  }
+
   function locate(quiet) {
-    var button = form.querySelector("button");
-    var out = form.querySelector(".locate-error");
+    var f = form();
+    if (!f) return;
+    var button = f.querySelector("button");
+    var out = f.querySelector(".locate-error");
     if (button) button.classList.add("busy");
     navigator.geolocation.getCurrentPosition(function (pos) {
-      form.querySelector('[name="lat"]').value = pos.coords.latitude.toFixed(6);
-      form.querySelector('[name="lng"]').value = pos.coords.longitude.toFixed(6);
-      form.querySelector('[name="acc"]').value = Math.max(1, Math.round(pos.coords.accuracy));
+      f.querySelector('[name="lat"]').value = pos.coords.latitude.toFixed(6);
+      f.querySelector('[name="lng"]').value = pos.coords.longitude.toFixed(6);
+      f.querySelector('[name="acc"]').value = Math.max(1, Math.round(pos.coords.accuracy));
       try { sessionStorage.removeItem(FAILED); } catch (e) { /* private mode */ }
-      form.submit();
+      if (!navigator.onLine) {  // the day kept on the phone stays as it is
+        if (button) button.classList.remove("busy");
+        return;
+      }
+      askDay(f);
     }, function () {
       if (button) button.classList.remove("busy");
       try { sessionStorage.setItem(FAILED, "1"); } catch (e) { /* private mode */ }
-      if (!quiet && out) out.textContent = form.dataset.locateError;
+      if (!quiet && out) out.textContent = f.dataset.locateError;
     }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   }
 
-  form.addEventListener("submit", function (evt) {
+  function keepDayOffline() {
+    if (!("serviceWorker" in navigator) || !navigator.onLine) return;
+    navigator.serviceWorker.addEventListener("message", function (evt) {
+      var data = evt.data || {};
+      if (data.type === "day-cached") document.documentElement.dataset.offlineDay = "ready";
+      else if (data.type === "day-not-cached") document.documentElement.dataset.offlineDay = "failed";
+    });
+    navigator.serviceWorker.startMessages();
+    navigator.serviceWorker.ready.then(function (registration) {
+      if (registration.active) registration.active.postMessage({type: "cache-day"});
+    });
+  }
+
+  document.addEventListener("submit", function (evt) {
+    if (!evt.target.matches("[data-today-locate]") || !navigator.geolocation) return;
     evt.preventDefault();
     locate(false);
   });
+  // The swapped day brings a new form and a new time.
+  document.addEventListener("htmx:after:swap", function () { showForm(); markAge(); });
+  window.addEventListener("online", markAge);
+  window.addEventListener("offline", markAge);
 
+  showForm();
+  markAge();
+  keepDayOffline();
+  if (!form() || !navigator.geolocation) return;
   var failedBefore = false;
   try { failedBefore = sessionStorage.getItem(FAILED) === "1"; } catch (e) { /* private mode */ }
   if (!params.has("lat") && !failedBefore) locate(true);

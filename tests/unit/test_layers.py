@@ -30,7 +30,7 @@ LAYERS = (
     ("activities",),
     ("claims",),
     ("roi",),
-    ("home", "admin"),
+    ("home", "admin", "app_shell"),
 )
 """The domains (field/<domain>/), lowest first. A domain may import core, scope, permissions, itself and any
 domain of an EARLIER line; never one of its own line (stores and products are siblings, as are home and admin)

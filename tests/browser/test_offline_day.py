@@ -150,8 +150,8 @@ def test_with_the_server_stopped_alone_the_kept_day_still_opens(new_page, own_se
 def test_today_loads_once_and_the_position_updates_the_route_in_place(page, live_server, org):
     make_store(rep=org.rep, name="Far Shop", lat=31.2304, lng=121.5200)
     make_store(rep=org.rep, name="Near Shop", lat=31.2304, lng=121.4737)
+    grant_geolocation(page, 31.2300, 121.4730)  # before sign-in: a rep lands on Today, which locates at once
     login(page, live_server, org.rep.login, PASSWORD)
-    grant_geolocation(page, 31.2300, 121.4730)
     documents = []
     page.on("request", lambda r: documents.append(r.url) if r.resource_type == "document" else None)
     page.goto("/today")

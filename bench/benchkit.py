@@ -35,3 +35,53 @@ def fresh_postgres(url: str) -> bool:
     except Exception as exc:  # noqa: BLE001 — any failure means: no PostgreSQL here
         print(f"PostgreSQL at {admin_url} not reachable ({exc.__class__.__name__}); skipped")
         return False
+
+
+# --- a demo company served on loopback, for the browser benches ---------------------------------
+
+def demo_app(tmp: str, **config):
+    """The app on a fresh SQLite file in `tmp` with the demo company seeded (as `./run` has it)."""
+    from pathlib import Path
+
+    from flask_migrate import upgrade
+
+    from field import create_app, demo
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{Path(tmp) / 'bench.sqlite'}",
+                      "UPLOAD_DIR": str(Path(tmp) / "uploads"), "SECRET_KEY": "bench-secret",
+                      "LOGIN_RATE_LIMIT": "100000 per minute", **config})
+    with app.app_context():
+        upgrade()
+        demo.seed()
+    return app
+
+
+def serve(wsgi_app):
+    """Serve `wsgi_app` on a free loopback port in a thread: (base url, server to .shutdown())."""
+    import threading
+
+    from werkzeug.serving import WSGIRequestHandler, make_server
+
+    class Quiet(WSGIRequestHandler):
+        def log_request(self, *args, **kwargs):
+            pass
+
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True, request_handler=Quiet)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return f"http://127.0.0.1:{server.server_port}", server
+
+
+def session_cookie(app, login: str) -> str:
+    """The `session` cookie of `login` signed in (what the browser holds after the sign-in form)."""
+    from sqlalchemy import select
+
+    from field.auth.models import User
+    from field.extensions import db
+    with app.app_context():
+        user_id = db.session.execute(select(User.id).where(User.login == login)).scalar_one()
+    serializer = app.session_interface.get_signing_serializer(app)
+    return serializer.dumps({"_user_id": str(user_id), "_fresh": True})
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run"]

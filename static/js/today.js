@@ -1,7 +1,8 @@
 // Today, progressive enhancement only: without this file the route starts from the first stop
 // (or the store the rep is in or last left). With it:
-// - the phone's position is read and the day (#today) is asked again with it (?lat=&lng=&acc=)
-//   through htmx and swapped in place — the page itself loads once; a button takes it again;
+// - the phone's position is read (at once where the rep already allowed it, else on the button) and
+//   the day (#today) is asked again with it (?lat=&lng=&acc=) through htmx and swapped in place —
+//   the page itself loads once;
 // - online, the service worker is asked to keep the day for offline use (/today/offline.json);
 // - the "as of" time stands out when the route shown is an older copy (offline, from the phone).
 (function () {
@@ -87,5 +88,12 @@
   if (!form() || !navigator.geolocation) return;
   var failedBefore = false;
   try { failedBefore = sessionStorage.getItem(FAILED) === "1"; } catch (e) { /* private mode */ }
-  if (!params.has("lat") && !failedBefore) locate(true);
+  if (params.has("lat") || failedBefore) return;
+  // Take the position at once only where the rep already allowed it: a permission prompt the moment a
+  // page opens is one nobody asked for. Otherwise the button asks, once; after that it is automatic.
+  if (navigator.permissions && navigator.permissions.query) {
+    navigator.permissions.query({name: "geolocation"}).then(function (status) {
+      if (status.state === "granted") locate(true);
+    }, function () { /* no answer: the button is there */ });
+  }
 })();

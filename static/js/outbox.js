@@ -44,7 +44,8 @@
       toToday: "Back to Today",
       savedAt: "tapped {t}",
       tries: "{n} tries",
-      stepRefused: "A step was not saved. Look at it before checking out."
+      stepRefused: "A step was not saved. Look at it before checking out.",
+      unreadable: "The phone can no longer read this file. Take it again."
     },
     zh: {
       queued: "已保存在手机上，有网络时会自动发送。",
@@ -63,7 +64,8 @@
       toToday: "返回今日",
       savedAt: "操作时间 {t}",
       tries: "已尝试 {n} 次",
-      stepRefused: "有步骤未能保存，请先查看后再签退。"
+      stepRefused: "有步骤未能保存，请先查看后再签退。",
+      unreadable: "手机已无法读取此文件，请重新拍摄。"
     }
   };
   function lang() { return /^zh/i.test(document.documentElement.lang || "") ? "zh" : "en"; }
@@ -324,11 +326,17 @@
     return item;
   }
 
+  // The request body. A file is read first: one the phone can no longer read (the browser lost
+  // it) is said so, not retried forever in front of everything else.
   function bodyOf(item) {
-    var body = new FormData();
-    item.fields.forEach(function (f) { body.append(f[0], f[1]); });
-    (item.files || []).forEach(function (f) { body.append(f[0], f[1], f[2]); });
-    return body;
+    return Promise.all((item.files || []).map(function (f) {
+      return f[1].arrayBuffer().then(function (bytes) { return [f[0], new Blob([bytes], { type: f[1].type }), f[2]]; });
+    })).then(function (files) {
+      var body = new FormData();
+      item.fields.forEach(function (f) { body.append(f[0], f[1]); });
+      files.forEach(function (f) { body.append(f[0], f[1], f[2]); });
+      return body;
+    });
   }
 
   // What the server said when it refused: its JSON `error`, else the alert of an HTML answer.
@@ -357,10 +365,22 @@
     var abort = window.AbortController ? new AbortController() : null;
     var timer = abort && setTimeout(function () { abort.abort(); }, SEND_TIMEOUT);
     inflight[item.client_id] = true;
-    return fetch(item.url, {
-      method: item.method, body: bodyOf(item), headers: headers, credentials: "same-origin",
-      redirect: opts.follow ? "follow" : "manual", signal: abort ? abort.signal : undefined
-    }).then(function (r) {
+    return bodyOf(item).then(function (body) {
+      return fetch(item.url, {
+        method: item.method, body: body, headers: headers, credentials: "same-origin",
+        redirect: opts.follow ? "follow" : "manual", signal: abort ? abort.signal : undefined
+      }).then(answered).catch(function () {
+        return { outcome: "retry", status: 0, text: "", error: word(navigator.onLine ? "server" : "offline") };
+      });
+    }, function () {
+      return { outcome: "refused", status: 0, text: "", error: word("unreadable") };
+    }).then(function (answer) {
+      clearTimeout(timer);
+      delete inflight[item.client_id];
+      return answer;
+    });
+
+    function answered(r) {
       return (r.type === "opaqueredirect" ? Promise.resolve("") : r.text()).then(function (text) {
         if (opts.follow && r.redirected && /\/login(\?|$)/.test(new URL(r.url).pathname + "?")) {
           return { outcome: "retry", status: 401, text: "", error: word("signedOut") };
@@ -371,16 +391,11 @@
         if (retryable(r.status)) return { outcome: "retry", status: r.status, text: text, error: word("server") + " (" + r.status + ")" };
         return { outcome: "refused", status: r.status, text: text, error: reason(text, r.status) };
       });
-    }, function () {
-      return { outcome: "retry", status: 0, text: "", error: word(navigator.onLine ? "server" : "offline") };
-    }).then(function (answer) {
-      clearTimeout(timer);
-      delete inflight[item.client_id];
-      return answer;
-    });
+    }
   }
 
   function settle(item, answer) {
+    delete inflight[item.client_id];
     if (answer.outcome === "done") {
       return remove(item.client_id).then(function () {
         delay = FIRST_DELAY;
@@ -640,7 +655,10 @@
     replay: replay, retryNow: retryNow, discard: discard, canSendNow: canSendNow, changed: changed,
     uuid: uuid, phoneTime: phoneTime, word: word, isOutboxForm: outboxForm,
     inflight: function (id) { return !!inflight[id]; },
-    beforeSubmit: function (fn) { hooks.push(fn); }
+    beforeSubmit: function (fn) { hooks.push(fn); },
+    state: function () {
+      return { running: !!running, inflight: Object.keys(inflight), timer: !!timer, delay: delay, waiting: waiting };
+    }
   };
   document.dispatchEvent(new CustomEvent("outbox:ready"));
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);

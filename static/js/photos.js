@@ -264,7 +264,11 @@
     var job = { box: box, li: li, source: source, open: true, clientId: clientId,
                 capturedAt: new Date(file.lastModified || Date.now()).toISOString() };
     status(li, msg(box, "preparing"), "preparing");
-    Promise.all([shrink(file), box._position]).then(function (r) {
+    // The bytes are copied: a camera's file may be gone (or changed) by the time the photo is sent.
+    var copy = function (blob) {
+      return blob.arrayBuffer().then(function (b) { return new Blob([b], { type: blob.type || "image/jpeg" }); });
+    };
+    Promise.all([shrink(file).then(copy), box._position]).then(function (r) {
       var blob = r[0], pos = r[1];
       var fields = [["client_id", clientId], ["source", source], ["captured_at", job.capturedAt], ["phone_at", tappedAt]];
       if (pos) {
@@ -275,7 +279,7 @@
                    files: [["file", blob, "photo.jpg"]], headers: { Accept: "application/json" },
                    phone_at: tappedAt, created: new Date().toISOString(), attempts: 0, error: "",
                    label: label(box), title: document.title, page: location.pathname, kind: "photo" };
-      if (blob !== file) { forget(li); li.querySelector("img").src = URL.createObjectURL(blob); }
+      forget(li); li.querySelector("img").src = URL.createObjectURL(blob);
       var direct = fieldOutbox.canSendNow();
       return fieldOutbox.add(job.item, direct).then(function () {
         settle(job);

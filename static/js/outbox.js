@@ -281,8 +281,9 @@
   function labelOf(form) {
     var own = form.getAttribute("data-outbox-label");
     if (own) return own;
-    var section = form.closest("section, .objective, .card") || form;
-    var head = section.querySelector(".step-title .grow, .objective-text, h2, h3");
+    var section = form.closest(".objective, section, .card") || form;
+    var head = null;
+    [".step-title .grow", ".objective-text", "h3", "h2"].some(function (sel) { return (head = section.querySelector(sel)); });
     var what = head ? head.textContent.replace(/\s+/g, " ").trim() : "";
     var where = (document.querySelector(".visit-head h2") || document.querySelector(".topbar-title") || {}).textContent || "";
     where = where.replace(/\s+/g, " ").trim();
@@ -566,12 +567,32 @@
         }
         if (answer.outcome === "done") {
           delay = FIRST_DELAY;
-          if (item.kind === "form" && answer.url) location.assign(answer.url);
+          if (item.kind === "form" && answer.url) go(answer.url, answer.text);
         }
         replay();
         return { outcome: answer.outcome, item: item, answer: answer };
       });
     });
+  }
+
+  // Where the server sent a plain form (its redirect, already followed). The page it answered
+  // carried the one-time messages (flash); they are carried over to the page opened there.
+  var FLASH_KEY = "field-outbox-flash";
+  function go(url, html) {
+    try {
+      var doc = new DOMParser().parseFromString(html || "", "text/html");
+      var flashes = doc.querySelector(".flashes");
+      if (flashes) sessionStorage.setItem(FLASH_KEY, JSON.stringify({ url: url, html: flashes.outerHTML }));
+    } catch (e) { /* no sessionStorage: the message is lost, nothing else */ }
+    location.assign(url);
+  }
+
+  function carriedFlash() {
+    var kept = null;
+    try { kept = JSON.parse(sessionStorage.getItem(FLASH_KEY) || "null"); sessionStorage.removeItem(FLASH_KEY); } catch (e) { return; }
+    if (!kept || kept.url !== location.href || document.querySelector(".flashes")) return;
+    var main = document.getElementById("main") || document.querySelector("main");
+    if (main) main.insertAdjacentHTML("afterbegin", kept.html);
   }
 
   // A form that stays on the page for another write gets a fresh client_id (check-in keeps its key:
@@ -632,6 +653,7 @@
 
   // --- start ----------------------------------------------------------------------------------------
   function start() {
+    carriedFlash();
     mark(document);
     // Items left "sending" by a page that went away are sent again (the same client_id: the
     // server acts once).

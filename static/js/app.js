@@ -1,6 +1,16 @@
 // Progressive enhancement only: every page works without this file.
 (function () {
   "use strict";
+  // The outbox runs on every signed-in page. base.html includes it; a page that does not yet
+  // gets it from here (the same file, next to this one).
+  var me = document.currentScript;
+  if (me && me.src && document.querySelector(".bottomnav") &&
+      !document.querySelector('script[src*="/outbox"]') && !window.fieldOutbox) {
+    var s = document.createElement("script");
+    s.src = me.src.replace(/app(\.[\w-]+)?\.js/, "outbox.js");
+    document.head.appendChild(s);
+  }
+
   // htmx requests carry the CSRF token; plain forms carry it as a hidden field.
   document.addEventListener("htmx:config:request", function (evt) {
     var meta = document.querySelector('meta[name="csrf-token"]');

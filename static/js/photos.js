@@ -1,11 +1,12 @@
-// Photo steps: shrink on the phone, keep EXIF time and GPS, send each photo with its own
-// progress and retry, show its thumbnail and flags once stored. Progressive enhancement:
-// without this file the step's plain form posts the file and comes back to the visit.
+// Photo steps: shrink on the phone, keep EXIF time and GPS, keep each photo in the outbox until
+// the server has it (sent at once with its own progress when the network allows, else later),
+// show its thumbnail and flags once stored. Progressive enhancement: without this file (or
+// without outbox.js) the step's plain form posts the file and comes back to the visit.
 (function () {
   "use strict";
   if (window.fieldPhotos) return;  // the step include may load this file more than once
 
-  var MAX_SIDE = 2048, QUALITY = 0.85, AUTO_RETRIES = 3;
+  var MAX_SIDE = 2048, QUALITY = 0.85;
   var pending = 0, position = null;
 
   // --- ids, position ------------------------------------------------------------------------
@@ -109,88 +110,136 @@
     }).catch(function () { return file; });
   }
 
-  // --- one tile per photo: preview, progress, retry ---------------------------------------------
+  // --- one tile per photo: preview, progress, state -------------------------------------------
+  // Each photo goes through the outbox (static/js/outbox.js): the shrunk JPEG and its fields are
+  // kept on the phone from the moment it is taken until the server has it, sent now when the road
+  // is clear, else queued behind what is waiting and sent later — never given up, kept across a
+  // reload. A refusal stays on its tile, with why, until the rep removes it.
   function msg(box, name) { return box.getAttribute("data-msg-" + name) || name; }
 
-  function tile(box, file) {
+  function tile(box, blob, clientId) {
     var li = document.createElement("li");
     li.className = "photo-tile photo-pending";
+    li.setAttribute("data-client-id", clientId);
     li.innerHTML = '<span class="photo-link"><img alt=""></span>' +
-      '<progress class="photo-progress" max="100" value="0"></progress>' +
+      '<progress class="photo-progress" max="100" value="0" hidden></progress>' +
       '<p class="photo-status" role="status"></p>' +
       '<div class="photo-actions" hidden><button type="button" class="btn photo-retry"></button>' +
       '<button type="button" class="btn photo-dismiss"></button></div>';
-    li.querySelector("img").src = URL.createObjectURL(file);
+    if (blob) li.querySelector("img").src = URL.createObjectURL(blob);
     li.querySelector(".photo-retry").textContent = msg(box, "retry");
     li.querySelector(".photo-dismiss").textContent = msg(box, "dismiss");
+    li.querySelector(".photo-retry").addEventListener("click", function () {
+      if (window.fieldOutbox) fieldOutbox.retryNow(clientId);
+    });
+    li.querySelector(".photo-dismiss").addEventListener("click", function () {
+      var gone = function () { forget(li); li.remove(); };
+      if (window.fieldOutbox) fieldOutbox.discard(clientId).then(gone, gone); else gone();
+    });
     box.querySelector("[data-photo-grid]").appendChild(li);
     return li;
   }
 
-  function status(li, text, failed) {
+  function forget(li) {
+    var img = li.querySelector("img");
+    if (img && img.src && img.src.indexOf("blob:") === 0) URL.revokeObjectURL(img.src);
+  }
+
+  // state: "preparing" | "sending" | "waiting" | "refused"
+  function status(li, text, state) {
     li.querySelector(".photo-status").textContent = text;
-    li.classList.toggle("photo-failed", !!failed);
-    li.querySelector(".photo-actions").hidden = !failed;
+    li.classList.toggle("photo-failed", state === "refused");
+    li.classList.toggle("photo-waiting", state === "waiting");
+    li.querySelector(".photo-actions").hidden = state !== "refused" && state !== "waiting";
+    li.querySelector(".photo-retry").hidden = state !== "waiting";
+    li.querySelector(".photo-dismiss").hidden = state !== "refused";
+    if (state !== "sending") li.querySelector(".photo-progress").hidden = true;
+  }
+
+  function boxOf(li) { return li.closest("[data-photo-step]"); }
+
+  function tileFor(clientId) {
+    return document.querySelector('.photo-tile[data-client-id="' + clientId + '"]');
+  }
+
+  // The server has the photo: its stored tile (thumbnail, flags) takes the place of ours.
+  function stored(clientId, text) {
+    var li = tileFor(clientId), answer = null;
+    if (!li) return;
+    try { answer = JSON.parse(text); } catch (e) { /* not JSON */ }
+    var box = boxOf(li);
+    if (answer && answer.html) {
+      var holder = document.createElement("ul");
+      holder.innerHTML = answer.html.trim();
+      var done = holder.firstElementChild;
+      forget(li);
+      var twin = done.id && document.getElementById(done.id);
+      if (twin) { twin.replaceWith(done); li.remove(); } else li.replaceWith(done);
+    } else {
+      forget(li); li.remove();  // stored, but the answer had no tile: the next page load shows it
+    }
+    if (box) recount(box);
+  }
+
+  // A tile follows its outbox item: waiting, sending, refused (with the server's reason).
+  function follow(items) {
+    var byId = {};
+    items.forEach(function (i) { byId[i.client_id] = i; });
+    document.querySelectorAll(".photo-tile[data-client-id]").forEach(function (li) {
+      var item = byId[li.getAttribute("data-client-id")], box = boxOf(li);
+      if (!item || !box || li.dataset.local) return;
+      if (item.state === "refused") status(li, item.error || msg(box, "failed"), "refused");
+      else if (item.state === "sending") status(li, msg(box, "sending"), "sending");
+      else status(li, item.error ? msg(box, "offline") : fieldOutbox.word("pending"), "waiting");
+    });
+  }
+
+  // After a reload: the photos still on the phone get their tiles back.
+  function restore(items) {
+    document.querySelectorAll("[data-photo-step]").forEach(function (box) {
+      var url = box.getAttribute("data-upload-url");
+      items.forEach(function (item) {
+        if (item.kind !== "photo" || item.url !== url || tileFor(item.client_id)) return;
+        var file = (item.files || [])[0];
+        tile(box, file && file[1], item.client_id);
+      });
+    });
+    follow(items);
   }
 
   function send(job) {
-    var box = job.box, li = job.li, xhr = new XMLHttpRequest(), form = new FormData();
-    form.append("file", job.blob, "photo.jpg");
-    form.append("client_id", job.clientId);
-    form.append("source", job.source);
-    form.append("captured_at", job.capturedAt);
-    if (job.pos) {
-      form.append("lat", job.pos.coords.latitude.toFixed(6));
-      form.append("lng", job.pos.coords.longitude.toFixed(6));
-      form.append("accuracy", Math.round(job.pos.coords.accuracy));
-    }
+    var box = job.box, li = job.li, item = job.item, xhr = new XMLHttpRequest();
+    var form = new FormData();
+    item.fields.forEach(function (f) { form.append(f[0], f[1]); });
+    item.files.forEach(function (f) { form.append(f[0], f[1], f[2]); });
     var meta = document.querySelector('meta[name="csrf-token"]');
-    xhr.open("POST", box.getAttribute("data-upload-url"));
+    xhr.open("POST", item.url);
     xhr.setRequestHeader("Accept", "application/json");
+    xhr.setRequestHeader("X-Field-Replay", "1");
     if (meta) xhr.setRequestHeader("X-CSRFToken", meta.content);
     xhr.timeout = 120000;
-    status(li, msg(box, "sending"));
+    delete li.dataset.local;
+    status(li, msg(box, "sending"), "sending");
     li.querySelector(".photo-progress").hidden = false;
     xhr.upload.onprogress = function (e) {
       if (e.lengthComputable) li.querySelector(".photo-progress").value = Math.round(100 * e.loaded / e.total);
     };
-    xhr.onload = function () {
-      var answer = null;
-      try { answer = JSON.parse(xhr.responseText); } catch (e) { /* not JSON: a proxy's page */ }
-      if ((xhr.status === 200 || xhr.status === 201) && answer && answer.html) {
-        var holder = document.createElement("ul");
-        holder.innerHTML = answer.html.trim();
-        var done = holder.firstElementChild;
-        URL.revokeObjectURL(li.querySelector("img").src);
-        li.replaceWith(done);
-        settle(job);
-        recount(box);
-      } else if (xhr.status >= 500 || xhr.status === 429 || xhr.status === 0 || !answer) {
-        retryLater(job, (answer && answer.error) || msg(box, "failed"));
-      } else {
-        // Refused (4xx): say why and keep the tile until the rep removes it.
-        status(li, (answer && answer.error) || msg(box, "failed"), true);
-        li.querySelector(".photo-retry").hidden = xhr.status !== 409;
-        settle(job);
-      }
+    var answer = function (outcome, error) {
+      fieldOutbox.settle(item, { outcome: outcome, status: xhr.status, text: xhr.responseText, error: error });
     };
-    xhr.onerror = xhr.ontimeout = function () { retryLater(job, msg(box, "offline")); };
+    xhr.onload = function () {
+      var json = null;
+      try { json = JSON.parse(xhr.responseText); } catch (e) { /* not JSON: a proxy's page */ }
+      if ((xhr.status === 200 || xhr.status === 201) && json && json.html) answer("done");
+      else if (xhr.status >= 500 || xhr.status === 429 || xhr.status === 408 || xhr.status === 0 || !json) {
+        answer("retry", (json && json.error) || msg(box, "offline"));
+      } else answer("refused", (json && json.error) || msg(box, "failed"));
+    };
+    xhr.onerror = xhr.ontimeout = function () { answer("retry", msg(box, "offline")); };
     xhr.send(form);
   }
 
-  function retryLater(job, text) {
-    // The same client id every time: a retry of a photo that did arrive answers with it.
-    if (job.tries < AUTO_RETRIES) {
-      job.tries += 1;
-      status(job.li, text);
-      setTimeout(function () { send(job); }, 2000 * Math.pow(2, job.tries - 1));
-      return;
-    }
-    status(job.li, text, true);
-    job.li.querySelector(".photo-retry").hidden = false;
-  }
-
-  // `pending` counts photos not yet stored nor dismissed: leaving the page with any asks first.
+  // `pending` counts photos not yet kept on the phone (being shrunk): leaving then asks first.
   function settle(job) {
     if (job.open) { job.open = false; pending -= 1; }
   }
@@ -200,36 +249,67 @@
     if (have) have.textContent = box.querySelectorAll(".photo-tile:not(.photo-pending):not(.photo-voided)").length;
   }
 
+  function label(box) {
+    var step = box.closest(".step");
+    var title = step && step.querySelector(".step-title .grow");
+    var where = document.querySelector(".visit-head h2");
+    return [title && title.textContent.trim(), where && where.textContent.trim()].filter(Boolean).join(" · ");
+  }
+
   function start(box, file, source) {
     pending += 1;
-    var li = tile(box, file);
-    var job = { box: box, li: li, source: source, tries: 0, open: true, clientId: uuid(),
+    var clientId = uuid(), tappedAt = window.fieldOutbox ? fieldOutbox.phoneTime() : new Date().toISOString();
+    var li = tile(box, file, clientId);
+    li.dataset.local = "1";  // not in the outbox yet
+    var job = { box: box, li: li, source: source, open: true, clientId: clientId,
                 capturedAt: new Date(file.lastModified || Date.now()).toISOString() };
-    li.querySelector(".photo-retry").addEventListener("click", function () {
-      if (!job.open) { job.open = true; pending += 1; }
-      job.tries = 0; send(job);
-    });
-    li.querySelector(".photo-dismiss").addEventListener("click", function () {
-      settle(job); URL.revokeObjectURL(li.querySelector("img").src); li.remove();
-    });
-    status(li, msg(box, "preparing"));
-    Promise.all([shrink(file), box._position]).then(function (r) {
-      job.blob = r[0]; job.pos = r[1];
-      send(job);
+    status(li, msg(box, "preparing"), "preparing");
+    // The bytes are copied: a camera's file may be gone (or changed) by the time the photo is sent.
+    var copy = function (blob) {
+      return blob.arrayBuffer().then(function (b) { return new Blob([b], { type: blob.type || "image/jpeg" }); });
+    };
+    Promise.all([shrink(file).then(copy), box._position]).then(function (r) {
+      var blob = r[0], pos = r[1];
+      var fields = [["client_id", clientId], ["source", source], ["captured_at", job.capturedAt], ["phone_at", tappedAt]];
+      if (pos) {
+        fields.push(["lat", pos.coords.latitude.toFixed(6)], ["lng", pos.coords.longitude.toFixed(6)],
+                    ["accuracy", String(Math.round(pos.coords.accuracy))]);
+      }
+      job.item = { client_id: clientId, url: box.getAttribute("data-upload-url"), method: "POST", fields: fields,
+                   files: [["file", blob, "photo.jpg"]], headers: { Accept: "application/json" },
+                   phone_at: tappedAt, created: new Date().toISOString(), attempts: 0, error: "",
+                   label: label(box), title: document.title, page: location.pathname, kind: "photo" };
+      forget(li); li.querySelector("img").src = URL.createObjectURL(blob);
+      var direct = fieldOutbox.canSendNow();
+      return fieldOutbox.add(job.item, direct).then(function () {
+        settle(job);
+        if (direct) send(job);
+        else { delete li.dataset.local; status(li, navigator.onLine === false ? msg(box, "offline") : fieldOutbox.word("pending"), "waiting"); }
+      });
+    }).catch(function () {
+      status(li, msg(box, "failed"), "refused");
+      settle(job);
     });
   }
 
+  document.addEventListener("outbox:sent", function (e) {
+    if (e.detail.item.kind === "photo") stored(e.detail.item.client_id, e.detail.answer.text);
+  });
+  document.addEventListener("outbox:change", function (e) { restore(e.detail.items); });
+
   document.addEventListener("change", function (evt) {
     var input = evt.target.closest && evt.target.closest("[data-photo-input]");
-    if (!input || !input.files || !input.files.length) return;
+    if (!input || !input.files || !input.files.length || !window.fieldOutbox) return;
     var box = input.closest("[data-photo-step]");
     box._position = locate();
     Array.prototype.forEach.call(input.files, function (file) { start(box, file, input.getAttribute("data-photo-input")); });
     input.value = "";  // the same photo may be chosen again; each choice is its own upload
   });
 
-  // With this file running, the pick button uploads at once; the plain form's button is for no-JS.
+  // With this file and the outbox running, the pick button uploads at once; the plain form's
+  // button is for no-JS (or a phone without IndexedDB).
   function enhance(root) {
+    if (!window.fieldOutbox) return;
     Array.prototype.forEach.call((root || document).querySelectorAll("[data-photo-step] [data-nojs]"), function (b) {
       b.hidden = true;
     });
@@ -239,6 +319,7 @@
   }
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:after:swap", function (e) { enhance(e.target); });
+  document.addEventListener("outbox:ready", function () { enhance(document); fieldOutbox.changed(); });
   if (document.readyState !== "loading") enhance(document);
 
   window.addEventListener("beforeunload", function (e) {

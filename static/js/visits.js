@@ -155,7 +155,154 @@
     });
   }
 
-  function wire(root) { wireAddRow(root); watchPhotos(root); }
+  // --- no typed input lost -------------------------------------------------------------------
+  // A form whose fields differ from what the page rendered is "dirty" (data-dirty): a step or
+  // objective typed but not saved is saved (or queued in the outbox) before check-out; leaving
+  // the page with anything typed and unsaved asks first.
+  var IGNORED = { csrf_token: 1, client_id: 1, client_key: 1, phone_at: 1 };
+
+  function serial(form) {
+    var parts = [];
+    new FormData(form).forEach(function (value, name) {
+      if (!IGNORED[name] && typeof value === "string") parts.push(name + "=" + value);
+    });
+    return parts.join("&");
+  }
+
+  function editable(form) {
+    return form.closest(".visit") && form.hasAttribute("hx-post");
+  }
+
+  function snapshot(root) {
+    (root || document).querySelectorAll(".visit form[hx-post]").forEach(function (form) {
+      if (form._rendered != null) return;  // a form already on the page keeps what it rendered
+      form._rendered = serial(form);
+      delete form.dataset.dirty;
+    });
+  }
+
+  function track(evt) {
+    var form = evt.target && evt.target.form;
+    if (!form || !editable(form) || form._rendered == null) return;
+    if (serial(form) !== form._rendered) form.dataset.dirty = "1";
+    else delete form.dataset.dirty;
+  }
+  document.addEventListener("input", track);
+  document.addEventListener("change", track);
+
+  // Once a write is kept by the outbox, what the form shows is what will be sent.
+  document.addEventListener("outbox:queued", function (evt) {
+    var form = evt.detail.form;
+    if (form && editable(form)) {
+      form._rendered = serial(form);
+      delete form.dataset.dirty;
+      // A follow-up is a new one each time: the form is ready for the next.
+      if (form.classList.contains("followup-form")) { form.reset(); form._rendered = serial(form); }
+    }
+    if (/\/checkout$/.test(evt.detail.item.url)) checkedOutOnPhone(evt.detail.item, true);
+  });
+
+  function dirtyForms(selector) {
+    return Array.prototype.filter.call(document.querySelectorAll(selector), function (f) { return f.dataset.dirty; });
+  }
+
+  window.addEventListener("beforeunload", function (e) {
+    if (leaving || !dirtyForms(".visit form[hx-post]").length) return;
+    e.preventDefault();
+    e.returnValue = "";
+    return "";
+  });
+  var leaving = false;
+
+  // Check-out: the steps and objectives typed but not saved are saved first, one after the other;
+  // if one is refused, check-out stops there and the refusal is on screen.
+  function beforeCheckout(form) {
+    if (!/\/checkout$/.test(form.getAttribute("action") || "")) return true;
+    var dirty = dirtyForms(".visit .step-form, .visit .objective form");
+    var bar = document.getElementById("checkout");
+    if (bar) bar.querySelectorAll(".checkout-blocked").forEach(function (e) { e.remove(); });
+    return dirty.reduce(function (ok, f) {
+      return ok.then(function (go) {
+        if (!go) return false;
+        return fieldOutbox.submit(f).then(function (r) { return r.outcome !== "refused" ? true : f; });
+      });
+    }, Promise.resolve(true)).then(function (go) {
+      if (go === true) { leaving = true; return true; }
+      if (bar) {
+        var p = document.createElement("p");
+        p.className = "error checkout-blocked";
+        p.setAttribute("role", "alert");
+        p.textContent = fieldOutbox.word("stepRefused");
+        var status = bar.querySelector(".checkout-status") || bar;
+        status.insertBefore(p, status.firstChild);
+      }
+      var shown = (go && go.isConnected ? go : document).querySelector("[role=alert], .error");
+      var where = go && go.isConnected ? go : (shown && shown.closest(".step, .objective"));
+      if (where && where.scrollIntoView) where.scrollIntoView({ block: "center" });
+      return false;
+    });
+  }
+
+  // --- a visit checked out on the phone, not yet sent ------------------------------------------
+  // The page says so and offers nothing more to fill in, on Back too (the outbox knows).
+  function checkedOutOnPhone(item, justNow) {
+    var visit = document.querySelector(".visit[data-visit]");
+    if (!visit || item.url.indexOf("/visits/" + visit.getAttribute("data-visit") + "/") === -1) return;
+    if (visit.classList.contains("visit-checked-out-phone")) return;
+    visit.classList.add("visit-checked-out-phone");
+    visit.querySelectorAll("form:not(#checkout) button, form:not(#checkout) input, form:not(#checkout) textarea, " +
+                           "form:not(#checkout) select, #finish button, #finish textarea").forEach(function (e) {
+      e.disabled = true;
+    });
+    var bar = document.getElementById("checkout");
+    if (bar) bar.hidden = true;
+    var note = document.createElement("section");
+    note.className = "card outbox-banner";
+    note.setAttribute("role", "status");
+    var p = document.createElement("p");
+    p.textContent = fieldOutbox.word("checkedOut");
+    note.appendChild(p);
+    var today = document.querySelector(".bottomnav a.tab-today");
+    if (today) {
+      var a = document.createElement("a");
+      a.className = "btn btn-primary btn-block";
+      a.href = today.getAttribute("href");
+      a.textContent = fieldOutbox.word("toToday");
+      note.appendChild(a);
+    }
+    visit.insertBefore(note, visit.firstChild);
+    // With the day cached by the service worker, Today opens offline: go there as online.
+    if (justNow && navigator.serviceWorker && navigator.serviceWorker.controller && today) {
+      leaving = true;
+      location.assign(today.getAttribute("href"));
+    }
+  }
+
+  function markFromOutbox(items) {
+    items.forEach(function (item) {
+      if (/\/checkout$/.test(item.url) && item.state !== "refused") checkedOutOnPhone(item);
+    });
+  }
+
+  function withOutbox(fn) {
+    if (window.fieldOutbox) fn();
+    else document.addEventListener("outbox:ready", fn, { once: true });
+  }
+  withOutbox(function () {
+    fieldOutbox.beforeSubmit(beforeCheckout);
+    fieldOutbox.list().then(markFromOutbox, function () {});
+  });
+  document.addEventListener("outbox:change", function (e) { markFromOutbox(e.detail.items); });
+
+  // Back to a visit page kept by the browser (or its cache): online, ask the server again;
+  // offline, the outbox says what is already done on the phone.
+  window.addEventListener("pageshow", function (e) {
+    if (!document.querySelector(".visit[data-visit]")) return;
+    if (e.persisted && navigator.onLine !== false) { leaving = true; location.reload(); return; }
+    withOutbox(function () { fieldOutbox.list().then(markFromOutbox, function () {}); });
+  });
+
+  function wire(root) { wireAddRow(root); watchPhotos(root); snapshot(root); }
 
   document.addEventListener("DOMContentLoaded", function () { wire(document); });
   // A step swapped in by htmx brings a fresh "Add a line" button or photo grid.

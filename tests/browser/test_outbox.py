@@ -1,0 +1,452 @@
+"""The outbox on a phone (static/js/outbox.js): what a rep does without a network is kept on the phone
+(IndexedDB) and sent once, in order, when the network is back; a refusal stays listed with its reason.
+
+Two kinds of cut: the server itself stopped (a restartable live server of this module, on a fixed
+port: the browser's offline switch does not cover everything, e.g. a service worker's own fetches),
+and the browser's offline switch or Playwright's page.route failing the requests. Rows are counted
+in the database to prove that nothing is lost and nothing doubled.
+
+FIELD_SHOT_DIR=/some/dir keeps phone-size screenshots of the counter and the list (en and zh-CN)."""
+import os
+import random
+import socket
+import threading
+import time
+
+import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+from werkzeug.serving import make_server
+
+from field.extensions import db
+from field.photos.models import Photo
+from field.visits import operations as ops
+from field.visits.models import FollowUp, StepResult, Visit, VisitStatus
+from tests.browser.conftest import MIN_TAP, _QuietHandler, grant_geolocation, keep_shot, login, no_horizontal_overflow
+from tests.factories import PASSWORD
+from tests.fixtures import photos as samples
+from tests.fixtures.photos import visit_in_progress
+
+STEP_URL = r"**/visits/*/steps/*"
+
+
+class _TrackedHandler(_QuietHandler):
+    """Remembers its connection, so stopping the server can cut the browser's kept-alive sockets too."""
+    open_sockets: set = set()
+
+    def setup(self):
+        super().setup()
+        self.open_sockets.add(self.connection)
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self.open_sockets.discard(self.connection)
+
+
+class Server:
+    """The app on a fixed port that a test can stop (connection refused) and start again."""
+
+    def __init__(self, app):
+        self.app = app
+        probe = socket.socket()
+        probe.bind(("127.0.0.1", 0))
+        self.port = probe.getsockname()[1]
+        probe.close()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.server = self.thread = None
+
+    def start(self):
+        if self.server is not None:
+            return
+        for _ in range(50):
+            try:
+                self.server = make_server("127.0.0.1", self.port, self.app, threaded=True,
+                                          request_handler=_TrackedHandler)
+                break
+            except OSError:  # the old socket is still closing
+                time.sleep(0.05)
+        else:
+            raise RuntimeError(f"port {self.port} stays busy")
+        self.thread = threading.Thread(target=self.server.serve_forever, name="outbox-server", daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        if self.server is None:
+            return
+        self.server.shutdown()
+        self.server.server_close()
+        for sock in list(_TrackedHandler.open_sockets):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.thread.join(timeout=5)
+        self.server = self.thread = None
+
+    @property
+    def up(self) -> bool:
+        return self.server is not None
+
+
+@pytest.fixture
+def server(app):
+    s = Server(app)
+    s.start()
+    yield s
+    s.stop()
+
+
+@pytest.fixture
+def open_visit(new_page, server):
+    """open_visit(rep, visit, locale=...) → a phone page signed in as `rep` on the visit, outbox running."""
+    def go(rep, visit, locale=None):
+        page = new_page(locale=locale, base_url=server.url)
+        grant_geolocation(page, *samples.SHOP, accuracy=9)
+        login(page, server.url, rep.login, PASSWORD)
+        page.goto(f"/visits/{visit.id}")
+        page.wait_for_function("window.fieldOutbox !== undefined")
+        return page
+    return go
+
+
+def step_card(page, title: str):
+    return page.locator("section.step").filter(has=page.locator(".step-title", has_text=title))
+
+
+def step_of(visit, title_en: str):
+    return next(s for s in visit.visit_type.steps if s.title_en == title_en)
+
+
+def summary_text(visit) -> str | None:
+    db.session.expire_all()
+    row = db.session.execute(select(StepResult).where(
+        StepResult.visit_id == visit.id, StepResult.step_id == step_of(visit, "Visit summary").id)).scalar_one_or_none()
+    return row.value.get("text") if row is not None and row.value else None
+
+
+def rows(model, visit) -> int:
+    db.session.expire_all()
+    return db.session.execute(select(func.count()).select_from(model).where(model.visit_id == visit.id)).scalar_one()
+
+
+def counter(page):
+    return page.locator("#outbox-status")
+
+
+def drained(page, timeout=15_000):
+    """Wait until the outbox holds nothing (every item answered)."""
+    deadline = time.monotonic() + timeout / 1000
+    while page.evaluate("fieldOutbox.list().then(items => items.length)"):
+        assert time.monotonic() < deadline, (page.evaluate("fieldOutbox.state()"), page.evaluate(
+            "fieldOutbox.list().then(items => items.map(i => [i.url, i.state, i.error, i.attempts]))"))
+        page.wait_for_timeout(100)
+
+
+def show_list(page):
+    """The /outbox page's container (the page itself belongs to the app shell): filled from IndexedDB."""
+    page.evaluate("""() => { if (!document.getElementById('outbox-list')) {
+        document.querySelector('main').insertAdjacentHTML('afterbegin', '<div id="outbox-list"></div>'); }
+        return fieldOutbox.changed(); }""")
+    return page.locator("#outbox-list")
+
+
+def ack_ms(page, button) -> float:
+    """Milliseconds from the tap on `button` to an acknowledgement on screen."""
+    return button.evaluate("""(b) => new Promise(ok => {
+        const form = b.form, t0 = performance.now();
+        b.click();
+        const look = () => { const a = form.isConnected && form.querySelector('.outbox-ack');
+            if (a && a.textContent.trim()) ok(performance.now() - t0); else requestAnimationFrame(look); };
+        look(); })""")
+
+
+# --- a step saved with the server down ------------------------------------------------------------
+
+def test_a_step_saved_with_the_server_down_is_kept_on_the_phone_and_sent_once(open_visit, server, org):
+    visit = visit_in_progress(org.rep)
+    page = open_visit(org.rep, visit)
+    summary = step_card(page, "Visit summary")
+    summary.locator("textarea[name=text]").fill("Shelf moved to aisle 3")
+
+    server.stop()
+    elapsed = ack_ms(page, summary.get_by_role("button", name="Save step"))
+    assert elapsed <= 100, f"acknowledged after {elapsed:.0f} ms"
+    expect(summary.locator(".outbox-ack")).to_have_text("Saved on the phone. It will be sent when there is a network.")
+    expect(counter(page)).to_be_visible()
+    expect(counter(page).locator(".outbox-count")).to_have_text("1")
+    expect(summary.locator("textarea[name=text]")).to_have_value("Shelf moved to aisle 3")
+    assert summary_text(visit) is None
+
+    # The server is back but the step's posts still fail: a reload (the app opened again) keeps the item.
+    server.start()
+    page.route(STEP_URL, lambda route: route.abort() if route.request.method == "POST" else route.continue_())
+    page.reload()
+    page.wait_for_function("window.fieldOutbox !== undefined")
+    expect(counter(page).locator(".outbox-count")).to_have_text("1")
+    listed = show_list(page).locator(".outbox-item")
+    expect(listed).to_have_count(1)
+    expect(listed).to_contain_text("Visit summary")
+    expect(listed.locator(".outbox-state")).to_have_text("Waiting to send")
+    assert summary_text(visit) is None
+
+    # The network is back: sent once, in place, and the counter goes.
+    page.unroute(STEP_URL)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    drained(page)
+    expect(counter(page)).to_be_hidden()
+    expect(page.locator("#outbox-list .outbox-empty")).to_be_visible()
+    assert summary_text(visit) == "Shelf moved to aisle 3"
+    assert rows(StepResult, visit) == 1
+
+
+def test_a_refused_replay_shows_its_reason_and_stays_listed_until_discarded(open_visit, server, org):
+    visit = visit_in_progress(org.rep)
+    page = open_visit(org.rep, visit)
+    summary = step_card(page, "Visit summary")
+    summary.locator("textarea[name=text]").fill("Owner away")
+    page.context.set_offline(True)
+    summary.get_by_role("button", name="Save step").click()
+    expect(summary.locator(".outbox-ack")).to_contain_text("Saved on the phone")
+
+    # Meanwhile the supervisor's side: the visit is cancelled. The replay is refused (4xx).
+    ops.cancel(db.session.get(Visit, visit.id), org.rep, "Store closed")
+    db.session.commit()
+    page.context.set_offline(False)
+    listed = show_list(page).locator(".outbox-item")
+    expect(listed.locator(".outbox-state")).to_have_text("Not accepted")
+    expect(listed.locator(".outbox-error")).not_to_be_empty()
+    expect(counter(page)).to_have_class("outbox-status outbox-refused")
+    expect(counter(page).locator(".outbox-count")).to_have_text("1")
+    reason = listed.locator(".outbox-error").text_content()
+    assert "HTTP" not in reason, reason  # the server's own words
+
+    # Still there after a reload, with its reason; discarded only by the rep.
+    page.reload()
+    page.wait_for_function("window.fieldOutbox !== undefined")
+    listed = show_list(page).locator(".outbox-item")
+    expect(listed.locator(".outbox-error")).to_have_text(reason)
+    listed.get_by_role("button", name="Discard").click()
+    expect(listed).to_have_count(0)
+    expect(counter(page)).to_be_hidden()
+    assert summary_text(visit) is None
+
+
+# --- check-out saves what was typed first ---------------------------------------------------------
+
+def _ready_to_check_out(rep):
+    visit = visit_in_progress(rep)
+    ops.skip_step(visit, step_of(visit, "Store check").id, "Not today", rep)
+    db.session.commit()
+    return visit
+
+
+def test_a_typed_step_then_check_out_saves_the_step_first(open_visit, org):
+    visit = _ready_to_check_out(org.rep)
+    page = open_visit(org.rep, visit)
+    step_card(page, "Visit summary").locator("textarea[name=text]").fill("Talked to the owner")
+    page.locator("#checkout").get_by_role("button", name="Check out").click()
+    page.wait_for_url(lambda url: f"/visits/{visit.id}" not in url or "checkout" not in url)
+    expect(page.locator(".flash, .visit-completed, body")).not_to_have_count(0)
+    page.wait_for_function("() => !document.querySelector('#checkout')")
+    db.session.expire_all()
+    assert db.session.get(Visit, visit.id).status == VisitStatus.COMPLETED
+    assert summary_text(visit) == "Talked to the owner"
+
+
+def test_check_out_stops_when_a_typed_step_is_refused(open_visit, org):
+    visit = _ready_to_check_out(org.rep)
+    ops.save_step(visit, step_of(visit, "Visit summary").id, MultiDict({"text": "first"}), org.rep)
+    db.session.commit()
+    # Store check is skipped; un-skip it on the page by typing a checklist with one item left out.
+    page = open_visit(org.rep, visit)
+    check = step_card(page, "Store check")
+    check.locator("summary", has_text="Change").click() if check.locator("details.step-edit").count() else None
+    picks = check.locator("label.pick-yes")
+    picks.first.click()
+    page.locator("#checkout").get_by_role("button", name="Check out").click()
+    expect(page.locator("#checkout .checkout-blocked")).to_have_text(
+        "A step was not saved. Look at it before checking out.")
+    expect(check.locator(".error").first).to_be_visible()
+    db.session.expire_all()
+    assert db.session.get(Visit, visit.id).status == VisitStatus.IN_PROGRESS
+
+
+def test_an_offline_check_out_is_queued_after_the_typed_step_and_back_shows_it_done(open_visit, org):
+    visit = _ready_to_check_out(org.rep)
+    page = open_visit(org.rep, visit)
+    step_card(page, "Visit summary").locator("textarea[name=text]").fill("Counted twice")
+    page.context.set_offline(True)
+    page.locator("#checkout").get_by_role("button", name="Check out").click()
+    banner = page.locator(".outbox-banner")
+    expect(banner).to_contain_text("Checked out on the phone")
+    expect(counter(page).locator(".outbox-count")).to_have_text("2")
+    expect(page.locator("#checkout")).to_be_hidden()
+    items = page.evaluate("fieldOutbox.list().then(items => items.map(i => i.url))")
+    assert items[0].endswith(f"/steps/{step_of(visit, 'Visit summary').id}") and items[1].endswith("/checkout")
+    assert page.evaluate("fieldOutbox.list().then(items => items.every(i => i.fields.some(f => f[0] === 'phone_at')))")
+
+    page.context.set_offline(False)
+    drained(page)
+    db.session.expire_all()
+    assert db.session.get(Visit, visit.id).status == VisitStatus.COMPLETED
+    assert summary_text(visit) == "Counted twice"
+
+
+# --- photos ---------------------------------------------------------------------------------------
+
+def _pick_photo(page, card, tmp_path, seed):
+    path = tmp_path / f"IMG_{seed:04d}.jpg"
+    path.write_bytes(samples.jpeg(seed, size=(640, 480)))
+    card.locator("input[data-photo-input=camera]").set_input_files(str(path))
+
+
+def test_a_photo_taken_offline_waits_on_the_phone_survives_a_reload_and_is_sent_later(open_visit, org, tmp_path):
+    visit = visit_in_progress(org.rep)
+    page = open_visit(org.rep, visit)
+    card = step_card(page, "Storefront and shelf photos")
+
+    page.context.set_offline(True)
+    _pick_photo(page, card, tmp_path, 31)
+    waiting = card.locator(".photo-tile.photo-waiting")
+    expect(waiting).to_have_count(1)
+    expect(waiting.locator(".photo-status")).to_have_text("No connection. It stays here until it is sent.")
+    expect(counter(page).locator(".outbox-count")).to_have_text("1")
+
+    # Online but its uploads failing: a reload brings the tile back from the phone.
+    page.route("**/photos", lambda route: route.abort() if route.request.method == "POST" else route.continue_())
+    page.context.set_offline(False)
+    page.reload()
+    page.wait_for_function("window.fieldOutbox !== undefined")
+    expect(card.locator(".photo-tile.photo-waiting")).to_have_count(1)
+    assert card.locator(".photo-tile.photo-waiting img").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert rows(Photo, visit) == 0
+
+    page.unroute("**/photos")
+    page.evaluate("fieldOutbox.retryNow()")
+    expect(card.locator(".photo-tile[id^=photo-]")).to_have_count(1)
+    expect(card.locator(".photo-tile.photo-pending")).to_have_count(0)
+    expect(card.locator("[data-photo-have]")).to_have_text("1")
+    drained(page)
+    assert rows(Photo, visit) == 1
+
+
+# --- randomized offline windows -------------------------------------------------------------------
+
+def test_fifty_random_offline_windows_lose_nothing_and_double_nothing(open_visit, server, org, tmp_path):
+    """A scripted visit: text saves, follow-ups (when the server knows their client_id) and photos,
+    through 50 offline windows cut at random by the server stopping, the browser's offline switch
+    or failed requests. At the end the rows are exactly what the rep did. Kept under a minute."""
+    seed = int(os.environ.get("FIELD_OUTBOX_SEED") or random.randrange(1 << 30))
+    rnd = random.Random(seed)  # a failure names its seed: FIELD_OUTBOX_SEED=<seed> plays it again
+    visit = visit_in_progress(org.rep)
+    page = open_visit(org.rep, visit)
+    summary = step_card(page, "Visit summary")
+    photos = step_card(page, "Storefront and shelf photos")
+    follow_ups = hasattr(FollowUp, "client_id")  # idempotent follow-ups come with the replay work
+    started = time.monotonic()
+    last_text, taken, added = None, 0, 0
+    jpeg = tmp_path / "shelf.jpg"
+
+    def cut(kind):
+        if kind == "server":
+            server.stop()
+        elif kind == "offline":
+            page.context.set_offline(True)
+        else:
+            page.route("**/visits/**", lambda route: route.abort() if route.request.method == "POST"
+                       else route.continue_())
+
+    def mend(kind):
+        if kind == "server":
+            server.start()
+        elif kind == "offline":
+            page.context.set_offline(False)
+        else:
+            page.unroute("**/visits/**")
+
+    def act(n):
+        nonlocal last_text, taken, added
+        what = rnd.choice(["text", "text", "photo"] + (["follow_up"] if follow_ups else []))
+        if what == "text":
+            last_text = f"note {n}"
+            for _try in range(5):  # a replay may swap the step in meanwhile: then again
+                closed = summary.locator("details.step-edit:not([open]) > summary")
+                if closed.count():  # a saved step shows its value; "Change" opens the form again
+                    closed.click()
+                try:
+                    summary.locator("textarea[name=text]").fill(last_text, timeout=1000)
+                    break
+                except PlaywrightTimeout:
+                    continue
+            summary.get_by_role("button", name="Save step").click()
+        elif what == "photo":
+            jpeg.write_bytes(samples.jpeg(100 + n, size=(160, 120)))
+            photos.locator("input[data-photo-input=camera]").set_input_files(str(jpeg))
+            taken += 1
+            page.wait_for_function(f"document.querySelectorAll('.photo-tile').length >= {taken}")
+            page.wait_for_function("!document.querySelector('.photo-tile[data-local]')")
+        else:
+            form = page.locator("form.followup-form")
+            form.locator("[name=text]").fill(f"follow-up {n}")
+            form.get_by_role("button", name="Add follow-up").click()
+            added += 1
+        # Every tap is on the phone at once, whatever the network.
+        page.wait_for_function("!document.querySelector('form[data-outbox-busy]')")
+
+    for n in range(50):
+        kind = rnd.choice(["server", "offline", "route"])
+        cut(kind)
+        for k in range(rnd.randint(1, 2)):
+            act(n * 10 + k)
+        page.wait_for_timeout(rnd.randint(0, 60))
+        mend(kind)
+        if rnd.random() < 0.5:
+            act(n * 10 + 5)
+        if rnd.random() < 0.3:
+            page.evaluate("fieldOutbox.retryNow()")  # the app opened again, or Background Sync
+    page.evaluate("fieldOutbox.retryNow()")
+    drained(page, timeout=30_000)
+
+    assert summary_text(visit) == last_text, f"seed {seed}"
+    assert rows(Photo, visit) == taken, f"seed {seed}"
+    if follow_ups:
+        assert rows(FollowUp, visit) == added, f"seed {seed}"
+    expect(counter(page)).to_be_hidden()
+    assert time.monotonic() - started < 60, f"seed {seed}: the 50 windows must take under a minute"
+
+
+# --- the counter and the list at phone size -------------------------------------------------------
+
+@pytest.mark.parametrize("locale", ["zh-CN", "en-US"])
+def test_the_counter_and_the_list_fit_a_phone(open_visit, org, locale):
+    org.rep.locale = "zh_CN" if locale == "zh-CN" else "en"
+    db.session.commit()
+    visit = visit_in_progress(org.rep)
+    page = open_visit(org.rep, visit, locale=locale)
+    page.context.set_offline(True)
+    summary = page.locator(f"#step-{step_of(visit, 'Visit summary').id}")
+    summary.locator("textarea[name=text]").fill("门店老板不在，下周二再来" if locale == "zh-CN" else "Owner away until Tuesday")
+    summary.locator("button[type=submit]").first.click()
+    expect(counter(page).locator(".outbox-count")).to_have_text("1")
+    box = counter(page).bounding_box()
+    assert box["height"] >= MIN_TAP and box["width"] >= MIN_TAP
+    ack = summary.locator(".outbox-ack")
+    expect(ack).to_have_text("已保存在手机上，有网络时会自动发送。" if locale == "zh-CN"
+                             else "Saved on the phone. It will be sent when there is a network.")
+    assert no_horizontal_overflow(page)
+    summary.scroll_into_view_if_needed()
+    keep_shot(page, f"outbox-visit-{locale}", full_page=False)
+
+    listed = show_list(page)
+    page.evaluate("window.scrollTo(0, 0)")
+    expect(listed.locator(".outbox-item")).to_have_count(1)
+    for button in listed.locator("button").all():
+        b = button.bounding_box()
+        assert b["height"] >= MIN_TAP, button.text_content()
+    assert no_horizontal_overflow(page)
+    keep_shot(page, f"outbox-list-{locale}", full_page=False)
+    page.context.set_offline(False)

@@ -14,7 +14,9 @@ import threading
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import make_server
+
+from tests.browser.servers import _QuietHandler  # noqa: F401 (also imported from here)
 
 HERE = Path(__file__).resolve().parent
 CHROMIUM = Path(os.environ.get("FIELD_CHROMIUM", "/usr/bin/chromium"))
@@ -64,13 +66,6 @@ def pytest_runtest_makereport(item, call):
 
 def _require_browser() -> bool:
     return os.environ.get("FIELD_REQUIRE_BROWSER", "") not in ("", "0", "false", "no")
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_request(self, code="-", size="-"):
-        # Only server errors; a line per asset request would bury the failure that matters.
-        if str(code).startswith("5"):
-            super().log_request(code, size)
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,6 @@ in the database to prove that nothing is lost and nothing doubled.
 FIELD_SHOT_DIR=/some/dir keeps phone-size screenshots of the counter and the list (en and zh-CN)."""
 import os
 import random
-import socket
-import threading
 import time
 
 import pytest
@@ -18,78 +16,18 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
-from werkzeug.serving import make_server
 
 from field.extensions import db
 from field.photos.models import Photo
 from field.visits import operations as ops
 from field.visits.models import FollowUp, StepResult, Visit, VisitStatus
-from tests.browser.conftest import MIN_TAP, _QuietHandler, grant_geolocation, keep_shot, login, no_horizontal_overflow
+from tests.browser.conftest import MIN_TAP, grant_geolocation, keep_shot, login, no_horizontal_overflow
+from tests.browser.servers import Server
 from tests.factories import PASSWORD
 from tests.fixtures import photos as samples
 from tests.fixtures.photos import visit_in_progress
 
 STEP_URL = r"**/visits/*/steps/*"
-
-
-class _TrackedHandler(_QuietHandler):
-    """Remembers its connection, so stopping the server can cut the browser's kept-alive sockets too."""
-    open_sockets: set = set()
-
-    def setup(self):
-        super().setup()
-        self.open_sockets.add(self.connection)
-
-    def finish(self):
-        try:
-            super().finish()
-        finally:
-            self.open_sockets.discard(self.connection)
-
-
-class Server:
-    """The app on a fixed port that a test can stop (connection refused) and start again."""
-
-    def __init__(self, app):
-        self.app = app
-        probe = socket.socket()
-        probe.bind(("127.0.0.1", 0))
-        self.port = probe.getsockname()[1]
-        probe.close()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.server = self.thread = None
-
-    def start(self):
-        if self.server is not None:
-            return
-        for _ in range(50):
-            try:
-                self.server = make_server("127.0.0.1", self.port, self.app, threaded=True,
-                                          request_handler=_TrackedHandler)
-                break
-            except OSError:  # the old socket is still closing
-                time.sleep(0.05)
-        else:
-            raise RuntimeError(f"port {self.port} stays busy")
-        self.thread = threading.Thread(target=self.server.serve_forever, name="outbox-server", daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        if self.server is None:
-            return
-        self.server.shutdown()
-        self.server.server_close()
-        for sock in list(_TrackedHandler.open_sockets):
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self.thread.join(timeout=5)
-        self.server = self.thread = None
-
-    @property
-    def up(self) -> bool:
-        return self.server is not None
 
 
 @pytest.fixture

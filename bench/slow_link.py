@@ -28,6 +28,7 @@ RTT_S = 0.4
 BYTES_PER_S = 400_000 / 8
 REP = "rep01"
 RUNS = 5
+DEBUG = "--debug" in sys.argv
 
 ACK_SCRIPT = """(() => {
     window.__acks = []; let tapped = null;
@@ -60,6 +61,9 @@ class SlowLink:
 
         def counted_start(status, headers, exc_info=None):
             self._count(len(status) + sum(len(k) + len(v) + 4 for k, v in headers) + 12)
+            if DEBUG:
+                print("  ", environ["PATH_INFO"], environ.get("QUERY_STRING", ""), status,
+                      dict(headers).get("Content-Length"), dict(headers).get("Content-Encoding"))
             return start_response(status, headers, exc_info)
 
         body = self.app(environ, counted_start)
@@ -86,31 +90,44 @@ class SlowLink:
 
 
 def visit_in_progress(app) -> int:
-    """Check the rep in at one of today's planned visits (as the check-in request would), for the step save."""
+    """A routine visit (its summary is a text step) the rep has just checked in at, as the check-in
+    request would make it; a demo visit already in progress is cancelled first (one at a time)."""
+    from datetime import date
+
     from field import transaction
+    from field.auth.models import User
     from field.core import now
     from field.extensions import db
-    from field.auth.models import User
+    from field.stores.models import Store
     from field.visits import operations as ops
-    from field.visits.models import Visit, VisitStatus
+    from field.visits.models import Visit, VisitStatus, VisitType
     with app.test_request_context():
         rep = db.session.execute(select(User).where(User.login == REP)).scalar_one()
-        busy = db.session.execute(select(Visit).where(Visit.rep_id == rep.id,
-                                                      Visit.status == VisitStatus.IN_PROGRESS)).scalars().first()
-        if busy is None:
-            planned = db.session.execute(select(Visit).where(Visit.rep_id == rep.id,
-                                                             Visit.status == VisitStatus.PLANNED)
-                                         .order_by(Visit.planned_for)).scalars().first()
-            busy = ops.check_in(rep, planned.store, planned.visit_type, position=planned.store.point,
-                                accuracy_m=10, position_at=now(), reason="", client_key=None, visit=planned)
-            transaction.commit()
-        return busy.id
+        for busy in db.session.execute(select(Visit).where(Visit.rep_id == rep.id,
+                                                           Visit.status == VisitStatus.IN_PROGRESS)).scalars():
+            ops.cancel(busy, rep, "bench: one visit at a time")
+        store = db.session.execute(select(Store).where(Store.owner_rep_id == rep.id)).scalars().first()
+        routine = db.session.execute(select(VisitType).where(VisitType.code == "routine")).scalar_one()
+        visit = Visit(rep=rep, store=store, visit_type=routine, planned_for=date.today(),
+                      status=VisitStatus.PLANNED, flags=[])
+        db.session.add(visit)
+        db.session.flush()
+        ops.check_in(rep, store, routine, position=store.point, accuracy_m=10, position_at=now(), reason="",
+                     client_key=None, visit=visit)
+        transaction.commit()
+        return visit.id
 
 
 def first_content_ms(page) -> float:
-    return page.evaluate("""() => {
-        const e = performance.getEntriesByName('first-contentful-paint')[0];
-        return e ? e.startTime : NaN; }""")
+    """First contentful paint of the page in view, from its navigation's start (reported a frame or
+    two after it happens: wait for it)."""
+    return page.evaluate("""() => new Promise(done => {
+        new PerformanceObserver(list => {
+            const e = list.getEntriesByName('first-contentful-paint')[0];
+            if (e) done(e.startTime);
+        }).observe({type: 'paint', buffered: true});
+        setTimeout(() => done(NaN), 10000);
+    })""")
 
 
 def main() -> int:
@@ -138,6 +155,8 @@ def main() -> int:
             for _ in range(RUNS):
                 page.goto("/", timeout=120_000)  # elsewhere in the app, then Today again
                 link.quiet()
+                if DEBUG:
+                    print("-- Today again")
                 before = link.sent
                 page.goto("/today", timeout=120_000)
                 again.append(first_content_ms(page))
@@ -147,7 +166,7 @@ def main() -> int:
             page.goto(f"/visits/{visit_id}", timeout=120_000)
             page.wait_for_function("window.fieldOutbox !== undefined")
             link.quiet()
-            card = page.locator("section.step").filter(has=page.locator("textarea[name=text]")).first
+            card = page.locator("section.step").filter(has=page.locator("textarea[name=text]")).first  # the summary
             for n in range(RUNS):
                 closed = card.locator("details.step-edit:not([open]) > summary")
                 if closed.count():

@@ -65,7 +65,9 @@ function keepPages(cache, urls, refresh) {
 }
 
 function stale(response) {
-  var date = Date.parse(response.headers.get("Date") || "");
+  // The first HTTP date of the header: some servers send Date twice ("Sun, 06 Dec 2026 …, Sun, 06 …").
+  var found = (response.headers.get("Date") || "").match(/\w{3}, \d{2} \w{3} \d{4} \d{2}:\d{2}:\d{2} GMT/);
+  var date = found ? Date.parse(found[0]) : NaN;
   return !date || Date.now() - date > REFRESH_AFTER_MS;
 }
 

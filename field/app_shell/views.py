@@ -6,7 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from flask import current_app, jsonify, send_from_directory, url_for
+from flask import current_app, jsonify, request, send_from_directory, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -87,7 +87,9 @@ def service_worker():
     response = current_app.response_class(body, mimetype="text/javascript")
     response.headers["Service-Worker-Allowed"] = "/"
     response.headers["Cache-Control"] = "no-cache"
-    return response
+    # The browser asks again on every navigation: unchanged, the answer is a 304 of a few bytes.
+    response.set_etag(version)
+    return response.make_conditional(request)
 
 
 @bp.route("/favicon.ico")

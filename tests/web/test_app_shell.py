@@ -110,6 +110,13 @@ def test_the_service_worker_is_served_at_the_root_for_the_whole_site(client):
     assert "indexedDB" not in body
 
 
+def test_the_browser_s_check_for_a_new_worker_costs_a_few_bytes_when_nothing_changed(client):
+    first = client.get("/sw.js")
+    again = client.get("/sw.js", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.get_data() == b""
+    assert client.get("/sw.js", headers={"If-None-Match": '"an-older-version"'}).status_code == 200
+
+
 def test_the_worker_s_version_follows_the_static_files(app, tmp_path):
     source = tmp_path / "static"
     (source / "css").mkdir(parents=True)

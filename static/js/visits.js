@@ -306,6 +306,7 @@
     visit.dataset.checkinAt = item.phone_at;
     var note = visit.querySelector(".phone-checkin");
     if (note) note.textContent = (note.getAttribute("data-msg") || "").replace("{time}", clock(item.phone_at));
+    badge(visit, true);
     showDwell();
     if (first && justNow) {
       var doing = document.getElementById("do");
@@ -313,10 +314,22 @@
     }
   }
 
+  // The visit's state badge says "in progress" while the phone holds the check-in (the server's words).
+  function badge(visit, checkedIn) {
+    var el = visit.querySelector("[data-phone-state]");
+    if (!el) return;
+    if (el.dataset.plannedState == null) el.dataset.plannedState = el.textContent;
+    el.textContent = checkedIn ? el.dataset.phoneState : el.dataset.plannedState;
+    el.classList.toggle("badge-status-planned", !checkedIn);
+    el.classList.toggle("badge-status-in_progress", checkedIn);
+  }
+
   // A check-in the server refused: the visit is planned again on the page, the refusal on its form.
   function checkinRefused(item) {
     var visit = visitRoot();
-    if (isCheckin(item) && visit.dataset.visitState === "phone") visit.dataset.visitState = "planned";
+    if (!isCheckin(item) || visit.dataset.visitState !== "phone") return;
+    visit.dataset.visitState = "planned";
+    badge(visit, false);
   }
 
   // After a reload of the kept page: what the outbox still holds for a step is what the step shows.

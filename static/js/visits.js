@@ -332,12 +332,12 @@
     badge(visit, false);
   }
 
-  // After a reload of the kept page: what the outbox still holds for a step is what the step shows.
+  // After a reload of the kept page: what the outbox still holds for a step or an objective is what it shows.
   var FIELDS_KEPT_OUT = { csrf_token: 1, client_id: 1, client_key: 1, phone_at: 1 };
   function refill(items) {
     items.forEach(function (item) {
       if (item.kind !== "htmx" || item.state === "refused") return;
-      var form = Array.prototype.filter.call(document.querySelectorAll(".visit .step-form[action]"), function (f) {
+      var form = Array.prototype.filter.call(document.querySelectorAll(".visit .step-form[action], .visit .objective form[action]"), function (f) {
         return f.getAttribute("action") === item.url;
       })[0];
       if (!form || form.dataset.dirty || form.dataset.refilled === item.client_id) return;

@@ -126,6 +126,15 @@ def do_the_steps(page, offline: bool):
     order.locator("input[name=quantity]").first.fill("12")
     save(order, offline)
 
+    goal = page.locator("#check .objective").first
+    goal.locator("label.pick-yes").click()
+    goal.locator("input[name=note]").fill("End-cap full")
+    goal.get_by_role("button", name="Save").click()
+    if offline:
+        expect(goal.locator(".outbox-ack")).to_contain_text("Saved on the phone")
+    else:
+        expect(page.locator("#check .objective.met")).to_have_count(1)
+
 
 def take_photo(page, tmp_path, seed: int, offline: bool):
     card = step_card(page, "Storefront and shelf photos")
@@ -174,7 +183,7 @@ def end_state(visit) -> dict:
         "photos": rows(Photo, v),
         "follow_ups": [(f.text, f.owner_id == v.rep_id, f.due_on, f.status) for f in follow_ups],
         "sales": sorted((s.product_id, s.quantity, s.amount, s.source) for s in sales),
-        "objectives": len(v.objectives),
+        "objectives": [(o.source, o.text, o.met, o.note) for o in sorted(v.objectives, key=lambda o: o.id)],
         "checkin_distance_m": round(v.checkin_distance_m or 0),
     }
 
@@ -204,7 +213,8 @@ def test_a_visit_done_in_airplane_mode_ends_as_the_same_visit_done_online(new_pa
     expect(page.locator(".visit[data-visit-state=phone]")).to_have_count(1)
     expect(step_card(page, "Visit summary").locator("textarea[name=text]")).to_have_value("Owner wants more end-caps")
     expect(step_card(page, "Store check").locator(".outbox-ack")).to_be_visible()
-    expect(page.locator("#outbox-status .outbox-count")).to_have_text("4")
+    expect(page.locator("#outbox-status .outbox-count")).to_have_text("5")
+    expect(page.locator("#check .objective").first.locator("input[name=note]")).to_have_value("End-cap full")
     expect(page.locator("#checkout .dwell")).to_contain_text("min left to this visit's minimum time")
 
     take_photo(page, tmp_path, seed=41, offline=True)
@@ -213,7 +223,7 @@ def test_a_visit_done_in_airplane_mode_ends_as_the_same_visit_done_online(new_pa
     items = page.evaluate("fieldOutbox.list().then(items => items.map(i => [i.url, i.state]))")
     kinds = [url.rsplit("/", 2)[-2] if "/steps/" in url and url.endswith("/photos") else url.rsplit("/", 1)[-1]
              for url, _state in items]
-    assert kinds[0] == "checkin" and kinds[-2:] == ["followups", "checkout"] and len(kinds) == 7, items
+    assert kinds[0] == "checkin" and kinds[-2:] == ["followups", "checkout"] and len(kinds) == 8, items
     assert all(state == "pending" for _url, state in items), items
     db.session.expire_all()
     assert db.session.get(Visit, offline_visit.id).status == VisitStatus.PLANNED  # nothing reached the server
@@ -244,6 +254,7 @@ def test_a_visit_done_in_airplane_mode_ends_as_the_same_visit_done_online(new_pa
     assert offline["result_rows"] == 3 and offline["photos"] == 1 and len(offline["follow_ups"]) == 1
     assert offline["results"]["Visit summary"] == ("done", {"text": "Owner wants more end-caps"})
     assert offline["sales"] == [(stores.product.id, 12, 5400, "visit")]
+    assert [o[2:] for o in offline["objectives"]] == [(True, "End-cap full"), (None, "")]
     assert db.session.execute(select(func.count()).select_from(Visit)).scalar_one() == 2  # no visit made twice
 
 
@@ -271,3 +282,35 @@ def test_a_visit_checked_in_on_the_phone_fits_a_phone(new_page, server, org, sto
     assert small == [], small
     page.locator("#checkout").scroll_into_view_if_needed()
     keep_shot(page, "airplane-checkout-zh", full_page=False)
+
+
+def test_offline_a_step_skipped_and_a_check_out_without_a_position_behind_its_confirmation(new_page, server, org,
+                                                                                         stores):
+    visit = stores.visits[org.rep.id]
+    page = open_planned_visit(new_page, server, org.rep, visit)
+    airplane_mode(page, server, True)
+    check_in(page, offline=True)
+    check = step_card(page, "Store check")
+    check.locator("details.skip summary").click()
+    check.locator("textarea[name=skip_reason]").fill("Shelf being rebuilt")
+    check.get_by_role("button", name="Skip step").click()
+    expect(check.locator("details.skip .outbox-ack")).to_contain_text("Saved on the phone")
+
+    # A secondary action, behind its confirmation: the button shows only once the rep opens it.
+    no_position = page.locator("#checkout-no-position")
+    confirm = no_position.get_by_role("button", name="Yes, check out without a position")
+    expect(confirm).to_be_hidden()
+    no_position.locator("summary").click()
+    page.locator("#checkout-note").fill("GPS lost in the basement")
+    confirm.click()
+    page.wait_for_url("**/today")
+    expect(page.locator("#outbox-status .outbox-count")).to_have_text("3")
+
+    airplane_mode(page, server, False)
+    drained(page, timeout=30_000)
+    db.session.expire_all()
+    v = db.session.get(Visit, visit.id)
+    assert v.status == VisitStatus.COMPLETED and v.checkout_lat is None
+    assert v.checkout_reason == "GPS lost in the basement"
+    assert sorted(f["code"] for f in v.flags) == ["no_position", "short_dwell"]
+    assert [(r.status, r.skip_reason) for r in v.results] == [("skipped", "Shelf being rebuilt")]

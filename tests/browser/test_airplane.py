@@ -224,7 +224,7 @@ def test_a_visit_done_in_airplane_mode_ends_as_the_same_visit_done_online(new_pa
     kinds = [url.rsplit("/", 2)[-2] if "/steps/" in url and url.endswith("/photos") else url.rsplit("/", 1)[-1]
              for url, _state in items]
     assert kinds[0] == "checkin" and kinds[-2:] == ["followups", "checkout"] and len(kinds) == 8, items
-    assert all(state == "pending" for _url, state in items), items
+    assert all(state in ("pending", "sending") for _url, state in items), items  # tried, nothing refused
     db.session.expire_all()
     assert db.session.get(Visit, offline_visit.id).status == VisitStatus.PLANNED  # nothing reached the server
 

@@ -23,21 +23,13 @@ from field.sales.models import Sale
 from field.visits import planning
 from field.visits.models import FollowUp, StepResult, Visit, VisitStatus
 from tests.browser.conftest import MIN_TAP, grant_geolocation, keep_shot, login, no_horizontal_overflow
-from tests.browser.test_outbox import Server, drained
+from tests.browser.test_outbox import drained, server  # noqa: F401 (server: the restartable live server)
 from tests.factories import PASSWORD, make_product, make_store, make_visit
 from tests.fixtures import photos as samples
 
 pytestmark = pytest.mark.usefixtures("builtin_types")
 
 SLACK = timedelta(seconds=3)  # a tap on the phone and the clock read by the test around it
-
-
-@pytest.fixture
-def server(app):
-    s = Server(app)
-    s.start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture

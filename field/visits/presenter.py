@@ -14,7 +14,7 @@ from datetime import timedelta
 from types import SimpleNamespace
 
 from flask import url_for
-from flask_babel import gettext as _, ngettext
+from flask_babel import get_translations, gettext as _, ngettext
 from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
@@ -174,13 +174,35 @@ class DwellLeft:
 
 
 def dwell_left(visit: Visit) -> DwellLeft | None:
-    """The time left to the type's minimum dwell while the visit runs; None when the type asks none."""
+    """The time left to the type's minimum dwell while the visit runs; None when the type asks none.
+    A planned visit gets the whole minimum and no `until`: the page counts it from the check-in the
+    phone makes (static/js/visits.js), with or without a network."""
     minimum = visit.visit_type.min_dwell_minutes or 0
-    if not minimum or visit.status != VisitStatus.IN_PROGRESS or visit.checkin_at is None:
+    if not minimum:
+        return None
+    if visit.status == VisitStatus.PLANNED:
+        return DwellLeft(minimum, minimum, "")
+    if visit.status != VisitStatus.IN_PROGRESS or visit.checkin_at is None:
         return None
     until = visit.checkin_at + timedelta(minutes=minimum)
     left = max(0, math.ceil((until - now()).total_seconds() / 60))
     return DwellLeft(minimum, left, until.isoformat())
+
+
+def dwell_words(minimum: int) -> dict[str, str]:
+    """The dwell line's sentences for a page that counts down itself: "{num}" stands for the minutes
+    left (the same messages as the line the server renders, so they come translated)."""
+    translations = get_translations()
+    left = translations.ngettext("%(num)s min left to this visit's minimum time in the store (%(min)s min).",
+                                 "%(num)s min left to this visit's minimum time in the store (%(min)s min).", 2)
+    reached = translations.gettext("The minimum time in the store (%(min)s min) is reached.")
+    return {"left": left % {"num": "{num}", "min": minimum}, "reached": reached % {"min": minimum}}
+
+
+def _photo_visit(visit: Visit) -> SimpleNamespace:
+    """The visit as templates/photos/_step_photos.html should see it on a planned visit's page: as it
+    will be once checked in, so the camera is there (hidden until check-in) for an offline visit."""
+    return SimpleNamespace(id=visit.id, rep_id=visit.rep_id, status=VisitStatus.IN_PROGRESS.value)
 
 
 def _plan(visit: Visit, viewer) -> list:
@@ -199,9 +221,13 @@ def visit_page(visit: Visit, step_errors=None, step_data=None, evidence: bool = 
     locale = locale_code()
     mine = viewer.id == visit.rep_id  # the visit's own rep
     editing = mine and visit.status == VisitStatus.IN_PROGRESS
+    # A planned visit's page carries the forms of the visit, hidden until check-in: kept on the phone,
+    # it lets the rep check in and do the whole visit without a network (static/js/visits.js).
+    ahead = mine and visit.status == VisitStatus.PLANNED
+    fill_in = editing or ahead
     results = {r.step_id: r for r in visit.results}
     steps = list(visit.visit_type.steps)
-    needs_products = editing and any(s.kind in (StepKind.STOCK_COUNT, StepKind.ORDER_LINES) for s in steps)
+    needs_products = fill_in and any(s.kind in (StepKind.STOCK_COUNT, StepKind.ORDER_LINES) for s in steps)
     products = active_products() if needs_products else []
     step_ids = {s.id for s in steps}
     counts = ops.photo_counts(visit)
@@ -209,20 +235,22 @@ def visit_page(visit: Visit, step_errors=None, step_data=None, evidence: bool = 
                                     .order_by(FollowUp.id)).scalars().all()
     co_visits = db.session.execute(select(CoVisit).where(CoVisit.visit_id == visit.id)
                                    .order_by(CoVisit.id)).scalars().all()
-    owners = ops.follow_up_owners(visit) if editing else []
+    owners = ops.follow_up_owners(visit) if fill_in else []
     followup_form = extra.pop("followup_form", None) or FollowUpForm(formdata=None)
     followup_form.owner.choices = owner_choices(owners)
     if followup_form.owner.data is None:
         followup_form.owner.data = viewer.id
     ctx = {
-        "visit": visit, "locale": locale, "mine": mine, "editing": editing,
+        "visit": visit, "locale": locale, "mine": mine, "editing": editing, "ahead": ahead, "fill_in": fill_in,
         "steps": steps, "step_views": step_views(visit, results, products, counts, step_errors, step_data,
                                                  evidence=evidence),
         "old_results": [r for r in visit.results if r.step_id not in step_ids],
         "plan": _plan(visit, viewer),
         "checks": ops.auto_checks(visit, locale, counts) if visit.status != VisitStatus.PLANNED else [],
-        "missing": ops.missing_required(visit, counts) if editing else [],
-        "dwell": dwell_left(visit) if editing else None,
+        "missing": ops.missing_required(visit, counts) if fill_in else [],
+        "dwell": dwell_left(visit) if fill_in else None,
+        "photo_visit": _photo_visit(visit) if ahead else visit,
+        "dwell_words": dwell_words,
         "follow_ups": follow_ups, "co_visits": co_visits,
         # The supervisor scores once; after that the page shows the score.
         "scored": any(c.supervisor_id == viewer.id for c in co_visits),
@@ -234,7 +262,7 @@ def visit_page(visit: Visit, step_errors=None, step_data=None, evidence: bool = 
     ctx.update(extra)
     if ctx["checkin_form"] is None and visit.status == VisitStatus.PLANNED and mine:
         ctx["checkin_form"] = CheckInForm(formdata=None)
-    if ctx["checkout_form"] is None and editing:
+    if ctx["checkout_form"] is None and fill_in:
         ctx["checkout_form"] = CheckOutForm(formdata=None)
     if ctx["cancel_form"] is None and permissions.may_cancel_visit(viewer, visit):
         ctx["cancel_form"] = CancelForm(formdata=None)

@@ -288,6 +288,24 @@ def objective(visit_id: int, objective_id: int):
     objective = next((o for o in visit.objectives if o.id == objective_id), None)
     if objective is None:
         abort(404)
+    return _mark_objective(visit, objective)
+
+
+@bp.route("/visits/<int:visit_id>/objectives/plan/<int:n>", methods=["POST"])
+@login_required
+def planned_objective(visit_id: int, n: int):
+    """An objective marked on a planned visit's page (kept on the phone, checked in offline): the page
+    knew it from the plan, before the check-in gave it an id. It arrives after that check-in (the outbox
+    sends in order) and names the objective by what it says."""
+    visit = _visit(visit_id)
+    source, text = request.form.get("source", ""), request.form.get("text", "")
+    objective = next((o for o in visit.objectives if o.source == source and o.text == text), None)
+    if objective is None:
+        raise Conflict(_("This objective is not part of the visit (any more). Nothing was saved; reload the visit."))
+    return _mark_objective(visit, objective)
+
+
+def _mark_objective(visit, objective):
     if _replayed(WriteKind.OBJECTIVE, visit):
         return _objective_answer(visit, objective, saved=True)
     form = ObjectiveForm()

@@ -200,6 +200,7 @@
       if (form.classList.contains("followup-form")) { form.reset(); form._rendered = serial(form); }
     }
     if (/\/checkout$/.test(evt.detail.item.url)) checkedOutOnPhone(evt.detail.item, true);
+    if (isCheckin(evt.detail.item)) checkedInOnPhone(evt.detail.item, true);
   });
 
   function dirtyForms(selector) {
@@ -278,10 +279,130 @@
     }
   }
 
+  // --- a planned visit checked in on the phone, not yet sent -----------------------------------
+  // The page of a planned visit carries the visit's forms, hidden (templates/visits/visit.html). When
+  // the outbox keeps this visit's check-in (no network), they are shown — "checked in on the phone" at
+  // the tap — and stay shown on a reload of the kept page, for as long as the check-in waits.
+  function visitRoot() { return document.querySelector(".visit[data-visit]"); }
+
+  function clock(iso) {
+    var d = new Date(iso);
+    if (isNaN(d)) return "";
+    try {
+      return d.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+    } catch (e) { return d.toLocaleTimeString(); }
+  }
+
+  function isCheckin(item) {
+    var visit = visitRoot();
+    return !!visit && !!item && item.url === visit.getAttribute("data-checkin-url");
+  }
+
+  function checkedInOnPhone(item, justNow) {
+    var visit = visitRoot();
+    if (!isCheckin(item)) return;
+    var first = visit.dataset.visitState === "planned";
+    visit.dataset.visitState = "phone";
+    visit.dataset.checkinAt = item.phone_at;
+    var note = visit.querySelector(".phone-checkin");
+    if (note) note.textContent = (note.getAttribute("data-msg") || "").replace("{time}", clock(item.phone_at));
+    badge(visit, true);
+    showDwell();
+    if (first && justNow) {
+      var doing = document.getElementById("do");
+      if (doing && doing.scrollIntoView) doing.scrollIntoView({ block: "start" });
+    }
+  }
+
+  // The visit's state badge says "in progress" while the phone holds the check-in (the server's words).
+  function badge(visit, checkedIn) {
+    var el = visit.querySelector("[data-phone-state]");
+    if (!el) return;
+    if (el.dataset.plannedState == null) el.dataset.plannedState = el.textContent;
+    el.textContent = checkedIn ? el.dataset.phoneState : el.dataset.plannedState;
+    el.classList.toggle("badge-status-planned", !checkedIn);
+    el.classList.toggle("badge-status-in_progress", checkedIn);
+  }
+
+  // A check-in the server refused: the visit is planned again on the page, the refusal on its form.
+  function checkinRefused(item) {
+    var visit = visitRoot();
+    if (!isCheckin(item) || visit.dataset.visitState !== "phone") return;
+    visit.dataset.visitState = "planned";
+    badge(visit, false);
+  }
+
+  // After a reload of the kept page: what the outbox still holds for a step or an objective is what it shows.
+  var FIELDS_KEPT_OUT = { csrf_token: 1, client_id: 1, client_key: 1, phone_at: 1 };
+  function refill(items) {
+    items.forEach(function (item) {
+      if (item.kind !== "htmx" || item.state === "refused") return;
+      var form = Array.prototype.filter.call(document.querySelectorAll(".visit .step-form[action], .visit .objective form[action]"), function (f) {
+        return f.getAttribute("action") === item.url;
+      })[0];
+      if (!form || form.dataset.dirty || form.dataset.refilled === item.client_id) return;
+      form.dataset.refilled = item.client_id;
+      var values = {};
+      item.fields.forEach(function (f) {
+        if (!FIELDS_KEPT_OUT[f[0]]) (values[f[0]] = values[f[0]] || []).push(f[1]);
+      });
+      var used = {};
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (!el.name || FIELDS_KEPT_OUT[el.name] || el.type === "hidden" && el.name === "sku" && !values.sku) return;
+        var list = values[el.name] || [];
+        if (el.type === "radio" || el.type === "checkbox") { el.checked = list.indexOf(el.value) !== -1; return; }
+        if (el.type === "submit" || el.type === "button" || el.type === "file") return;
+        var i = used[el.name] || 0;
+        used[el.name] = i + 1;
+        el.value = i < list.length ? list[i] : "";
+      });
+      form._rendered = serial(form);
+      delete form.dataset.dirty;
+      var ack = form.querySelector(".outbox-ack") || document.createElement("p");
+      ack.className = "outbox-ack outbox-ack-queued";
+      ack.setAttribute("role", "status");
+      ack.textContent = fieldOutbox.word("queued");
+      if (!ack.isConnected) {
+        var submits = form.querySelectorAll("button[type=submit]");
+        var last = submits[submits.length - 1];
+        if (last && last.parentNode === form) form.insertBefore(ack, last); else form.appendChild(ack);
+      }
+    });
+  }
+
+  // --- the time left to the type's minimum dwell, counted on the phone -------------------------
+  // From the check-in the server knows (data-dwell-until), else from the phone's own check-in time.
+  function showDwell() {
+    var line = document.querySelector("#checkout .dwell[data-dwell-minimum]");
+    var visit = visitRoot();
+    if (!line) return;
+    var until = Date.parse(line.getAttribute("data-dwell-until") || "");
+    if (isNaN(until) && visit && visit.dataset.checkinAt) {
+      until = Date.parse(visit.dataset.checkinAt) + Number(line.getAttribute("data-dwell-minimum")) * 60000;
+    }
+    if (isNaN(until)) return;
+    var left = Math.max(0, Math.ceil((until - Date.now()) / 60000));
+    var text = left ? (line.getAttribute("data-msg-left") || "").replace("{num}", left) : line.getAttribute("data-msg-reached");
+    if (text && line.textContent !== text) line.textContent = text;
+    line.classList.toggle("dwell-left", left > 0);
+  }
+  setInterval(showDwell, 15000);
+
+  // A page opened again (a reload, the kept copy) offers fresh client ids: a write made from it is a new
+  // write, never taken for one the outbox already sent from an earlier copy of the page.
+  function freshIds(root) {
+    if (!window.fieldOutbox) return;
+    (root || document).querySelectorAll(".visit form[hx-post] input[name=client_id]").forEach(function (input) {
+      if (!input.dataset.fresh) { input.value = fieldOutbox.uuid(); input.dataset.fresh = "1"; }
+    });
+  }
+
   function markFromOutbox(items) {
     items.forEach(function (item) {
       if (/\/checkout$/.test(item.url) && item.state !== "refused") checkedOutOnPhone(item);
+      if (isCheckin(item)) { if (item.state === "refused") checkinRefused(item); else checkedInOnPhone(item); }
     });
+    refill(items);
   }
 
   function withOutbox(fn) {
@@ -289,10 +410,16 @@
     else document.addEventListener("outbox:ready", fn, { once: true });
   }
   withOutbox(function () {
+    freshIds(document);
     fieldOutbox.beforeSubmit(beforeCheckout);
     fieldOutbox.list().then(markFromOutbox, function () {});
   });
   document.addEventListener("outbox:change", function (e) { markFromOutbox(e.detail.items); });
+  // The check-in has reached the server: the visit runs there too; "not sent yet" no longer holds.
+  document.addEventListener("outbox:sent", function (e) {
+    var note = isCheckin(e.detail.item) && visitRoot().querySelector(".phone-checkin");
+    if (note) note.hidden = true;
+  });
 
   // Back to a visit page kept by the browser (or its cache): online, ask the server again;
   // offline, the outbox says what is already done on the phone.
@@ -302,7 +429,7 @@
     withOutbox(function () { fieldOutbox.list().then(markFromOutbox, function () {}); });
   });
 
-  function wire(root) { wireAddRow(root); watchPhotos(root); snapshot(root); }
+  function wire(root) { wireAddRow(root); watchPhotos(root); snapshot(root); showDwell(); }
 
   document.addEventListener("DOMContentLoaded", function () { wire(document); });
   // A step swapped in by htmx brings a fresh "Add a line" button or photo grid.

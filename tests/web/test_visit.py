@@ -85,7 +85,10 @@ def test_planned_visit_shows_plan_steps_and_the_checkin_form(as_rep, rep):
     assert 'action="/visits/%d/checkin"' % visit.id in html
     assert 'data-locate="submit"' in html and 'name="client_key"' in html
     assert "Check in to fill in the steps." in html
-    assert 'hx-post="/visits/%d/steps/' % visit.id not in html  # no step forms before check-in
+    # The visit's forms come with the page, hidden until check-in (an offline check-in shows them).
+    assert 'data-visit-state="planned"' in html
+    assert re.search(r'<div class="after-checkin">\s*<form method="post" action="/visits/%d/steps/' % visit.id, html)
+    assert 'class="card after-checkin" id="finish"' in html and 'class="checkout-bar after-checkin"' in html
 
 
 def test_visit_out_of_scope_is_404(client, org):

@@ -199,12 +199,6 @@ def dwell_words(minimum: int) -> dict[str, str]:
     return {"left": left % {"num": "{num}", "min": minimum}, "reached": reached % {"min": minimum}}
 
 
-def _photo_visit(visit: Visit) -> SimpleNamespace:
-    """The visit as templates/photos/_step_photos.html should see it on a planned visit's page: as it
-    will be once checked in, so the camera is there (hidden until check-in) for an offline visit."""
-    return SimpleNamespace(id=visit.id, rep_id=visit.rep_id, status=VisitStatus.IN_PROGRESS.value)
-
-
 def _plan(visit: Visit, viewer) -> list:
     """Plan: what the visit set out to do — its objectives, or before check-in what it will set."""
     if visit.status != VisitStatus.PLANNED:
@@ -249,7 +243,9 @@ def visit_page(visit: Visit, step_errors=None, step_data=None, evidence: bool = 
         "checks": ops.auto_checks(visit, locale, counts) if visit.status != VisitStatus.PLANNED else [],
         "missing": ops.missing_required(visit, counts) if fill_in else [],
         "dwell": dwell_left(visit) if fill_in else None,
-        "photo_visit": _photo_visit(visit) if ahead else visit,
+        # The camera is there for the rep during the visit, and on a planned visit's page too (hidden
+        # until check-in) so a visit can be done offline.
+        "can_add_photos": mine and (editing or ahead),
         "dwell_words": dwell_words,
         "follow_ups": follow_ups, "co_visits": co_visits,
         # The supervisor scores once; after that the page shows the score.

@@ -97,6 +97,27 @@ def test_an_objective_replayed_twice_is_marked_once(client, rep):
     assert audits("visit.objective") == 1 and db.session.get(Objective, objective.id).met is True
 
 
+def test_an_objective_marked_on_the_planned_page_arrives_after_its_check_in_and_acts_once(client, rep):
+    visit = planned(rep)
+    login(client, rep)
+    client.post(f"/visits/{visit.id}/checkin", data={**position(north(20)), "client_id": cid()},
+                headers=REPLAY)
+    objective = fresh(visit).objectives[0]
+    named = {"source": objective.source, "text": objective.text, "met": "yes", "note": "done", "client_id": cid()}
+    first, again = twice(client, f"/visits/{visit.id}/objectives/plan/0", named)
+    assert first.status_code == again.status_code == 302
+    assert audits("visit.objective") == 1 and db.session.get(Objective, objective.id).met is True
+
+
+def test_an_objective_the_visit_no_longer_has_is_refused_and_marks_nothing(client, rep):
+    visit = started(rep)
+    login(client, rep)
+    answer = client.post(f"/visits/{visit.id}/objectives/plan/0", headers=REPLAY, data={
+        "source": "goal", "text": "Not an objective of this visit", "met": "yes", "client_id": cid()})
+    assert answer.status_code == 409 and "not part of the visit" in answer.get_json()["error"]
+    assert audits("visit.objective") == 0
+
+
 def test_a_follow_up_replayed_twice_is_added_once(client, rep):
     visit = started(rep)
     login(client, rep)

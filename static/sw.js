@@ -4,7 +4,9 @@
 // - Static files (versioned URLs, never changing): from the cache, kept per version.
 // - Pages (navigations): the network first; when it does not answer in NETWORK_TIMEOUT_MS or fails,
 //   the copy kept on the phone; else the offline page. A page of the day is kept fresh each time it
-//   is opened online. POSTs and htmx fragments (HX-Request) are never cached.
+//   is opened online. Today, once kept, opens from the phone at once (marked "field-kept" in its
+//   Server-Timing) and today.js asks the day again in place. POSTs and htmx fragments (HX-Request)
+//   are never cached.
 // - The day: Today asks for it ({type: "cache-day"}); the worker reads /today/offline.json and keeps
 //   those pages.
 // - The outbox lives in IndexedDB and belongs to static/js/outbox.js: this worker never opens it.
@@ -131,6 +133,16 @@ function pageKey(request) {
   return u.pathname === "/today" ? "/today" : u.pathname + u.search;
 }
 
+// The kept copy, saying so to the page it becomes: Server-Timing is readable from the page's navigation
+// entry (performance.getEntriesByType("navigation")[0].serverTiming), the response's headers are not.
+function markedKept(response) {
+  var headers = new Headers(response.headers);
+  headers.append("Server-Timing", "field-kept");
+  return response.blob().then(function (body) {
+    return new Response(body, {status: response.status, statusText: response.statusText, headers: headers});
+  });
+}
+
 function navigate(event) {
   var request = event.request;
   var key = pageKey(request);
@@ -148,6 +160,9 @@ function navigate(event) {
     if (!found.response) {
       return network.catch(function () { return offlinePage(); });
     }
+    // Today opens from the phone at once, marked as the kept copy; the network's answer refreshes the
+    // copy (above) and today.js asks the day again in place. Other pages: the network first.
+    if (key === "/today") return markedKept(found.response);
     return new Promise(function (resolve) {
       var settled = false;
       var timer = setTimeout(function () { settled = true; resolve(found.response); }, NETWORK_TIMEOUT_MS);

@@ -85,15 +85,30 @@
   showForm();
   markAge();
   keepDayOffline();
-  if (!form() || !navigator.geolocation) return;
+
   var failedBefore = false;
   try { failedBefore = sessionStorage.getItem(FAILED) === "1"; } catch (e) { /* private mode */ }
-  if (params.has("lat") || failedBefore) return;
+  var canLocate = !!(form() && navigator.geolocation && navigator.permissions && navigator.permissions.query)
+    && !params.has("lat") && !failedBefore;
+
+  // Opened from the phone (the service worker's kept copy, marked in its Server-Timing): shown at once,
+  // then the day is asked again in place — with the position where the rep allowed it, else without.
+  var entry = performance.getEntriesByType && performance.getEntriesByType("navigation")[0];
+  var fromPhone = !!(entry && entry.serverTiming && entry.serverTiming.some(function (t) { return t.name === "field-kept"; }));
+  function refreshDay() {
+    if (window.htmx && typeof window.htmx.ajax === "function") {
+      window.htmx.ajax("GET", window.location.pathname + window.location.search, {target: "#today", swap: "outerHTML"});
+    }
+  }
+
+  if (!canLocate) {
+    if (fromPhone && navigator.onLine) refreshDay();
+    return;
+  }
   // Take the position at once only where the rep already allowed it: a permission prompt the moment a
   // page opens is one nobody asked for. Otherwise the button asks, once; after that it is automatic.
-  if (navigator.permissions && navigator.permissions.query) {
-    navigator.permissions.query({name: "geolocation"}).then(function (status) {
-      if (status.state === "granted") locate(true);
-    }, function () { /* no answer: the button is there */ });
-  }
+  navigator.permissions.query({name: "geolocation"}).then(function (status) {
+    if (status.state === "granted") locate(true);
+    else if (fromPhone && navigator.onLine) refreshDay();
+  }, function () { if (fromPhone && navigator.onLine) refreshDay(); });
 })();

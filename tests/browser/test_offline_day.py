@@ -170,3 +170,14 @@ def test_today_loads_once_and_the_position_updates_the_route_in_place(page, live
     expect(page.locator("[data-today-locate] button")).not_to_have_class(re.compile(r"\bbusy\b"))
     assert page.evaluate("window.__sameDocument === true")
     assert no_horizontal_overflow(page)
+
+
+def test_today_opens_from_the_phone_at_once_then_the_day_is_asked_again_in_place(new_page, own_server, day):
+    page = open_today_online(new_page, own_server, day.rep)
+    make_store(rep=day.rep, name="新开门店", lat=31.2310, lng=121.4700)  # due from today: never visited
+    page.goto("/")
+    page.goto("/today")
+    kept = "performance.getEntriesByType('navigation')[0].serverTiming.some(t => t.name === 'field-kept')"
+    assert page.evaluate(kept), "Today came from the network, not from the phone"
+    expect(page.locator("#today")).to_contain_text("新开门店")  # refreshed in place, no second load
+    assert page.evaluate(kept), "the page was loaded again instead of refreshed in place"

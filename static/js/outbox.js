@@ -128,9 +128,20 @@
     });
   }
 
+  // Whose phone this is right now: items are the signed-in rep's only. What another rep left waiting
+  // (a shared phone) stays on the phone, unsent and unlisted, until they sign in again.
+  function currentUser() {
+    var meta = document.querySelector('meta[name="field-user"]');
+    return meta ? meta.content : "";
+  }
+
+  function mine(item) { return !item.user || item.user === currentUser(); }
+
   function all() {
     return tx("readonly", function (s, set) {
-      s.getAll().onsuccess = function (e) { set(e.target.result.sort(function (a, b) { return a.seq - b.seq; })); };
+      s.getAll().onsuccess = function (e) {
+        set(e.target.result.filter(mine).sort(function (a, b) { return a.seq - b.seq; }));
+      };
     });
   }
 
@@ -479,6 +490,7 @@
 
   // Keep `item` on the phone. direct: this page sends it now (state "sending"), else the queue does.
   function add(item, direct) {
+    item.user = item.user || currentUser();
     item.state = direct ? "sending" : "pending";
     unfinished += 1; waiting += 1;
     if (direct) inflight[item.client_id] = true;

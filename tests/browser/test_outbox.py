@@ -390,3 +390,82 @@ def test_the_counter_and_the_list_fit_a_phone(open_visit, org, locale):
     assert no_horizontal_overflow(page)
     keep_shot(page, f"outbox-list-{locale}", full_page=False)
     page.context.set_offline(False)
+
+
+# --- the outbox outlives the browser and the service worker ----------------------------------------
+
+def test_the_outbox_survives_closing_the_browser_and_a_service_worker_update(
+        playwright_driver, phone, server, org, tmp_path, monkeypatch):
+    from field.app_shell import views as shell
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+    visit = visit_in_progress(org.rep)
+    profile = tmp_path / "phone-profile"  # a real profile on disk, as a phone keeps it
+
+    def open_phone():
+        context = playwright_driver.chromium.launch_persistent_context(
+            str(profile), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True, locale="en",
+            base_url=server.url, **phone)
+        return context, context.pages[0] if context.pages else context.new_page()
+
+    context, page = open_phone()
+    grant_geolocation(page, *samples.SHOP, accuracy=9)
+    login(page, server.url, org.rep.login, PASSWORD)
+    page.goto(f"/visits/{visit.id}")
+    page.wait_for_function("navigator.serviceWorker.controller !== null || "
+                           "navigator.serviceWorker.ready.then(() => false)", timeout=30_000)
+    first_caches = page.evaluate("caches.keys()")
+    summary = step_card(page, "Visit summary")
+    summary.locator("textarea[name=text]").fill("Kept across a restart")
+    server.stop()
+    summary.get_by_role("button", name="Save step").click()
+    expect(counter(page).locator(".outbox-count")).to_have_text("1")
+    context.close()  # the browser is closed with the item still waiting
+
+    # A new release meanwhile: the worker's source changes, so its version (and cache names) do too.
+    original = shell._worker_source
+    monkeypatch.setattr(shell, "_worker_source", lambda: original() + "\n// a new release\n")
+    server.start()
+    context, page = open_phone()
+    login(page, server.url, org.rep.login, PASSWORD)  # the browser forgot its session, not the outbox
+    page.wait_for_function("window.fieldOutbox !== undefined")
+    page.evaluate("fieldOutbox.retryNow()")
+    drained(page)
+    assert summary_text(visit) == "Kept across a restart"
+    page.wait_for_function(f"caches.keys().then(k => k.some(n => n.startsWith('field-static-') "
+                           f"&& !{first_caches!r}.includes(n)))", timeout=30_000)
+    context.close()
+
+
+def sign_out(page):
+    """The profile page's sign-out button, from whatever page is open."""
+    page.evaluate("""() => { const f = document.createElement('form'); f.method = 'post'; f.action = '/logout';
+        f.innerHTML = '<input name="csrf_token" value="' + document.querySelector('meta[name=csrf-token]').content + '">';
+        document.body.append(f); f.submit(); }""")
+    page.wait_for_url("**/login**")
+
+
+def test_what_one_rep_left_waiting_is_neither_shown_nor_sent_for_the_next_rep_on_the_same_phone(
+        open_visit, server, org):
+    visit = visit_in_progress(org.rep)
+    page = open_visit(org.rep, visit)
+    summary = step_card(page, "Visit summary")
+    summary.locator("textarea[name=text]").fill("Mine, not my teammate's")
+    page.route("**/visits/**", lambda route: route.abort() if route.request.method == "POST" else route.continue_())
+    summary.get_by_role("button", name="Save step").click()
+    expect(counter(page).locator(".outbox-count")).to_have_text("1")
+    page.unroute("**/visits/**")
+    sign_out(page)
+
+    login(page, server.url, org.teammate.login, PASSWORD)
+    page.wait_for_function("window.fieldOutbox !== undefined")
+    page.evaluate("fieldOutbox.retryNow()")
+    assert page.evaluate("fieldOutbox.list().then(items => items.length)") == 0
+    expect(counter(page)).to_be_hidden()
+    assert summary_text(visit) is None  # not sent under the teammate's session
+
+    sign_out(page)
+    login(page, server.url, org.rep.login, PASSWORD)
+    page.wait_for_function("window.fieldOutbox !== undefined")
+    page.evaluate("fieldOutbox.retryNow()")
+    drained(page)
+    assert summary_text(visit) == "Mine, not my teammate's"

@@ -62,9 +62,9 @@ def counts(app, visit_id: int) -> dict:
 
 
 def main() -> int:
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
+    from tests.browser.offline_windows import OfflineWindows
     from tests.browser.servers import Server
     from tests.factories import PASSWORD
     from tests.fixtures import photos as samples
@@ -74,9 +74,6 @@ def main() -> int:
         app, login, visit_id = world(tmp)
         server = Server(app)
         server.start()
-        taps = {"step": 0, "photo": 0, "follow_up": 0}
-        last_text = None
-        jpeg = Path(tmp) / "shelf.jpg"
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             context = browser.new_context(viewport={"width": 412, "height": 839}, is_mobile=True, has_touch=True,
@@ -102,70 +99,9 @@ def main() -> int:
             page.wait_for_load_state()
             page.goto(f"/visits/{visit_id}")
             page.wait_for_function("window.fieldOutbox !== undefined")
-            card = page.locator("section.step").filter(has=page.locator(".step-title", has_text="Visit summary"))
-            photo_card = page.locator("section.step").filter(
-                has=page.locator(".step-title", has_text="Storefront and shelf photos"))
-
-            def cut(kind):
-                if kind == "server":
-                    server.stop()
-                elif kind == "offline":
-                    context.set_offline(True)
-                else:
-                    page.route("**/visits/**", lambda route: route.abort() if route.request.method == "POST"
-                               else route.continue_())
-
-            def mend(kind):
-                if kind == "server":
-                    server.start()
-                elif kind == "offline":
-                    context.set_offline(False)
-                else:
-                    page.unroute("**/visits/**")
-
-            def tap(n):
-                nonlocal last_text
-                what = rnd.choice(["step", "step", "photo", "follow_up"])
-                if what == "step":
-                    last_text = f"note {n}"
-                    for _try in range(5):  # a replay may swap the step in meanwhile: then again
-                        closed = card.locator("details.step-edit:not([open]) > summary")
-                        if closed.count():
-                            closed.click()
-                        try:
-                            card.locator("textarea[name=text]").fill(last_text, timeout=1000)
-                            break
-                        except PlaywrightTimeout:
-                            continue
-                    card.get_by_role("button", name="Save step").click()
-                    page.wait_for_function("!document.querySelector('form[data-outbox-busy]')")
-                elif what == "photo":
-                    jpeg.write_bytes(samples.jpeg(100 + n, size=(160, 120)))
-                    photo_card.locator("input[data-photo-input=camera]").set_input_files(str(jpeg))
-                    page.wait_for_function(f"document.querySelectorAll('.photo-tile').length >= {taps['photo'] + 1}")
-                else:
-                    form = page.locator("form.followup-form")
-                    form.locator("[name=text]").fill(f"follow-up {n}")
-                    form.get_by_role("button", name="Add follow-up").click()
-                    page.wait_for_function("!document.querySelector('form[data-outbox-busy]')")
-                taps[what] += 1
-                page.wait_for_function("!document.querySelector('.photo-tile[data-local]')")
-
+            windows = OfflineWindows(page, server, rnd, Path(tmp))
             began = time.monotonic()
-            kinds = {"server": 0, "offline": 0, "route": 0}
-            for n in range(WINDOWS):
-                kind = rnd.choice(list(kinds))
-                kinds[kind] += 1
-                cut(kind)
-                for k in range(rnd.randint(1, 3)):
-                    tap(n * 10 + k)
-                page.wait_for_timeout(rnd.randint(0, 80))
-                mend(kind)
-                if rnd.random() < 0.5:
-                    tap(n * 10 + 5)
-                if rnd.random() < 0.3:
-                    page.evaluate("fieldOutbox.retryNow()")  # the app opened again, or Background Sync
-            page.evaluate("fieldOutbox.retryNow()")
+            windows.run(WINDOWS, most_taps=3, pause_ms=80)
             deadline = time.monotonic() + 120
             while page.evaluate("fieldOutbox.list().then(items => items.length)"):
                 if time.monotonic() > deadline:
@@ -179,6 +115,7 @@ def main() -> int:
         server.stop()
         got = counts(app, visit_id)
 
+    taps, kinds, last_text = windows.taps, windows.cuts, windows.last_text
     written = got["writes"]
     expected = {"step": taps["step"], "photo": taps["photo"], "follow_up": taps["follow_up"]}
     lost = sum(max(0, expected[k] - written.get(k, 0)) for k in expected)

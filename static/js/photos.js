@@ -9,16 +9,7 @@
   var MAX_SIDE = 2048, QUALITY = 0.85;
   var pending = 0, position = null;
 
-  // --- ids, position ------------------------------------------------------------------------
-  function uuid() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
-    var b = new Uint8Array(16);
-    crypto.getRandomValues(b);
-    b[6] = (b[6] & 0x0f) | 0x40; b[8] = (b[8] & 0x3f) | 0x80;
-    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
-    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
-  }
-
+  // --- position ----------------------------------------------------------------------------
   function locate() {
     // One fix per batch, asked for as soon as the camera button is tapped; never blocks a send.
     return new Promise(function (resolve) {
@@ -258,7 +249,8 @@
 
   function start(box, file, source) {
     pending += 1;
-    var clientId = uuid(), tappedAt = window.fieldOutbox ? fieldOutbox.phoneTime() : new Date().toISOString();
+    // Photos travel through the outbox (static/js/outbox.js), which names them and times the tap.
+    var clientId = fieldOutbox.uuid(), tappedAt = fieldOutbox.phoneTime();
     var li = tile(box, file, clientId);
     li.dataset.local = "1";  // not in the outbox yet
     var job = { box: box, li: li, source: source, open: true, clientId: clientId,

@@ -12,7 +12,6 @@ import random
 import time
 
 import pytest
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
@@ -22,6 +21,7 @@ from field.photos.models import Photo
 from field.visits import operations as ops
 from field.visits.models import FollowUp, StepResult, Visit, VisitStatus
 from tests.browser.conftest import MIN_TAP, grant_geolocation, keep_shot, login, no_horizontal_overflow
+from tests.browser.offline_windows import OfflineWindows
 from tests.browser.servers import Server
 from tests.factories import PASSWORD
 from tests.fixtures import photos as samples
@@ -279,82 +279,21 @@ def test_a_photo_taken_offline_waits_on_the_phone_survives_a_reload_and_is_sent_
 # --- randomized offline windows -------------------------------------------------------------------
 
 def test_fifty_random_offline_windows_lose_nothing_and_double_nothing(open_visit, server, org, tmp_path):
-    """A scripted visit: text saves, follow-ups and photos,
-    through 50 offline windows cut at random by the server stopping, the browser's offline switch
-    or failed requests. At the end the rows are exactly what the rep did. Kept under a minute."""
+    """A scripted visit: text saves, follow-ups and photos, through 50 offline windows cut at random by
+    the server stopping, the browser's offline switch or failed requests (tests/browser/offline_windows.py).
+    At the end the rows are exactly what the rep did. Kept under a minute."""
     seed = int(os.environ.get("FIELD_OUTBOX_SEED") or random.randrange(1 << 30))
-    rnd = random.Random(seed)  # a failure names its seed: FIELD_OUTBOX_SEED=<seed> plays it again
     visit = visit_in_progress(org.rep)
     page = open_visit(org.rep, visit)
-    summary = step_card(page, "Visit summary")
-    photos = step_card(page, "Storefront and shelf photos")
     started = time.monotonic()
-    last_text, taken, added = None, 0, 0
-    jpeg = tmp_path / "shelf.jpg"
-
-    def cut(kind):
-        if kind == "server":
-            server.stop()
-        elif kind == "offline":
-            page.context.set_offline(True)
-        else:
-            page.route("**/visits/**", lambda route: route.abort() if route.request.method == "POST"
-                       else route.continue_())
-
-    def mend(kind):
-        if kind == "server":
-            server.start()
-        elif kind == "offline":
-            page.context.set_offline(False)
-        else:
-            page.unroute("**/visits/**")
-
-    def act(n):
-        nonlocal last_text, taken, added
-        what = rnd.choice(["text", "text", "photo", "follow_up"])
-        if what == "text":
-            last_text = f"note {n}"
-            for _try in range(5):  # a replay may swap the step in meanwhile: then again
-                closed = summary.locator("details.step-edit:not([open]) > summary")
-                if closed.count():  # a saved step shows its value; "Change" opens the form again
-                    closed.click()
-                try:
-                    summary.locator("textarea[name=text]").fill(last_text, timeout=1000)
-                    break
-                except PlaywrightTimeout:
-                    continue
-            summary.get_by_role("button", name="Save step").click()
-        elif what == "photo":
-            jpeg.write_bytes(samples.jpeg(100 + n, size=(160, 120)))
-            photos.locator("input[data-photo-input=camera]").set_input_files(str(jpeg))
-            taken += 1
-            page.wait_for_function(f"document.querySelectorAll('.photo-tile').length >= {taken}")
-            page.wait_for_function("!document.querySelector('.photo-tile[data-local]')")
-        else:
-            form = page.locator("form.followup-form")
-            form.locator("[name=text]").fill(f"follow-up {n}")
-            form.get_by_role("button", name="Add follow-up").click()
-            added += 1
-        # Every tap is on the phone at once, whatever the network.
-        page.wait_for_function("!document.querySelector('form[data-outbox-busy]')")
-
-    for n in range(50):
-        kind = rnd.choice(["server", "offline", "route"])
-        cut(kind)
-        for k in range(rnd.randint(1, 2)):
-            act(n * 10 + k)
-        page.wait_for_timeout(rnd.randint(0, 60))
-        mend(kind)
-        if rnd.random() < 0.5:
-            act(n * 10 + 5)
-        if rnd.random() < 0.3:
-            page.evaluate("fieldOutbox.retryNow()")  # the app opened again, or Background Sync
-    page.evaluate("fieldOutbox.retryNow()")
+    # A failure names its seed: FIELD_OUTBOX_SEED=<seed> plays it again.
+    windows = OfflineWindows(page, server, random.Random(seed), tmp_path)
+    windows.run(50, most_taps=2, pause_ms=60)
     drained(page, timeout=30_000)
 
-    assert summary_text(visit) == last_text, f"seed {seed}"
-    assert rows(Photo, visit) == taken, f"seed {seed}"
-    assert rows(FollowUp, visit) == added, f"seed {seed}"
+    assert summary_text(visit) == windows.last_text, f"seed {seed}"
+    assert rows(Photo, visit) == windows.taps["photo"], f"seed {seed}"
+    assert rows(FollowUp, visit) == windows.taps["follow_up"], f"seed {seed}"
     expect(counter(page)).to_be_hidden()
     assert time.monotonic() - started < 60, f"seed {seed}: the 50 windows must take under a minute"
 

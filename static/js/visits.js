@@ -207,6 +207,28 @@
     return Array.prototype.filter.call(document.querySelectorAll(selector), function (f) { return f.dataset.dirty; });
   }
 
+  // Leaving the visit by a link (a tab, the back arrow, a store's page): what was typed is saved — or
+  // kept on the phone — first, then the page goes; a refusal stops it with the reason on screen.
+  document.addEventListener("click", function (evt) {
+    var link = evt.target.closest && evt.target.closest("a[href]");
+    if (!link || evt.defaultPrevented || evt.button !== 0 || evt.metaKey || evt.ctrlKey || evt.shiftKey ||
+        link.target === "_blank" || link.hasAttribute("download") || !window.fieldOutbox) return;
+    if (link.origin !== location.origin || link.getAttribute("href").charAt(0) === "#") return;
+    var dirty = dirtyForms(".visit form[hx-post]");
+    if (!dirty.length) return;
+    evt.preventDefault();
+    dirty.reduce(function (ok, f) {
+      return ok.then(function (go) {
+        if (!go) return false;
+        return fieldOutbox.submit(f).then(function (r) { return r.outcome !== "refused"; });
+      });
+    }, Promise.resolve(true)).then(function (go) {
+      if (!go) return;
+      leaving = true;
+      location.assign(link.href);
+    });
+  });
+
   window.addEventListener("beforeunload", function (e) {
     if (leaving || !dirtyForms(".visit form[hx-post]").length) return;
     e.preventDefault();

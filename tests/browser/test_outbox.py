@@ -182,6 +182,29 @@ def _ready_to_check_out(rep):
     return visit
 
 
+def test_a_step_typed_then_a_tab_tapped_is_saved_before_the_page_goes(open_visit, server, org):
+    visit = visit_in_progress(org.rep)
+    page = open_visit(org.rep, visit)
+    step_card(page, "Visit summary").locator("textarea[name=text]").fill("Typed, then off to Today")
+    page.locator("nav.bottomnav a[href='/today']").click()
+    page.wait_for_url("**/today")
+    drained(page)
+    assert summary_text(visit) == "Typed, then off to Today"
+    # Offline too: the typed step is kept on the phone before the page goes.
+    page.goto(f"/visits/{visit.id}")
+    summary = step_card(page, "Visit summary")
+    summary.locator("details.step-edit > summary").click()  # a saved step opens its form with "Change"
+    summary.locator("textarea[name=text]").fill("Typed offline")
+    server.stop()
+    page.locator("nav.bottomnav a[href='/today']").click()
+    page.wait_for_url("**/today")
+    assert page.evaluate("fieldOutbox.list().then(items => items.length)") == 1
+    server.start()
+    page.evaluate("fieldOutbox.retryNow()")
+    drained(page)
+    assert summary_text(visit) == "Typed offline"
+
+
 def test_a_typed_step_then_check_out_saves_the_step_first(open_visit, org):
     visit = _ready_to_check_out(org.rep)
     page = open_visit(org.rep, visit)

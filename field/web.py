@@ -6,11 +6,13 @@ htmx 4 sends `HX-Request: true` and `HX-Request-Type: partial` when it will swap
 part of the page (and `full` when it targets <body>). Deciding here keeps a
 change of htmx version to this one function."""
 import math
+import re
 from datetime import date
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterable
+from urllib.parse import urlsplit
 
 from flask import Response, current_app, flash, redirect, render_template, request
 from flask_babel import gettext as _
@@ -20,6 +22,27 @@ from sqlalchemy import func, select
 
 from field.core import MAX_ID, DomainError, FieldError
 from field.extensions import db
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def safe_path(target: str | None) -> str | None:
+    """`target` as a same-site path to redirect to, or None when it is not one.
+
+    Read as a browser reads a Location: tabs, newlines and other control characters dropped,
+    spaces around trimmed, backslashes taken as slashes. What is left must start with one slash
+    and name neither a scheme nor a host: '/<tab>/evil.example' and '/<backslash>evil.example' are
+    '//evil.example' to a browser."""
+    if not target:
+        return None
+    path = _CONTROL.sub("", target).strip().replace("\\", "/")
+    if not path.startswith("/") or path.startswith("//"):
+        return None
+    parts = urlsplit(path)
+    if parts.scheme or parts.netloc:
+        return None
+    return path
 
 
 def me():

@@ -69,6 +69,8 @@ class User(UserMixin, db.Model):
     locale: Mapped[str | None] = mapped_column(String(10))
     timezone: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Each signed-in session keeps the version it began under; raising it ends them all (field.auth.sessions).
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     supervisor: Mapped[User | None] = relationship(remote_side=[id], foreign_keys=[supervisor_id])

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from field import audit, permissions, providers, scope
+from field.auth import sessions
 from field.auth.models import Region, Role, User, user_regions
 from field.core import Conflict, FieldError, like_pattern
 from field.extensions import db
@@ -147,6 +148,7 @@ def update_user(user: User, values: dict, actor: User) -> dict:
         user.regions = list(values["regions"])
         if values.get("password"):
             user.set_password(values["password"])
+            _end_sessions(user, actor)
         audit.record("user.update", user, actor=actor, **changes)
     return changes
 
@@ -165,7 +167,17 @@ def set_active(user: User, active: bool, actor: User) -> bool:
             raise Conflict(_reassign_first(user, reps))
     elif permissions.is_rep(user) and (user.supervisor is None or not user.supervisor.active):
         raise Conflict(_("%(name)s has no active supervisor. Edit them and pick one first.", name=user.name))
+    if not active:
+        sessions.end_all(user)
     return audit.set_active(user, active, "user", actor, login=user.login)
+
+
+def _end_sessions(user: User, actor: User) -> None:
+    """A password set by an administrator ends the user's sessions (the admin's own, but this one)."""
+    if user.id == actor.id:
+        sessions.end_others(user)
+    else:
+        sessions.end_all(user)
 
 
 # --- regions --------------------------------------------------------------------------------------

@@ -3,16 +3,16 @@
 Nothing here commits: the request does, once, when it answers below 400."""
 from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required, login_user, logout_user
+from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from field import audit, permissions
-from field.auth import bp
+from field.auth import bp, sessions
 from field.auth.forms import LanguageForm, LoginForm, PasswordForm, ProfileForm
 from field.auth.models import User
 from field.extensions import db, limiter
 from field.i18n import locale_code
-from field.web import render
+from field.web import me, render, safe_path
 
 
 def _login_limit():
@@ -26,10 +26,8 @@ def _landing(user) -> str:
 
 
 def _safe_next(target: str | None, user=None) -> str:
-    # Only same-site paths; never an open redirect.
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return _landing(user) if user is not None else url_for("home.index")
+    """`next` when it is a same-site path (never an open redirect), else the user's landing."""
+    return safe_path(target) or (_landing(user) if user is not None else url_for("home.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -47,7 +45,7 @@ def login():
         elif not user.active:
             form.login.errors.append(_("This account has been deactivated. Ask your administrator."))
         else:
-            login_user(user)
+            sessions.begin(user)
             audit.record("login", user, actor=user)
             return redirect(_safe_next(request.args.get("next"), user))
         return render("auth/login.html", form=form, lang_form=LanguageForm(), status=422)
@@ -59,8 +57,16 @@ def login():
 def logout():
     if current_user.is_authenticated:
         audit.record("logout", current_user)
-    logout_user()
+        sessions.end_this(me())
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/profile/sign-out-everywhere", methods=["POST"])
+@login_required
+def sign_out_everywhere():
+    """End every other session of mine (another phone, a forgotten browser); this one stays."""
+    sessions.end_others(me())
+    return redirect(url_for("auth.profile"))
 
 
 @bp.route("/language", methods=["POST"])
@@ -103,6 +109,7 @@ def change_password():
             form.current.errors.append(_("That is not your current password."))
         else:
             current_user.set_password(form.new.data)
+            sessions.end_others(me())  # whoever else holds a session of mine signs in again
             audit.record("password.change", current_user)
             flash(_("Password changed."))
             return redirect(url_for("auth.profile"))

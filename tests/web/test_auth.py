@@ -1,5 +1,10 @@
+from urllib.parse import unquote
+
+import pytest
+
 from field.audit import AuditEvent
 from field.extensions import db
+from field.web import safe_path
 from tests.factories import PASSWORD
 
 
@@ -32,3 +37,40 @@ def test_login_without_csrf_token_is_refused(client, rep):
     r = client.post("/login", data={"login": "rep", "password": PASSWORD}, csrf=False)
     assert r.status_code == 400
     assert client.get("/").status_code == 302  # still signed out
+
+
+# --- next: only same-site paths, read as a browser reads them --------------------------------
+
+OFF_SITE = ["//evil.example", "/%09/evil.example", "/%0a/evil.example", "/%0d%0a/evil.example",
+            "/%5cevil.example", "%5c%5cevil.example", "/%5c/evil.example", "%20//evil.example",
+            "%09//evil.example", "/%00/evil.example", "https://evil.example/", "javascript:alert(1)",
+            "https:evil.example", "/%7f/evil.example"]
+
+
+@pytest.mark.parametrize("next_", OFF_SITE)
+def test_sign_in_never_redirects_off_site(client, rep, next_):
+    r = client.post(f"/login?next={next_}", data={"login": "rep", "password": PASSWORD})
+    assert r.status_code == 302 and r.headers["Location"] == "/today"  # the landing, not the target
+
+
+@pytest.mark.parametrize("next_", OFF_SITE)
+def test_the_language_switch_never_redirects_off_site(client, next_):
+    r = client.post("/language", data={"lang": "en", "next": unquote(next_)})
+    assert r.status_code == 302 and r.headers["Location"] == "/"
+
+
+def test_a_same_site_next_with_a_query_is_kept(client, rep):
+    r = client.post("/login?next=/stores%3Fq%3D//x", data={"login": "rep", "password": PASSWORD})
+    assert r.headers["Location"] == "/stores?q=//x"
+    r = client.post("/language", data={"lang": "en", "next": "/login?next=/stores"})
+    assert r.headers["Location"] == "/login?next=/stores"
+
+
+@pytest.mark.parametrize("target", ["/\t/evil.example", "/\\evil.example", " //evil.example", "\n/\n/evil.example",
+                                    "/\x00/evil.example", "\\\\evil.example", "http://evil.example", ""])
+def test_safe_path_refuses_what_a_browser_reads_as_another_site(target):
+    assert safe_path(target) is None
+
+
+def test_safe_path_keeps_a_plain_path():
+    assert safe_path("/visits/3?tab=photos#p2") == "/visits/3?tab=photos#p2"

@@ -43,6 +43,7 @@ RECORD_LABELS = {
 # action missing here shows as its code (tests/web/test_audit_log.py checks none is missing).
 ACTION_LABELS = {
     "login": _l("Signed in"), "logout": _l("Signed out"), "password.change": _l("Changed their password"),
+    "sessions.end_others": _l("Signed out their other devices"),
     "profile.update": _l("Updated their profile"), "demo.seed": _l("Seeded the demo company"),
     "user.create": _l("Created a user"), "user.update": _l("Changed a user"),
     "user.activate": _l("Reactivated a user"), "user.deactivate": _l("Deactivated a user"),

@@ -66,6 +66,8 @@ def logout():
 def sign_out_everywhere():
     """End every other session of mine (another phone, a forgotten browser); this one stays."""
     sessions.end_others(me())
+    audit.record("sessions.end_others", current_user)
+    flash(_("Signed out on every other device."))
     return redirect(url_for("auth.profile"))
 
 

@@ -56,8 +56,10 @@ def test_a_password_change_signs_out_the_other_sessions_and_keeps_this_one(app, 
 
 def test_sign_out_on_every_other_device(app, org):
     phone, desk = sign_in(app, org.rep), sign_in(app, org.rep)
+    assert "Sign out on every other device" in desk.get("/profile").get_data(as_text=True)
     r = desk.post("/profile/sign-out-everywhere")
     assert r.status_code == 302 and r.headers["Location"] == "/profile"
+    assert "Signed out on every other device." in desk.get("/profile").get_data(as_text=True)
     assert signed_in(desk) and not signed_in(phone)
 
 

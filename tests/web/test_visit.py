@@ -1,5 +1,7 @@
 """The visit page on the phone: check-in, steps, Check, Act, check-out, cancel and co-visit, by request."""
 import re
+import threading
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -196,6 +198,62 @@ def test_double_checkin_of_a_planned_visit_is_one_visit(as_rep, rep):
     assert as_rep.post(f"/visits/{visit.id}/checkin", data=data).status_code == 302
     assert as_rep.post(f"/visits/{visit.id}/checkin", data=data).status_code == 302
     assert count(Visit) == 1 and count(AuditEvent, AuditEvent.action == "visit.check_in") == 1
+
+
+def test_a_double_tapped_checkin_sent_twice_answers_the_first_visit(as_rep, rep):
+    """A double tap, sequentially: the second answer names the first visit (never 500)."""
+    store = make_store(rep=rep, lat=SHOP.lat, lng=SHOP.lng)
+    routine = vtype("routine")
+    data = {**position(), "client_key": str(uuid.uuid4()), "client_id": "", "visit_type": str(routine.id)}
+    answers = [as_rep.post(f"/stores/{store.id}/checkin", data=data) for _ in range(2)]
+    assert [r.status_code for r in answers] == [302, 302]
+    visit = db.session.execute(select(Visit).where(Visit.store_id == store.id)).scalar_one()
+    assert {r.headers["Location"] for r in answers} == {f"/visits/{visit.id}"}
+    assert count(AuditEvent, AuditEvent.action == "visit.check_in") == 1
+
+
+@pytest.mark.parametrize("route", ["store", "planned"])
+def test_a_double_tapped_checkin_at_the_same_moment_answers_the_first_visit(app, rep, monkeypatch, route):
+    """Two taps of one check-in reach two workers at once: both find no earlier write, the database
+    decides, and the loser answers with the winner's visit (never 500, never a second visit)."""
+    store = make_store(rep=rep, lat=SHOP.lat, lng=SHOP.lng)
+    routine = vtype("routine")
+    visit = planned(rep, store) if route == "planned" else None
+    db.session.commit()
+    url = f"/visits/{visit.id}/checkin" if visit else f"/stores/{store.id}/checkin"
+    data = {**position(), "client_key": str(uuid.uuid4()), "visit_type": str(routine.id)}
+    clients = [login(app.test_client(), rep) for _ in range(2)]
+    barrier = threading.Barrier(2, timeout=20)
+    real, seen = ops.earlier_write, threading.local()
+
+    def looked_up_together(*args):
+        # Both taps look for an earlier write before either has written: the race the unique key settles.
+        found = real(*args)
+        if not getattr(seen, "once", False):
+            seen.once = True
+            barrier.wait()
+        return found
+    monkeypatch.setattr(ops, "earlier_write", looked_up_together)
+    answers, failures = [None, None], []
+
+    def tap(i):
+        try:
+            with app.app_context():  # a worker of its own: its own session and connection
+                answers[i] = clients[i].post(url, data=data)
+        except Exception as exc:  # noqa: BLE001
+            failures.append(exc)
+    threads = [threading.Thread(target=tap, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not failures, failures
+    assert [r.status_code for r in answers] == [302, 302], [r.get_data(as_text=True)[:300] for r in answers]
+    db.session.expire_all()
+    made = db.session.execute(select(Visit).where(Visit.store_id == store.id)).scalars().all()
+    assert len(made) == 1 and made[0].status == VisitStatus.IN_PROGRESS
+    assert {r.headers["Location"] for r in answers} == {f"/visits/{made[0].id}"}
+    assert count(AuditEvent, AuditEvent.action == "visit.check_in") == 1
 
 
 def test_second_visit_while_one_is_in_progress_is_409_with_a_link(as_rep, rep):

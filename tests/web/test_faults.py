@@ -23,3 +23,13 @@ def test_a_dropped_database_connection_costs_no_request(app, as_rep):
     outsider.dispose()
     assert killed >= 1
     assert as_rep.get("/today").status_code == 200
+
+
+@pytest.mark.parametrize("bad", [{"lat": "\uff13\uff11.230400"}, {"accuracy": "\uff18"}])
+def test_a_photo_whose_position_has_full_width_digits_is_refused(client, org, bad):
+    from tests.conftest import login
+    from tests.web.test_photos import good_jpeg, photo_count, post, visit_in_progress
+    visit = visit_in_progress(org.rep)
+    login(client, org.rep)
+    r = post(client, visit, good_jpeg(seed=6), **bad)
+    assert r.status_code == 422 and r.get_json()["error"] and photo_count() == 0

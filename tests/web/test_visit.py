@@ -177,6 +177,43 @@ def test_absurd_positions_are_refused_and_nothing_is_written(as_rep, rep, bad):
     assert count(AuditEvent) == 0
 
 
+@pytest.mark.parametrize("bad", [
+    {"lat": "\uff13\uff11.2304"},                      # full-width digits: float() reads them, a phone never sends them
+    {"lng": "121.\uff14\uff17\uff13\uff17"},
+    {"accuracy": "\uff11\uff12"},
+    {"lat": "\u0663\u0661.2304"},                      # Arabic-Indic digits
+])
+def test_positions_with_digits_other_than_0_to_9_are_refused_and_say_so(as_rep, rep, bad):
+    visit = planned(rep)
+    r = as_rep.post(f"/visits/{visit.id}/checkin", data={**position(), **bad})
+    assert r.status_code == 422
+    assert "must use the digits 0-9" in r.get_data(as_text=True)
+    assert fresh(visit).status == VisitStatus.PLANNED and count(AuditEvent) == 0
+
+
+def test_an_accuracy_finer_than_a_phone_can_fix_is_flagged_as_a_likely_mocked_location(client, org):
+    from field.visits.history import flag_label, flag_text
+    visit = planned(org.rep)
+    login(client, org.rep)
+    r = client.post(f"/visits/{visit.id}/checkin", data=position(accuracy="0.0001"))
+    assert r.status_code == 302  # a flag ranks it for the supervisor; it never blocks the rep
+    visit = fresh(visit)
+    assert visit.status == VisitStatus.IN_PROGRESS and visit.flag_codes == ["implausible_accuracy"]
+    flag = visit.flags[0]
+    assert flag["accuracy_m"] == 0.0001 and flag["at"] == "check_in"
+    assert flag_label(flag["code"]) == "Likely mocked location"
+    assert flag_text(flag) == ("Accuracy of 0.0001 m claimed, finer than a phone can fix: "
+                               "likely a mocked location")
+    login(client, org.supervisor)
+    assert "likely a mocked location" in client.get(f"/visits/{visit.id}").get_data(as_text=True)
+
+
+def test_an_accuracy_of_one_metre_or_more_is_not_flagged(as_rep, rep):
+    visit = planned(rep)
+    assert as_rep.post(f"/visits/{visit.id}/checkin", data=position(accuracy="1")).status_code == 302
+    assert fresh(visit).flag_codes == []
+
+
 def test_double_checkin_with_one_client_key_makes_one_visit(as_rep, rep):
     store = make_store(rep=rep, lat=SHOP.lat, lng=SHOP.lng)
     vtype("routine")

@@ -3,10 +3,10 @@
 Operator tooling, like `flask db`: its output is English and not translated. A command that
 writes is one unit of work, like a request: it ends with transaction.commit()."""
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 
 import click
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from field import audit, demo, transaction
 from field.activities import operations as activity_ops
@@ -14,10 +14,14 @@ from field.activities.models import Activity
 from field.auth.models import Role, User
 from field.core import company_today
 from field.extensions import db
+from field.photos.models import Photo
+from field.photos.storage import storage, sweep_orphans
 from field.roi import figures
 from field.roi.queries import Filters
 
 MIN_PASSWORD = 8
+# An ingest writes its files before its row commits (seconds): a younger file may be one in flight.
+MIN_SWEEP_AGE_MINUTES = 10
 
 
 def _width(text: str) -> int:
@@ -40,6 +44,13 @@ def _echo_logins() -> bool:
         return False
     click.echo(_table(("role", "login", "name", "region", "password"), rows))
     return True
+
+
+def _photo_keys_in_use(keys: set[str]) -> set[str]:
+    """Which of these storage keys a photo row (voided or not) refers to."""
+    rows = db.session.execute(select(Photo.original_key, Photo.display_key, Photo.thumb_key).where(or_(
+        Photo.original_key.in_(keys), Photo.display_key.in_(keys), Photo.thumb_key.in_(keys)))).all()
+    return keys & {key for row in rows for key in row}
 
 
 def register(app):
@@ -101,3 +112,20 @@ def register(app):
         audit.record("user.create", user, role=str(Role.ADMIN), via="cli")
         transaction.commit()
         click.echo(f"Created admin {login!r}.")
+
+    @app.cli.command("photos-sweep")
+    @click.option("--older-than-minutes", default=60, show_default=True,
+                  type=click.IntRange(min=MIN_SWEEP_AGE_MINUTES),
+                  help=f"Only files last written this long ago (at least {MIN_SWEEP_AGE_MINUTES}).")
+    @click.option("--dry-run", is_flag=True, help="List what would be removed; remove nothing.")
+    def photos_sweep(older_than_minutes: int, dry_run: bool):
+        """Remove stored photo files (originals, display copies, thumbnails) that no photo refers to,
+        such as those a worker killed mid-upload left; files a photo refers to are never touched."""
+        orphans = sweep_orphans(storage(), _photo_keys_in_use, timedelta(minutes=older_than_minutes),
+                                dry_run=dry_run)
+        db.session.rollback()  # read only: end the transaction the look-ups opened
+        verb = "Would remove" if dry_run else "Removed"
+        for f in orphans:
+            click.echo(f"{verb.split()[-1].lower()} {f.key} ({f.size} bytes)")
+        click.echo(f"{verb} {len(orphans)} orphan files, {sum(f.size for f in orphans)} bytes"
+                   f"{' (dry run)' if dry_run else ''}.")

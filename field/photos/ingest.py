@@ -37,6 +37,7 @@ from field.photos.phash import phash
 from field.photos.storage import Storage, storage
 from field.photos.watermark import burn
 from field.visits import operations as visit_ops
+from field.visits.checkin import non_ascii_digits
 from field.visits.models import ClientWrite, StepKind, Visit, VisitStatus, VisitStep, WriteKind
 
 MAX_BYTES = 25 * 1024 * 1024
@@ -61,6 +62,8 @@ def _number(raw, message: str) -> float | None:
     raw = (raw or "").strip()
     if not raw:
         return None
+    if non_ascii_digits(raw):  # float() reads full-width digits; a phone's position API never sends them
+        raise DomainError(message)
     try:
         value = float(raw)
     except ValueError:

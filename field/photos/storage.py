@@ -3,7 +3,9 @@
     put(key, data, content_type) -> bool   durable when it returns; False if the key was there already
     open(key) -> binary file object         for serving through a scoped view
     exists(key) -> bool
-    discard(key)                            only to undo the writes of an ingest that failed
+    discard(key)                            only to undo the writes of an ingest that failed, or to
+                                            sweep a file no photo refers to (sweep_orphans)
+    listing(top) -> Stored…                 the files under a top folder ("originals", …), for the sweep
 
 Keys are relative paths ("originals/ab/abcd….jpg"). Nothing here is reachable by URL:
 every byte is served by a view that checks scope first."""
@@ -12,6 +14,9 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Protocol
 
@@ -20,11 +25,24 @@ from flask import current_app
 _KEY = re.compile(r"^[a-z0-9]+(/[A-Za-z0-9._-]+)+$")
 
 
+# Where ingest writes: the original under its hash, the display copy and the thumbnail.
+TOPS = ("originals", "display", "thumbs")
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A stored file as a listing sees it: its key, its size and when it was last written (UTC)."""
+    key: str
+    size: int
+    modified: datetime
+
+
 class Storage(Protocol):
     def put(self, key: str, data: bytes, content_type: str) -> bool: ...
     def open(self, key: str) -> IO[bytes]: ...
     def exists(self, key: str) -> bool: ...
     def discard(self, key: str) -> None: ...
+    def listing(self, top: str) -> Iterator[Stored]: ...
 
 
 def _check(key: str) -> str:
@@ -73,6 +91,19 @@ class LocalStorage:
     def discard(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
 
+    def listing(self, top: str) -> Iterator[Stored]:
+        base = self.path(top + "/x").parent
+        for path in sorted(base.rglob("*")) if base.is_dir() else []:
+            key = path.relative_to(self.root).as_posix()
+            if not _KEY.match(key):  # not a name this storage writes: never ours to remove
+                continue
+            try:
+                info = path.stat()
+            except FileNotFoundError:  # removed meanwhile
+                continue
+            if path.is_file():
+                yield Stored(key, info.st_size, datetime.fromtimestamp(info.st_mtime, timezone.utc))
+
 
 def _fsync_dir(directory: Path) -> None:
     fd = os.open(directory, os.O_RDONLY)
@@ -116,6 +147,42 @@ class S3Storage:
 
     def discard(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def listing(self, top: str) -> Iterator[Stored]:
+        folder = self._key(top + "/x")[:-1]
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        ask = {"Bucket": self.bucket, "Prefix": folder}
+        while True:
+            page = self.client.list_objects_v2(**ask)
+            for obj in page.get("Contents", []):
+                key = obj["Key"][strip:]
+                if _KEY.match(key):
+                    yield Stored(key, int(obj["Size"]), obj["LastModified"].astimezone(timezone.utc))
+            if not page.get("IsTruncated"):
+                return
+            ask["ContinuationToken"] = page["NextContinuationToken"]
+
+
+def sweep_orphans(store: Storage, in_use: Callable[[set[str]], set[str]], older_than: timedelta,
+                  dry_run: bool = False, batch: int = 500) -> list[Stored]:
+    """Remove the stored files no photo refers to that were last written before `older_than` ago
+    (a killed worker's display copies and thumbnails, a crashed write's temporary file); returns them.
+
+    `in_use(keys)` answers which of `keys` a row refers to. It is asked after the listing, so a photo
+    committed meanwhile keeps its files; a file younger than the limit may belong to an ingest still
+    running (its row not yet committed) and is left alone. Ages are by the wall clock, which wrote
+    the files' times, not by the app's clock (which a demo may wind)."""
+    limit = datetime.now(timezone.utc) - older_than
+    old = [f for top in TOPS for f in store.listing(top) if f.modified < limit]
+    orphans = []
+    for i in range(0, len(old), batch):
+        chunk = old[i:i + batch]
+        used = in_use({f.key for f in chunk})
+        orphans += [f for f in chunk if f.key not in used]
+    if not dry_run:
+        for f in orphans:
+            store.discard(f.key)
+    return orphans
 
 
 def _setting(name: str, default: str = "") -> str:

@@ -13,6 +13,8 @@ from datetime import datetime, timedelta, timezone
 from field.geo import Point, distance_m
 
 POOR_ACCURACY_M = 100.0
+# No phone fixes a position to better than this; a smaller accuracy is what location-mocking apps send.
+IMPLAUSIBLE_ACCURACY_M = 1.0
 STALE_AFTER = timedelta(minutes=2)
 MAX_SPEED_KMH = 150.0
 # A phone's time (a position's fix, a tap) may run this far ahead of the server's clock; further is refused.
@@ -27,6 +29,7 @@ CLOCK_SKEW_AFTER = timedelta(minutes=10)
 class Flag:
     OUTSIDE_GEOFENCE = "outside_geofence"
     POOR_ACCURACY = "poor_accuracy"
+    IMPLAUSIBLE_ACCURACY = "implausible_accuracy"  # finer than a phone can fix: a likely mocked location
     STALE_POSITION = "stale_position"
     IMPOSSIBLE_TRAVEL = "impossible_travel"
     NO_POSITION = "no_position"
@@ -74,6 +77,12 @@ def time_flags(phone_at: datetime | None, received_at: datetime, via_outbox: boo
     return [Flag.CLOCK_SKEW] if abs(behind) > CLOCK_SKEW_AFTER else []
 
 
+def non_ascii_digits(raw: str | None) -> bool:
+    """Whether a number from the phone has digits other than 0-9 (full-width, Arabic-Indic...), which
+    float() would read but no phone's position API sends."""
+    return any(ch.isdigit() and not ch.isascii() for ch in raw or "")
+
+
 def speed_kmh(a: Point, a_at: datetime, b: Point, b_at: datetime) -> float:
     """Average speed needed to get from a to b in the time between; inf when no time passed."""
     metres = distance_m(a, b)
@@ -94,6 +103,8 @@ def assess(position: Point | None, accuracy_m: float | None, position_at: dateti
         verdict.flags.append(Flag.OUTSIDE_GEOFENCE)
     if accuracy_m is not None and accuracy_m > POOR_ACCURACY_M:
         verdict.flags.append(Flag.POOR_ACCURACY)
+    if accuracy_m is not None and accuracy_m < IMPLAUSIBLE_ACCURACY_M:
+        verdict.flags.append(Flag.IMPLAUSIBLE_ACCURACY)
     if position_at is not None and received_at - position_at > STALE_AFTER:
         verdict.flags.append(Flag.STALE_POSITION)
     if previous is not None:

@@ -17,7 +17,7 @@ from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from field.core import now
 from field.geo import Point
-from field.visits.checkin import CLOCK_SLACK, parse_phone_time
+from field.visits.checkin import CLOCK_SLACK, non_ascii_digits, parse_phone_time
 from field.visits.models import StepKind
 
 MAX_REASON = 500
@@ -74,10 +74,12 @@ class PositionForm(FlaskForm):
         if not raw_lat or not raw_lng:
             return self._fail(_l("The position is incomplete (latitude and longitude go together). "
                                  "Locate again."))
+        raw_acc = (self.accuracy.data or "").strip()
+        if any(non_ascii_digits(raw) for raw in (raw_lat, raw_lng, raw_acc)):
+            return self._fail(_l("The position's numbers must use the digits 0-9. Locate again."))
         lat, lng = _number(raw_lat), _number(raw_lng)
         if lat is None or lng is None or not -90 <= lat <= 90 or not -180 <= lng <= 180:
             return self._fail(_l("The phone sent an impossible position. Locate again."))
-        raw_acc = (self.accuracy.data or "").strip()
         accuracy = None
         if raw_acc:
             accuracy = _number(raw_acc)

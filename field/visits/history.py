@@ -20,14 +20,15 @@ from field.core import format_money, local_today, user_zone
 from field.extensions import db
 from field.geo import Point, distance_m, valid_lat_lng
 from field.stores.models import Store
-from field.visits.checkin import MAX_SPEED_KMH, POOR_ACCURACY_M, Flag
+from field.visits.checkin import IMPLAUSIBLE_ACCURACY_M, MAX_SPEED_KMH, POOR_ACCURACY_M, Flag
 from field.visits.models import CoVisit, FollowUp, StepKind, StepResult, Visit, VisitStatus
 from field.web import Page, paginate
 
 # Local days are never more than 14 hours away from UTC: load that much either side, then sort by zone.
 _ZONE_PADDING = timedelta(hours=14)
 FLAG_CODES = (Flag.OUTSIDE_GEOFENCE, Flag.NO_POSITION, Flag.POOR_ACCURACY, Flag.STALE_POSITION,
-              Flag.IMPOSSIBLE_TRAVEL, Flag.SHORT_DWELL, Flag.LATE_SYNC, Flag.CLOCK_SKEW, Flag.OUT_OF_ORDER)
+              Flag.IMPOSSIBLE_TRAVEL, Flag.SHORT_DWELL, Flag.LATE_SYNC, Flag.CLOCK_SKEW, Flag.OUT_OF_ORDER,
+              Flag.IMPLAUSIBLE_ACCURACY)
 
 
 # --- flags in words -------------------------------------------------------------------------------
@@ -36,6 +37,7 @@ _FLAG_LABELS = {
     Flag.OUTSIDE_GEOFENCE: lambda: _("Outside the fence"),
     Flag.NO_POSITION: lambda: _("No position"),
     Flag.POOR_ACCURACY: lambda: _("Poor accuracy"),
+    Flag.IMPLAUSIBLE_ACCURACY: lambda: _("Likely mocked location"),
     Flag.STALE_POSITION: lambda: _("Stale position"),
     Flag.IMPOSSIBLE_TRAVEL: lambda: _("Impossible travel"),
     Flag.SHORT_DWELL: lambda: _("Short visit"),
@@ -89,6 +91,15 @@ def flag_text(flag: dict, visit: Visit | None = None) -> str:
                      limit=_number(POOR_ACCURACY_M))
         else:
             text = _("Position less accurate than %(limit)s m", limit=_number(POOR_ACCURACY_M))
+        if at_checkout:
+            text = _("At check-out: %(text)s", text=text)
+    elif code == Flag.IMPLAUSIBLE_ACCURACY:
+        if isinstance(flag.get("accuracy_m"), (int, float)):
+            text = _("Accuracy of %(m)s m claimed, finer than a phone can fix: likely a mocked location",
+                     m=f"{flag['accuracy_m']:g}")
+        else:
+            text = _("Accuracy finer than %(floor)s m claimed: likely a mocked location",
+                     floor=_number(IMPLAUSIBLE_ACCURACY_M))
         if at_checkout:
             text = _("At check-out: %(text)s", text=text)
     elif code == Flag.STALE_POSITION:

@@ -274,6 +274,8 @@ def _check_in(rep: User, store: Store, visit_type: VisitType, *, position: Point
                     detail = {"reason": reason}
                 elif code == rules.Flag.POOR_ACCURACY:
                     detail = {"accuracy_m": round(accuracy_m)}
+                elif code == rules.Flag.IMPLAUSIBLE_ACCURACY:
+                    detail = {"accuracy_m": accuracy_m}
                 elif code == rules.Flag.IMPOSSIBLE_TRAVEL and prev is not None:
                     kmh = rules.speed_kmh(prev[0], prev[1], position, position_at or tapped)
                     detail = {"speed_kmh": _finite_speed(kmh)}
@@ -515,8 +517,10 @@ def _check_out(visit: Visit, actor: User, *, position: Point | None, accuracy_m:
     visit.checkout_reason = (reason or "").strip()[:500]
     for code in verdict.flags:
         if code != rules.Flag.STALE_POSITION:
-            _flag(visit, code, at="check_out", **({"distance_m": round(verdict.distance_m)}
-                                                  if verdict.distance_m is not None else {}))
+            detail = {"distance_m": round(verdict.distance_m)} if verdict.distance_m is not None else {}
+            if code == rules.Flag.IMPLAUSIBLE_ACCURACY:
+                detail["accuracy_m"] = accuracy_m
+            _flag(visit, code, at="check_out", **detail)
     minimum = visit.visit_type.min_dwell_minutes or 0
     dwell = (tapped - visit.checkin_at).total_seconds() / 60
     if minimum and dwell < minimum:

@@ -3,6 +3,7 @@ production setup starts from.
 
 The demo takes seconds to seed, so the tests that read it share one seeded database (they only
 read it, or do what changes nothing); every other test starts on empty tables, as elsewhere."""
+import os
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -366,3 +367,61 @@ def test_roi_refresh_measures_the_missing_figures_once(seeded, runner):
     measured = int(re.search(r"Measured (\d+) activity stores", first.output).group(1))
     assert measured == count(select(RoiFigure)) > 0
     assert "Measured 0 activity stores" in runner.invoke(args=["roi-refresh"]).output
+
+
+# --- photos-sweep --------------------------------------------------------------------------------
+
+@pytest.fixture
+def own_uploads(app, tmp_path, monkeypatch):
+    """An upload directory of this test's own (the session's holds every other test's files)."""
+    monkeypatch.setitem(app.config, "UPLOAD_DIR", str(tmp_path))
+    saved = app.extensions.pop("photo_storage", None)
+    yield tmp_path
+    app.extensions.pop("photo_storage", None)
+    if saved is not None:
+        app.extensions["photo_storage"] = saved
+
+
+def _age(path: Path, hours: float) -> None:
+    moment = (datetime.now(timezone.utc) - timedelta(hours=hours)).timestamp()
+    os.utime(path, (moment, moment))
+
+
+def test_photos_sweep_removes_old_orphans_only_and_says_what(client, org, runner, own_uploads):
+    from tests.conftest import login
+    from tests.web.test_photos import good_jpeg, post, visit_in_progress
+    visit = visit_in_progress(org.rep)
+    login(client, org.rep)
+    assert post(client, visit, good_jpeg(seed=5)).status_code == 201
+    photo = db.session.execute(select(Photo)).scalar_one()
+    referenced = {photo.original_key, photo.display_key, photo.thumb_key}
+    (own_uploads / "display/2026/01").mkdir(parents=True)
+    (own_uploads / "thumbs/2026/01").mkdir(parents=True)
+    (own_uploads / "display/2026/01/killed.jpg").write_bytes(b"x" * 700)  # a killed worker's copies
+    (own_uploads / "thumbs/2026/01/killed.jpg").write_bytes(b"x" * 300)
+    (own_uploads / "thumbs/2026/01/inflight.jpg").write_bytes(b"x" * 50)  # an upload still running
+    for path in own_uploads.rglob("*"):
+        if path.is_file() and path.name != "inflight.jpg":
+            _age(path, 2)  # the referenced files are as old: age alone never removes them
+    everything = {p.relative_to(own_uploads).as_posix() for p in own_uploads.rglob("*") if p.is_file()}
+
+    dry = runner.invoke(args=["photos-sweep", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "Would remove 2 orphan files, 1000 bytes (dry run)." in dry.output
+    assert "display/2026/01/killed.jpg (700 bytes)" in dry.output
+    assert {p.relative_to(own_uploads).as_posix() for p in own_uploads.rglob("*") if p.is_file()} == everything
+
+    swept = runner.invoke(args=["photos-sweep", "--older-than-minutes", "90"])
+    assert swept.exit_code == 0, swept.output
+    assert "Removed 2 orphan files, 1000 bytes." in swept.output
+    left = {p.relative_to(own_uploads).as_posix() for p in own_uploads.rglob("*") if p.is_file()}
+    assert left == everything - {"display/2026/01/killed.jpg", "thumbs/2026/01/killed.jpg"}
+    assert referenced <= left and "thumbs/2026/01/inflight.jpg" in left
+
+    late = runner.invoke(args=["photos-sweep", "--older-than-minutes", "180"])  # younger than the limit
+    assert late.exit_code == 0 and "Removed 0 orphan files, 0 bytes." in late.output
+
+
+def test_photos_sweep_refuses_a_limit_shorter_than_an_upload_may_take(runner, own_uploads):
+    result = runner.invoke(args=["photos-sweep", "--older-than-minutes", "1"])
+    assert result.exit_code != 0 and "older-than-minutes" in result.output

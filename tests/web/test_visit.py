@@ -1,5 +1,7 @@
 """The visit page on the phone: check-in, steps, Check, Act, check-out, cancel and co-visit, by request."""
 import re
+import threading
+import uuid
 from datetime import date, timedelta
 
 import pytest
@@ -175,6 +177,43 @@ def test_absurd_positions_are_refused_and_nothing_is_written(as_rep, rep, bad):
     assert count(AuditEvent) == 0
 
 
+@pytest.mark.parametrize("bad", [
+    {"lat": "\uff13\uff11.2304"},                      # full-width digits: float() reads them, a phone never sends them
+    {"lng": "121.\uff14\uff17\uff13\uff17"},
+    {"accuracy": "\uff11\uff12"},
+    {"lat": "\u0663\u0661.2304"},                      # Arabic-Indic digits
+])
+def test_positions_with_digits_other_than_0_to_9_are_refused_and_say_so(as_rep, rep, bad):
+    visit = planned(rep)
+    r = as_rep.post(f"/visits/{visit.id}/checkin", data={**position(), **bad})
+    assert r.status_code == 422
+    assert "must use the digits 0-9" in r.get_data(as_text=True)
+    assert fresh(visit).status == VisitStatus.PLANNED and count(AuditEvent) == 0
+
+
+def test_an_accuracy_finer_than_a_phone_can_fix_is_flagged_as_a_likely_mocked_location(client, org):
+    from field.visits.history import flag_label, flag_text
+    visit = planned(org.rep)
+    login(client, org.rep)
+    r = client.post(f"/visits/{visit.id}/checkin", data=position(accuracy="0.0001"))
+    assert r.status_code == 302  # a flag ranks it for the supervisor; it never blocks the rep
+    visit = fresh(visit)
+    assert visit.status == VisitStatus.IN_PROGRESS and visit.flag_codes == ["implausible_accuracy"]
+    flag = visit.flags[0]
+    assert flag["accuracy_m"] == 0.0001 and flag["at"] == "check_in"
+    assert flag_label(flag["code"]) == "Likely mocked location"
+    assert flag_text(flag) == ("Accuracy of 0.0001 m claimed, finer than a phone can fix: "
+                               "likely a mocked location")
+    login(client, org.supervisor)
+    assert "likely a mocked location" in client.get(f"/visits/{visit.id}").get_data(as_text=True)
+
+
+def test_an_accuracy_of_one_metre_or_more_is_not_flagged(as_rep, rep):
+    visit = planned(rep)
+    assert as_rep.post(f"/visits/{visit.id}/checkin", data=position(accuracy="1")).status_code == 302
+    assert fresh(visit).flag_codes == []
+
+
 def test_double_checkin_with_one_client_key_makes_one_visit(as_rep, rep):
     store = make_store(rep=rep, lat=SHOP.lat, lng=SHOP.lng)
     vtype("routine")
@@ -196,6 +235,62 @@ def test_double_checkin_of_a_planned_visit_is_one_visit(as_rep, rep):
     assert as_rep.post(f"/visits/{visit.id}/checkin", data=data).status_code == 302
     assert as_rep.post(f"/visits/{visit.id}/checkin", data=data).status_code == 302
     assert count(Visit) == 1 and count(AuditEvent, AuditEvent.action == "visit.check_in") == 1
+
+
+def test_a_double_tapped_checkin_sent_twice_answers_the_first_visit(as_rep, rep):
+    """A double tap, sequentially: the second answer names the first visit (never 500)."""
+    store = make_store(rep=rep, lat=SHOP.lat, lng=SHOP.lng)
+    routine = vtype("routine")
+    data = {**position(), "client_key": str(uuid.uuid4()), "client_id": "", "visit_type": str(routine.id)}
+    answers = [as_rep.post(f"/stores/{store.id}/checkin", data=data) for _ in range(2)]
+    assert [r.status_code for r in answers] == [302, 302]
+    visit = db.session.execute(select(Visit).where(Visit.store_id == store.id)).scalar_one()
+    assert {r.headers["Location"] for r in answers} == {f"/visits/{visit.id}"}
+    assert count(AuditEvent, AuditEvent.action == "visit.check_in") == 1
+
+
+@pytest.mark.parametrize("route", ["store", "planned"])
+def test_a_double_tapped_checkin_at_the_same_moment_answers_the_first_visit(app, rep, monkeypatch, route):
+    """Two taps of one check-in reach two workers at once: both find no earlier write, the database
+    decides, and the loser answers with the winner's visit (never 500, never a second visit)."""
+    store = make_store(rep=rep, lat=SHOP.lat, lng=SHOP.lng)
+    routine = vtype("routine")
+    visit = planned(rep, store) if route == "planned" else None
+    db.session.commit()
+    url = f"/visits/{visit.id}/checkin" if visit else f"/stores/{store.id}/checkin"
+    data = {**position(), "client_key": str(uuid.uuid4()), "visit_type": str(routine.id)}
+    clients = [login(app.test_client(), rep) for _ in range(2)]
+    barrier = threading.Barrier(2, timeout=20)
+    real, seen = ops.earlier_write, threading.local()
+
+    def looked_up_together(*args):
+        # Both taps look for an earlier write before either has written: the race the unique key settles.
+        found = real(*args)
+        if not getattr(seen, "once", False):
+            seen.once = True
+            barrier.wait()
+        return found
+    monkeypatch.setattr(ops, "earlier_write", looked_up_together)
+    answers, failures = [None, None], []
+
+    def tap(i):
+        try:
+            with app.app_context():  # a worker of its own: its own session and connection
+                answers[i] = clients[i].post(url, data=data)
+        except Exception as exc:  # noqa: BLE001
+            failures.append(exc)
+    threads = [threading.Thread(target=tap, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not failures, failures
+    assert [r.status_code for r in answers] == [302, 302], [r.get_data(as_text=True)[:300] for r in answers]
+    db.session.expire_all()
+    made = db.session.execute(select(Visit).where(Visit.store_id == store.id)).scalars().all()
+    assert len(made) == 1 and made[0].status == VisitStatus.IN_PROGRESS
+    assert {r.headers["Location"] for r in answers} == {f"/visits/{made[0].id}"}
+    assert count(AuditEvent, AuditEvent.action == "visit.check_in") == 1
 
 
 def test_second_visit_while_one_is_in_progress_is_409_with_a_link(as_rep, rep):

@@ -84,6 +84,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     from field import errors, nav, permissions, transaction
     from field.app_shell import assets
     assets.register(app)  # static files (WhiteNoise: versioned, immutable, precompressed), Flask-Compress
+    from field import security
+    security.register(app)  # headers on every answer (wraps WhiteNoise too: keep it after assets)
     transaction.register(app)
     errors.register(app)
     nav.register(app)

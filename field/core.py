@@ -4,6 +4,7 @@ Time: now() is the only clock (set_clock() winds it, for the demo and tests); us
 local_today() are a person's calendar, company_today() the company's. Money: parse_money() reads
 what a person typed, format_money() shows minor units. move_state() is the guarded UPDATE that
 lets one of two racing transitions win."""
+import re
 from datetime import date, datetime, timezone
 from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
 from typing import Callable
@@ -113,19 +114,41 @@ MAX_MONEY = Decimal("20000000.00")
 CURRENCY_SIGNS = ("¥", "￥")
 
 
+THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d*)?$")
+"""Where commas may stand in an amount: between groups of three digits of the whole part."""
+
+
+def _misplaced_comma(shown: str) -> str:
+    """What an amount with a comma out of place could have meant, for the message."""
+    whole = shown.replace(",", "")
+    readings = [whole] if any(ch.isdigit() for ch in whole) else []
+    if shown.count(",") == 1 and "." not in shown and re.search(r",\d{1,2}$", shown):
+        readings.append(shown.replace(",", "."))  # a decimal comma: "1,50"
+    rule = f"Misplaced comma in “{shown}”: commas only separate thousands, as in 1,234.50."
+    if len(readings) == 2:
+        return f"{rule} Did you mean {readings[0]} or {readings[1]}?"
+    if readings:
+        return f"{rule} Did you mean {readings[0]}?"
+    return rule
+
+
 def parse_money(text) -> int:
-    """'12.50' or '¥12.50' → 1250 minor units. Refuses negatives, more than two decimals, non-numbers."""
+    """'1234.5', '1,234.50' or '¥1,234.50' → minor units. Refuses negatives, more than two
+    decimals, non-numbers and commas anywhere but between groups of three digits ("1,50" is
+    neither 150 nor 1.50: the message says what it could have been)."""
     if isinstance(text, int):
         if text < 0:
             raise ValueError("negative")
         if text > MAX_MONEY:
             raise ValueError("too large")
         return text * 100
+    cleaned = str(text).strip()
+    if cleaned.startswith(CURRENCY_SIGNS):
+        cleaned = cleaned[1:].strip()
+    if "," in cleaned and not THOUSANDS.match(cleaned):
+        raise ValueError(_misplaced_comma(cleaned))
     try:
-        cleaned = str(text).strip()
-        if cleaned.startswith(CURRENCY_SIGNS):
-            cleaned = cleaned[1:]
-        value = Decimal(cleaned.strip().replace(",", ""))
+        value = Decimal(cleaned.replace(",", ""))
     except InvalidOperation:
         raise ValueError("not a number") from None
     if not value.is_finite():

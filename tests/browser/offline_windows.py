@@ -61,15 +61,15 @@ class OfflineWindows:
         elif what == "photo":
             self.jpeg.write_bytes(samples.jpeg(100 + n, size=(160, 120)))
             self.photos.locator("input[data-photo-input=camera]").set_input_files(str(self.jpeg))
-            page.wait_for_function(f"document.querySelectorAll('.photo-tile').length >= {self.taps['photo'] + 1}")
-            page.wait_for_function("!document.querySelector('.photo-tile[data-local]')")
+            page.wait_for_function(f"() => document.querySelectorAll('.photo-tile').length >= {self.taps['photo'] + 1}")
+            page.wait_for_function("() => !document.querySelector('.photo-tile[data-local]')")
         else:
             form = page.locator("form.followup-form")
             form.locator("[name=text]").fill(f"follow-up {n}")
             form.get_by_role("button", name="Add follow-up").click()
         self.taps[what] += 1
         # Every tap is on the phone at once, whatever the network.
-        page.wait_for_function("!document.querySelector('form[data-outbox-busy]')")
+        page.wait_for_function("() => !document.querySelector('form[data-outbox-busy]')")
 
     def run(self, windows: int, most_taps: int = 2, pause_ms: int = 60) -> None:
         rnd = self.rnd

@@ -54,9 +54,9 @@ def open_planned_visit(new_page, server, rep, visit, locale=None):
     grant_geolocation(page, *samples.SHOP, accuracy=9)
     login(page, server.url, rep.login, PASSWORD)
     page.goto("/today")
-    page.wait_for_function("document.documentElement.dataset.offlineDay === 'ready'", timeout=30_000)
+    page.wait_for_function("() => document.documentElement.dataset.offlineDay === 'ready'", timeout=30_000)
     page.goto(f"/visits/{visit.id}")
-    page.wait_for_function("window.fieldOutbox !== undefined")
+    page.wait_for_function("() => window.fieldOutbox !== undefined")
     # Planned: the check-in, and the visit's forms on the page but hidden until check-in.
     expect(page.locator("#checkin")).to_be_visible()
     expect(page.locator(".step-form").first).to_be_hidden()
@@ -201,7 +201,7 @@ def test_a_visit_done_in_airplane_mode_ends_as_the_same_visit_done_online(new_pa
 
     # A reload offline: the kept page, still checked in on the phone, the steps as they were saved.
     page.reload()
-    page.wait_for_function("window.fieldOutbox !== undefined")
+    page.wait_for_function("() => window.fieldOutbox !== undefined")
     expect(page.locator(".visit[data-visit-state=phone]")).to_have_count(1)
     expect(step_card(page, "Visit summary").locator("textarea[name=text]")).to_have_value("Owner wants more end-caps")
     expect(step_card(page, "Store check").locator(".outbox-ack")).to_be_visible()

@@ -69,7 +69,7 @@ def open_today_online(new_page, server, rep):
     login(page, server.url, rep.login, PASSWORD)
     page.goto("/today")
     # The worker is installed and has kept the day (today.js asked it; it answers the page).
-    page.wait_for_function("document.documentElement.dataset.offlineDay === 'ready'", timeout=30_000)
+    page.wait_for_function("() => document.documentElement.dataset.offlineDay === 'ready'", timeout=30_000)
     assert page.evaluate("navigator.serviceWorker.controller !== null"), "the worker controls Today"
     return page
 

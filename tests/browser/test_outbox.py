@@ -46,7 +46,7 @@ def open_visit(new_page, server):
         grant_geolocation(page, *samples.SHOP, accuracy=9)
         login(page, server.url, rep.login, PASSWORD)
         page.goto(f"/visits/{visit.id}")
-        page.wait_for_function("window.fieldOutbox !== undefined")
+        page.wait_for_function("() => window.fieldOutbox !== undefined")
         return page
     return go
 
@@ -123,7 +123,7 @@ def test_a_step_saved_with_the_server_down_is_kept_on_the_phone_and_sent_once(op
     server.start()
     page.route(STEP_URL, lambda route: route.abort() if route.request.method == "POST" else route.continue_())
     page.reload()
-    page.wait_for_function("window.fieldOutbox !== undefined")
+    page.wait_for_function("() => window.fieldOutbox !== undefined")
     expect(counter(page).locator(".outbox-count")).to_have_text("1")
     listed = show_list(page).locator(".outbox-item")
     expect(listed).to_have_count(1)
@@ -164,7 +164,7 @@ def test_a_refused_replay_shows_its_reason_and_stays_listed_until_discarded(open
 
     # Still there after a reload, with its reason; discarded only by the rep.
     page.reload()
-    page.wait_for_function("window.fieldOutbox !== undefined")
+    page.wait_for_function("() => window.fieldOutbox !== undefined")
     listed = show_list(page).locator(".outbox-item")
     expect(listed.locator(".outbox-error")).to_have_text(reason)
     listed.get_by_role("button", name="Discard").click()
@@ -241,9 +241,9 @@ def test_an_offline_check_out_is_queued_after_the_typed_step_and_the_rep_is_back
     page = open_visit(org.rep, visit)
     # The rep's day was kept on the phone when Today loaded online (the service worker).
     page.goto("/today")
-    page.wait_for_function("document.documentElement.dataset.offlineDay === 'ready'", timeout=30_000)
+    page.wait_for_function("() => document.documentElement.dataset.offlineDay === 'ready'", timeout=30_000)
     page.goto(f"/visits/{visit.id}")
-    page.wait_for_function("window.fieldOutbox !== undefined")
+    page.wait_for_function("() => window.fieldOutbox !== undefined")
     step_card(page, "Visit summary").locator("textarea[name=text]").fill("Counted twice")
     page.context.set_offline(True)
     page.locator("#checkout").get_by_role("button", name="Check out").click()
@@ -285,7 +285,7 @@ def test_a_photo_taken_offline_waits_on_the_phone_survives_a_reload_and_is_sent_
     page.route("**/photos", lambda route: route.abort() if route.request.method == "POST" else route.continue_())
     page.context.set_offline(False)
     page.reload()
-    page.wait_for_function("window.fieldOutbox !== undefined")
+    page.wait_for_function("() => window.fieldOutbox !== undefined")
     expect(card.locator(".photo-tile.photo-waiting")).to_have_count(1)
     assert card.locator(".photo-tile.photo-waiting img").evaluate("img => img.complete && img.naturalWidth > 0")
     assert rows(Photo, visit) == 0
@@ -373,7 +373,7 @@ def test_the_outbox_survives_closing_the_browser_and_a_service_worker_update(
     grant_geolocation(page, *samples.SHOP, accuracy=9)
     login(page, server.url, org.rep.login, PASSWORD)
     page.goto(f"/visits/{visit.id}")
-    page.wait_for_function("navigator.serviceWorker.controller !== null || "
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null || "
                            "navigator.serviceWorker.ready.then(() => false)", timeout=30_000)
     first_caches = page.evaluate("caches.keys()")
     summary = step_card(page, "Visit summary")
@@ -389,11 +389,11 @@ def test_the_outbox_survives_closing_the_browser_and_a_service_worker_update(
     server.start()
     context, page = open_phone()
     login(page, server.url, org.rep.login, PASSWORD)  # the browser forgot its session, not the outbox
-    page.wait_for_function("window.fieldOutbox !== undefined")
+    page.wait_for_function("() => window.fieldOutbox !== undefined")
     page.evaluate("fieldOutbox.retryNow()")
     drained(page)
     assert summary_text(visit) == "Kept across a restart"
-    page.wait_for_function(f"caches.keys().then(k => k.some(n => n.startsWith('field-static-') "
+    page.wait_for_function(f"() => caches.keys().then(k => k.some(n => n.startsWith('field-static-') "
                            f"&& !{first_caches!r}.includes(n)))", timeout=30_000)
     context.close()
 
@@ -419,7 +419,7 @@ def test_what_one_rep_left_waiting_is_neither_shown_nor_sent_for_the_next_rep_on
     sign_out(page)
 
     login(page, server.url, org.teammate.login, PASSWORD)
-    page.wait_for_function("window.fieldOutbox !== undefined")
+    page.wait_for_function("() => window.fieldOutbox !== undefined")
     page.evaluate("fieldOutbox.retryNow()")
     assert page.evaluate("fieldOutbox.list().then(items => items.length)") == 0
     expect(counter(page)).to_be_hidden()
@@ -427,7 +427,7 @@ def test_what_one_rep_left_waiting_is_neither_shown_nor_sent_for_the_next_rep_on
 
     sign_out(page)
     login(page, server.url, org.rep.login, PASSWORD)
-    page.wait_for_function("window.fieldOutbox !== undefined")
+    page.wait_for_function("() => window.fieldOutbox !== undefined")
     page.evaluate("fieldOutbox.retryNow()")
     drained(page)
     assert summary_text(visit) == "Mine, not my teammate's"

@@ -120,3 +120,31 @@ def test_a_column_written_directly_reads_back_aware():
     finally:
         with db.engine.begin() as conn:
             table.drop(conn)
+
+
+@pytest.mark.parametrize("text, fen", [
+    ("1234.5", 123450), ("1,234.50", 123450), ("¥1,234.50", 123450), ("1,234", 123400),
+    ("12,345,678.90", 1234567890), ("999", 99900), ("¥ 1,000", 100000),
+])
+def test_parse_money_reads_commas_as_thousands_separators(text, fen):
+    assert parse_money(text) == fen
+
+
+@pytest.mark.parametrize("text, understood", [
+    ("1,50", "Did you mean 150 or 1.50?"),
+    (",5", "Did you mean 5 or .5?"),
+    ("12,34,5", "Did you mean 12345?"),
+    ("1,2345", "Did you mean 12345?"),
+    ("1234,567", "Did you mean 1234567?"),
+    ("1.2,3", "Did you mean 1.23?"),
+    ("1,234,5678", "Did you mean 12345678?"),
+    ("¥1,50", "Did you mean 150 or 1.50?"),
+    (",", "as in 1,234.50."),
+    ("1,,234", "Did you mean 1234?"),
+])
+def test_parse_money_refuses_a_misplaced_comma_saying_what_it_could_mean(text, understood):
+    with pytest.raises(ValueError) as refused:
+        parse_money(text)
+    message = str(refused.value)
+    assert "comma" in message and message.endswith(understood)
+    assert f"“{text.lstrip('¥')}”" in message

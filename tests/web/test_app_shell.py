@@ -77,7 +77,8 @@ def test_pages_link_the_manifest_icons_and_the_worker(client, org):
     assert '<link rel="manifest" href="/manifest.webmanifest"' in html
     assert re.search(r'<link rel="apple-touch-icon" href="/static/icons/apple-touch-icon\.[0-9a-f]{12}\.png"', html)
     assert re.search(r'<link rel="icon" href="/static/favicon\.[0-9a-f]{12}\.ico"', html)
-    assert 'navigator.serviceWorker.register("/sw.js", {scope: "/"})' in html
+    # Registered by static/js/worker.js (no inline script under the CSP), told the worker's URL.
+    assert re.search(r'<script src="/static/js/worker\.[0-9a-f]{12}\.js" data-worker="/sw\.js" defer></script>', html)
     assert '<a id="outbox-status" class="outbox-status" href="/outbox" hidden></a>' in html
     assert re.search(r'<script src="/static/js/outbox[.\w]*\.js" defer></script>', html)
 

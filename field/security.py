@@ -1,0 +1,75 @@
+"""Security headers on every answer, in one place.
+
+Pages, htmx fragments, error pages, JSON, exports, the service worker (/sw.js) and the static files
+WhiteNoise serves all pass through one WSGI wrapper around the whole app, so none can miss them
+(an after_request hook would not see WhiteNoise's answers nor a crash in another hook).
+
+- Content-Security-Policy: scripts only from this site (no inline script, no eval: the templates
+  use no hx-on, no `js:` values and no trigger filters, which htmx would compile with Function).
+  Style allows 'unsafe-inline' because templates carry a few computed style attributes (tree
+  indents, chart marks) and htmx sets styles; style cannot run code.
+- X-Frame-Options DENY (with frame-ancestors 'none' for browsers that read CSP), nosniff,
+  Referrer-Policy same-origin.
+- Strict-Transport-Security only in production (FIELD_ENV=production or config HSTS=True): on a
+  plain-http development server it would pin the browser to https for a year.
+
+A view may set its own value of any of these headers; the wrapper fills in only what is missing.
+"""
+from __future__ import annotations
+
+import os
+
+from flask import Flask
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "worker-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    "img-src 'self' data: blob:",
+    "connect-src 'self'",
+    "font-src 'self'",
+    "manifest-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "frame-ancestors 'none'",
+    "form-action 'self'",
+])
+HSTS = "max-age=31536000; includeSubDomains"
+
+
+def headers(production: bool) -> list[tuple[str, str]]:
+    """The headers every answer carries."""
+    out = [
+        ("Content-Security-Policy", CSP),
+        ("X-Frame-Options", "DENY"),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+    ]
+    if production:
+        out.append(("Strict-Transport-Security", HSTS))
+    return out
+
+
+class SecurityHeaders:
+    """WSGI middleware adding `headers` to each answer that does not already carry them."""
+
+    def __init__(self, app, extra: list[tuple[str, str]]):
+        self.app = app
+        self.extra = extra
+
+    def __call__(self, environ, start_response):
+        def start(status, response_headers, exc_info=None):
+            present = {name.lower() for name, _ in response_headers}
+            response_headers = list(response_headers) + [
+                (name, value) for name, value in self.extra if name.lower() not in present]
+            return start_response(status, response_headers, exc_info)
+        return self.app(environ, start)
+
+
+def register(app: Flask) -> None:
+    """Wrap the app (call after every other wsgi_app wrapper, e.g. WhiteNoise, so it covers them)."""
+    production = app.config.get("HSTS")
+    if production is None:
+        production = os.environ.get("FIELD_ENV", "development") == "production"
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, headers(bool(production)))

@@ -98,7 +98,7 @@ def main() -> int:
             page.click("button[type=submit]")
             page.wait_for_load_state()
             page.goto(f"/visits/{visit_id}")
-            page.wait_for_function("window.fieldOutbox !== undefined")
+            page.wait_for_function("() => window.fieldOutbox !== undefined")
             windows = OfflineWindows(page, server, rnd, Path(tmp))
             began = time.monotonic()
             windows.run(WINDOWS, most_taps=3, pause_ms=80)

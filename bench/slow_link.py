@@ -148,7 +148,7 @@ def main() -> int:
 
             page.goto("/today", timeout=120_000)
             cold = first_content_ms(page)
-            page.wait_for_function("document.documentElement.dataset.offlineDay === 'ready'", timeout=300_000)
+            page.wait_for_function("() => document.documentElement.dataset.offlineDay === 'ready'", timeout=300_000)
             link.quiet()
 
             again, transferred = [], []
@@ -164,7 +164,7 @@ def main() -> int:
                 transferred.append((link.sent - before) / 1024)
 
             page.goto(f"/visits/{visit_id}", timeout=120_000)
-            page.wait_for_function("window.fieldOutbox !== undefined")
+            page.wait_for_function("() => window.fieldOutbox !== undefined")
             link.quiet()
             card = page.locator("section.step").filter(has=page.locator("textarea[name=text]")).first  # the summary
             for n in range(RUNS):
@@ -174,7 +174,7 @@ def main() -> int:
                     page.evaluate("window.__acks.pop()")  # opening the form is not a save
                 card.locator("textarea[name=text]").fill(f"slow link note {n}")
                 card.locator("button[type=submit]").first.click()
-                page.wait_for_function("!document.querySelector('form[data-outbox-busy]')", timeout=60_000)
+                page.wait_for_function("() => !document.querySelector('form[data-outbox-busy]')", timeout=60_000)
                 link.quiet()
             acks = page.evaluate("window.__acks")
             browser.close()

@@ -86,6 +86,12 @@ def create_app(overrides: dict | None = None) -> Flask:
     assets.register(app)  # static files (WhiteNoise: versioned, immutable, precompressed), Flask-Compress
     from field import security
     security.register(app)  # headers on every answer (wraps WhiteNoise too: keep it after assets)
+    if app.config.get("TRUSTED_PROXIES"):
+        # Outermost: the client address, scheme and host as the operator's own proxies forwarded them,
+        # for the audit log and the sign-in limits; without the setting, forwarded headers are ignored.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
     transaction.register(app)
     errors.register(app)
     nav.register(app)

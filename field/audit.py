@@ -55,8 +55,9 @@ def record(action: str, obj=None, actor=None, **detail) -> AuditEvent:
         action=action,
         object_type=obj.__tablename__ if obj is not None else "",
         object_id=getattr(obj, "id", None),
-        ip=(request.headers.get("X-Forwarded-For", request.remote_addr or "").split(",")[0].strip()
-            if has_request_context() else ""),
+        # The client as TRUSTED_PROXIES lets ProxyFix see it: a forwarded header is believed only
+        # from a proxy the operator put there, never as a client sends it.
+        ip=(request.remote_addr or "") if has_request_context() else "",
         detail=json.dumps(detail, ensure_ascii=False, default=str) if detail else "",
     )
     db.session.add(event)

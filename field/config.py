@@ -25,6 +25,13 @@ def _database_url(instance: Path) -> str:
     return url
 
 
+def _whole(text: str) -> int:
+    try:
+        return max(0, int(text))
+    except ValueError:
+        raise SystemExit(f"field: TRUSTED_PROXIES must be a whole number, not {text!r}") from None
+
+
 def from_environment(instance: Path) -> dict:
     instance.mkdir(parents=True, exist_ok=True)
     production = os.environ.get("FIELD_ENV", "development") == "production"
@@ -43,6 +50,10 @@ def from_environment(instance: Path) -> dict:
         "LANGUAGES": ["zh_CN", "en"],
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "LOGIN_RATE_LIMIT": os.environ.get("LOGIN_RATE_LIMIT", "10 per minute"),
+        "LOGIN_ACCOUNT_RATE_LIMIT": os.environ.get("LOGIN_ACCOUNT_RATE_LIMIT", "20 per 10 minutes"),
+        # How many proxies (nginx, a load balancer) sit in front and set X-Forwarded-For/-Proto/-Host.
+        # 0: forwarded headers are ignored, the client is the connection's peer.
+        "TRUSTED_PROXIES": _whole(os.environ.get("TRUSTED_PROXIES", "0")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,

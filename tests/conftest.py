@@ -98,6 +98,7 @@ def app(tmp_path_factory):
         "UPLOAD_DIR": str(tmp_path_factory.mktemp("uploads")),
         "SECRET_KEY": "test-secret",
         "LOGIN_RATE_LIMIT": "1000 per minute",
+        "LOGIN_ACCOUNT_RATE_LIMIT": "1000 per minute",
         "SERVER_NAME": None,
     })
     app.test_client_class = Client

@@ -5,6 +5,7 @@ from flask import current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from field import audit, permissions
 from field.auth import bp, sessions
@@ -30,8 +31,25 @@ def _safe_next(target: str | None, user=None) -> str:
     return safe_path(target) or (_landing(user) if user is not None else url_for("home.index"))
 
 
+def _account_limit():
+    return current_app.config["LOGIN_ACCOUNT_RATE_LIMIT"]
+
+
+def _login_tried() -> str:
+    """The login a sign-in names: attempts on one account are limited wherever they come from (a
+    looser limit than per address, so guessing one account from many addresses stops too)."""
+    return "login:" + (request.form.get("login") or "").strip().lower()[:80]
+
+
+# A hash of nothing anyone types, checked when the login is unknown: both answers take the same time,
+# so the time does not tell which logins exist.
+_UNKNOWN_LOGIN_HASH = generate_password_hash("no such login")
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_login_limit, methods=["POST"],
+               error_message=lambda: _("Too many sign-in attempts. Wait a minute and try again."))
+@limiter.limit(_account_limit, methods=["POST"], key_func=_login_tried,
                error_message=lambda: _("Too many sign-in attempts. Wait a minute and try again."))
 def login():
     if current_user.is_authenticated:
@@ -40,7 +58,10 @@ def login():
     if form.validate_on_submit():
         user = db.session.execute(
             select(User).where(User.login == form.login.data.strip().lower())).scalar_one_or_none()
-        if user is None or not user.check_password(form.password.data):
+        if user is None:
+            check_password_hash(_UNKNOWN_LOGIN_HASH, form.password.data)  # as long as a known login takes
+            form.password.errors.append(_("Wrong login or password."))
+        elif not user.check_password(form.password.data):
             form.password.errors.append(_("Wrong login or password."))
         elif not user.active:
             form.login.errors.append(_("This account has been deactivated. Ask your administrator."))

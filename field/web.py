@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterable
 from urllib.parse import urlsplit
 
-from flask import Response, current_app, flash, redirect, render_template, request
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from jinja2 import Template
@@ -144,6 +144,19 @@ def submit_form(form, operation):
         raise refused.error
     getattr(form, refused.error.field).errors.append(refused.message)
     return None
+
+
+def saved_form(form, operation, message: Callable, to):
+    """A valid form runs `operation` (as submit_form does): done, flash `message(result)` and go to
+    `to` — an endpoint, or `to(result)` for a URL; otherwise None, and the view answers the form
+    again (a refused field carries its message)."""
+    if not form.validate_on_submit():
+        return None
+    result = submit_form(form, operation)
+    if result is None:
+        return None
+    flash(message(result))
+    return redirect(to(result) if callable(to) else url_for(to))
 
 
 @dataclass

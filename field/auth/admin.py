@@ -12,7 +12,7 @@ from field.auth import operations as ops
 from field.auth.admin_forms import RegionForm, UserForm
 from field.auth.models import Region, Role, User
 from field.extensions import db
-from field.web import me, page_arg, refusal, render, submit_form
+from field.web import me, page_arg, refusal, render, saved_form
 
 
 def _require_admin() -> None:
@@ -55,18 +55,6 @@ def _user_page(form: UserForm, user: User | None, status: int = 200, error: str 
                   team=ops.active_reps_of(user) if user is not None else [])
 
 
-def _saved(form, operation, message, endpoint: str):
-    """A valid form runs `operation`: done, flash `message(result)` and go to `endpoint`; otherwise
-    None, and the view answers the form again (a refused field carries its message)."""
-    if not form.validate_on_submit():
-        return None
-    result = submit_form(form, operation)
-    if result is None:
-        return None
-    flash(message(result))
-    return redirect(url_for(endpoint))
-
-
 def _status(form) -> int:
     return 422 if form.is_submitted() else 200
 
@@ -78,9 +66,9 @@ def user_new():
     form = _user_form(None)
     if request.method == "GET":
         form.role.data = Role.REP.value
-    return _saved(form, lambda: ops.create_user(form.values(), me()),
-                  lambda user: _("%(name)s can now sign in as %(login)s.", name=user.name, login=user.login),
-                  "auth.users") or _user_page(form, None, status=_status(form))
+    return saved_form(form, lambda: ops.create_user(form.values(), me()),
+                      lambda user: _("%(name)s can now sign in as %(login)s.", name=user.name, login=user.login),
+                      "auth.users") or _user_page(form, None, status=_status(form))
 
 
 @bp.route("/users/<int:user_id>/edit", methods=["GET", "POST"])
@@ -91,9 +79,9 @@ def user_edit(user_id: int):
     form = _user_form(user)
     if request.method == "GET":
         form.fill(user)
-    return _saved(form, lambda: ops.update_user(user, form.values(), me()),
-                  lambda changes: _("%(name)s saved.", name=user.name) if changes else _("Nothing changed."),
-                  "auth.users") or _user_page(form, user, status=_status(form))
+    return saved_form(form, lambda: ops.update_user(user, form.values(), me()),
+                      lambda changes: _("%(name)s saved.", name=user.name) if changes else _("Nothing changed."),
+                      "auth.users") or _user_page(form, user, status=_status(form))
 
 
 @bp.route("/users/<int:user_id>/<any(activate, deactivate):action>", methods=["POST"])
@@ -120,8 +108,8 @@ def user_set_active(user_id: int, action: str):
 def regions():
     _require_admin()
     form = RegionForm(parents=_all_regions(), prefix="new")
-    return _saved(form, lambda: ops.create_region(form.values(), me()),
-                  lambda region: _("Region %(name)s added.", name=region.name), "auth.regions") or \
+    return saved_form(form, lambda: ops.create_region(form.values(), me()),
+                      lambda region: _("Region %(name)s added.", name=region.name), "auth.regions") or \
         render("auth/regions.html", block="create", form=form, rows=ops.region_tree(), status=_status(form))
 
 
@@ -135,8 +123,8 @@ def region_edit(region_id: int):
     form = RegionForm(parents=parents)
     if request.method == "GET":
         form.fill(region)
-    return _saved(form, lambda: ops.update_region(region, form.values(), me()),
-                  lambda changes: _("Region %(name)s saved.", name=region.name) if changes else _("Nothing changed."),
-                  "auth.regions") or \
+    return saved_form(form, lambda: ops.update_region(region, form.values(), me()),
+                      lambda changes: _("Region %(name)s saved.", name=region.name) if changes else _("Nothing changed."),
+                      "auth.regions") or \
         render("auth/region_form.html", block="form", form=form, region=region, below=ops.descendants(region),
                status=_status(form))

@@ -7,13 +7,12 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 from field import permissions, scope, tabular
-from field.web import submit_form
 from field.products import bp
 from field.products import importer
 from field.products import operations as ops
 from field.products.forms import ProductForm
 from field.products.models import Product
-from field.web import import_page, me, page_arg, render
+from field.web import import_page, me, page_arg, render, saved_form
 
 
 def _require_editor() -> None:
@@ -47,13 +46,12 @@ def _save(form: ProductForm, product: Product | None) -> Product:
 
 def _form_page(form: ProductForm, product: Product | None):
     """The product form: a valid one is saved (or its refused field marked), anything else answered again."""
-    if form.validate_on_submit():
-        saved = submit_form(form, lambda: _save(form, product))
-        if saved is not None:
-            flash(_("Product %(sku)s saved.", sku=saved.sku) if product else _("Product %(sku)s added.", sku=saved.sku))
-            return redirect(url_for("products.detail", product_id=saved.id))
-    return render("products/form.html", block="form", form=form, product=product,
-                  status=422 if form.is_submitted() else 200)
+    return saved_form(form, lambda: _save(form, product),
+                      lambda saved: _("Product %(sku)s saved.", sku=saved.sku) if product
+                      else _("Product %(sku)s added.", sku=saved.sku),
+                      lambda saved: url_for("products.detail", product_id=saved.id)) or \
+        render("products/form.html", block="form", form=form, product=product,
+               status=422 if form.is_submitted() else 200)
 
 
 @bp.route("/products/new", methods=["GET", "POST"])

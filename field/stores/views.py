@@ -11,7 +11,6 @@ from flask_login import login_required
 
 from field import permissions, scope, tabular
 from field.auth.models import Region, User
-from field.web import submit_form
 from field.extensions import db
 from field.geo import Datum, Point, valid_lat_lng
 from field.stores import bp
@@ -19,7 +18,7 @@ from field.stores import importer
 from field.stores import operations as ops
 from field.stores.forms import CHANNEL_LABELS, DATUM_LABELS, StoreForm, channel_label
 from field.stores.models import TIERS, Store
-from field.web import import_page, me, page_arg, render
+from field.web import import_page, me, page_arg, render, saved_form
 
 bp.add_app_template_global(channel_label, "channel_label")
 
@@ -104,13 +103,11 @@ def _save(form: StoreForm, store: Store | None) -> Store:
 
 def _form_page(form: StoreForm, store: Store | None):
     """The store form: a valid one is saved (or its refused field marked), anything else answered again."""
-    if form.validate_on_submit():
-        saved = submit_form(form, lambda: _save(form, store))
-        if saved is not None:
-            flash(_("Store %(code)s saved.", code=saved.code) if store else _("Store %(code)s added.", code=saved.code))
-            return redirect(url_for("stores.detail", store_id=saved.id))
-    return render("stores/form.html", block="form", form=form, store=store,
-                  status=422 if form.is_submitted() else 200)
+    return saved_form(form, lambda: _save(form, store),
+                      lambda saved: _("Store %(code)s saved.", code=saved.code) if store
+                      else _("Store %(code)s added.", code=saved.code),
+                      lambda saved: url_for("stores.detail", store_id=saved.id)) or \
+        render("stores/form.html", block="form", form=form, store=store, status=422 if form.is_submitted() else 200)
 
 
 @bp.route("/stores/new", methods=["GET", "POST"])

@@ -6,11 +6,12 @@ what a person typed, format_money() shows minor units. move_state() is the guard
 lets one of two racing transitions win."""
 import re
 from datetime import date, datetime, timezone
-from decimal import Decimal, InvalidOperation, ROUND_HALF_UP
+from decimal import Decimal, InvalidOperation, ROUND_DOWN, ROUND_HALF_UP, ROUND_UP
 from typing import Callable
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import DateTime, update
 from sqlalchemy.orm import attributes
 from sqlalchemy.types import TypeDecorator
@@ -118,48 +119,78 @@ THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d*)?$")
 """Where commas may stand in an amount: between groups of three digits of the whole part."""
 
 
-def _misplaced_comma(shown: str) -> str:
-    """What an amount with a comma out of place could have meant, for the message."""
+class MoneyError(ValueError):
+    """An amount parse_money could not read. `reason` says why ("negative", "too large", "more than
+    two decimals", "not a number", "misplaced comma"); `shown` is the text as read (currency sign
+    off); `readings` what it could have meant. str() is the reason, for callers that match on it;
+    money_problem() is the sentence a person reads."""
+
+    def __init__(self, reason: str, shown: str = "", readings: tuple[str, ...] = ()):
+        super().__init__(reason)
+        self.reason, self.shown, self.readings = reason, shown, readings
+
+
+def _comma_readings(shown: str) -> tuple[str, ...]:
+    """What an amount with a comma out of place could have meant."""
     whole = shown.replace(",", "")
     readings = [whole] if any(ch.isdigit() for ch in whole) else []
     if shown.count(",") == 1 and "." not in shown and re.search(r",\d{1,2}$", shown):
         readings.append(shown.replace(",", "."))  # a decimal comma: "1,50"
-    rule = f"Misplaced comma in “{shown}”: commas only separate thousands, as in 1,234.50."
-    if len(readings) == 2:
-        return f"{rule} Did you mean {readings[0]} or {readings[1]}?"
-    if readings:
-        return f"{rule} Did you mean {readings[0]}?"
-    return rule
+    return tuple(readings)
 
 
 def parse_money(text) -> int:
     """'1234.5', '1,234.50' or '¥1,234.50' → minor units. Refuses negatives, more than two
     decimals, non-numbers and commas anywhere but between groups of three digits ("1,50" is
-    neither 150 nor 1.50: the message says what it could have been)."""
+    neither 150 nor 1.50: money_problem() says what it could have been)."""
     if isinstance(text, int):
         if text < 0:
-            raise ValueError("negative")
+            raise MoneyError("negative", str(text))
         if text > MAX_MONEY:
-            raise ValueError("too large")
+            raise MoneyError("too large", str(text))
         return text * 100
     cleaned = str(text).strip()
     if cleaned.startswith(CURRENCY_SIGNS):
         cleaned = cleaned[1:].strip()
     if "," in cleaned and not THOUSANDS.match(cleaned):
-        raise ValueError(_misplaced_comma(cleaned))
+        raise MoneyError("misplaced comma", cleaned, _comma_readings(cleaned))
     try:
         value = Decimal(cleaned.replace(",", ""))
     except InvalidOperation:
-        raise ValueError("not a number") from None
+        raise MoneyError("not a number", cleaned) from None
     if not value.is_finite():
-        raise ValueError("not a number")
+        raise MoneyError("not a number", cleaned)
     if value < 0:
-        raise ValueError("negative")
+        raise MoneyError("negative", cleaned)
     if value > MAX_MONEY:
-        raise ValueError("too large")
+        raise MoneyError("too large", cleaned)
     if value != value.quantize(Decimal("0.01")):
-        raise ValueError("more than two decimals")
+        down = value.quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+        up = value.quantize(Decimal("0.01"), rounding=ROUND_UP)
+        raise MoneyError("more than two decimals", cleaned, (f"{down:,}", f"{up:,}"))
     return int(value * 100)
+
+
+def money_problem(exc: MoneyError) -> str:
+    """The sentence that tells a person what was understood of the amount they typed, and why it was
+    refused, in their language: "“1,50”: commas only separate thousands, as in 1,234.50. Did you
+    mean 150 or 1.50?"."""
+    shown = exc.shown[:40]
+    if exc.reason == "misplaced comma":
+        rule = _("“%(shown)s”: commas only separate thousands, as in 1,234.50.", shown=shown)
+        if len(exc.readings) == 2:
+            return rule + " " + _("Did you mean %(one)s or %(other)s?", one=exc.readings[0], other=exc.readings[1])
+        if exc.readings:
+            return rule + " " + _("Did you mean %(one)s?", one=exc.readings[0])
+        return rule
+    if exc.reason == "more than two decimals":
+        return _("“%(shown)s” has more than two decimals: amounts are in yuan and fen. Did you mean "
+                 "%(one)s or %(other)s?", shown=shown, one=exc.readings[0], other=exc.readings[1])
+    if exc.reason == "negative":
+        return _("“%(shown)s” is negative: an amount cannot be negative.", shown=shown)
+    if exc.reason == "too large":
+        return _("“%(shown)s” is too large: at most %(most)s.", shown=shown, most=format_money(int(MAX_MONEY * 100)))
+    return _("“%(shown)s” is not an amount in yuan; write it like 1,280.50.", shown=shown)
 
 
 def money_decimal(minor: int) -> Decimal:

@@ -26,7 +26,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from sqlalchemy.exc import IntegrityError
 
-from field.core import Conflict, company_today, parse_money
+from field.core import Conflict, MoneyError, company_today, money_problem, parse_money
 from field.extensions import db
 
 MAX_ROWS = 20_000
@@ -420,8 +420,8 @@ def amount(value: str) -> int:
     """A cell of yuan with at most two decimals → minor units (the message names the cell's text)."""
     try:
         return parse_money(value)
-    except ValueError:
-        raise ValueError(_("not an amount in yuan with at most two decimals: %(value)s", value=value)) from None
+    except MoneyError as exc:
+        raise ValueError(money_problem(exc)) from None
 
 
 def choice(options: Iterable[str]) -> Callable[[str], str]:

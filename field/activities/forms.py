@@ -13,7 +13,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 
 from field import tabular
 from field.activities.models import Activity, ActivityType, CheckPeriod
-from field.core import CURRENCY_SIGNS, money_decimal, parse_money
+from field.core import CURRENCY_SIGNS, MoneyError, money_decimal, money_problem, parse_money
 
 CHECK_PERIOD_LABELS = {
     CheckPeriod.EACH_VISIT: _l("Each visit"),
@@ -42,13 +42,8 @@ def parse_budget(text: str | None) -> int:
         raise ValueError(_("Enter a budget in yuan."))
     try:
         budget = parse_money(raw)
-    except ValueError as exc:
-        why = str(exc)
-        if why == "negative":
-            raise ValueError(_("A store's budget must be more than zero.")) from None
-        if why == "not a number":
-            raise ValueError(_("Not an amount: %(value)s", value=shown[:40])) from None
-        raise ValueError(_("not an amount in yuan with at most two decimals: %(value)s", value=shown)) from None
+    except MoneyError as exc:
+        raise ValueError(money_problem(exc)) from None
     if budget == 0:
         raise ValueError(_("A store's budget must be more than zero."))
     return budget

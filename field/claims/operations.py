@@ -24,7 +24,8 @@ from field.activities.rules import Compliance
 from field.auth.models import User
 from field.claims import ledger
 from field.claims.models import Claim, ClaimStatus as C, LedgerKind, LedgerLine
-from field.core import CURRENCY_SIGNS, Conflict, DomainError, company_today, format_money, move_state, now, parse_money
+from field.core import (CURRENCY_SIGNS, Conflict, DomainError, MoneyError, company_today, format_money, money_problem,
+                        move_state, now, parse_money)
 from field.extensions import db
 from field.photos.models import Photo
 from field.core import FieldError
@@ -51,21 +52,14 @@ TRANSITIONS = {
 def parse_amount(raw, field: str = "amount", allow_zero: bool = False) -> int:
     """Yuan as typed → fen, with a message for the user on anything else."""
     text = str(raw or "").strip()
-    if not PLAIN_NUMBER.match(text) or not any(ch.isdigit() for ch in text):
+    if not text:
         raise FieldError(field, _("Enter an amount in yuan, like 1280.50."))
     try:
+        if not PLAIN_NUMBER.match(text) or not any(ch.isdigit() for ch in text):
+            raise MoneyError("not a number", text.lstrip("".join(CURRENCY_SIGNS)).strip())
         value = parse_money(text)
-    except ValueError as exc:
-        reason = str(exc)
-        if reason == "negative":
-            message = _("An amount cannot be negative.")
-        elif reason == "more than two decimals":
-            message = _("At most two decimals: amounts are in yuan and fen.")
-        elif reason == "too large":
-            message = _("That amount is too large.")
-        else:
-            message = _("Enter an amount in yuan, like 1280.50.")
-        raise FieldError(field, message) from None
+    except MoneyError as exc:
+        raise FieldError(field, money_problem(exc)) from None
     if value == 0 and not allow_zero:
         raise FieldError(field, _("A claim must be more than zero."))
     return value

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, insert, select, text
 from sqlalchemy.exc import StatementError
 
-from field.core import UTCDateTime, format_money, money_decimal, now, parse_money
+from field.core import UTCDateTime, format_money, money_decimal, money_problem, now, parse_money
 from field.extensions import db
 from field.stores.models import Store
 from tests.factories import make_store
@@ -142,9 +142,24 @@ def test_parse_money_reads_commas_as_thousands_separators(text, fen):
     (",", "as in 1,234.50."),
     ("1,,234", "Did you mean 1234?"),
 ])
-def test_parse_money_refuses_a_misplaced_comma_saying_what_it_could_mean(text, understood):
+def test_parse_money_refuses_a_misplaced_comma_saying_what_it_could_mean(app, text, understood):
     with pytest.raises(ValueError) as refused:
         parse_money(text)
-    message = str(refused.value)
+    with app.test_request_context():
+        message = money_problem(refused.value)
     assert "comma" in message and message.endswith(understood)
     assert f"“{text.lstrip('¥')}”" in message
+
+
+@pytest.mark.parametrize("text, understood", [
+    ("12.345", "“12.345” has more than two decimals: amounts are in yuan and fen. Did you mean 12.34 or 12.35?"),
+    ("1,234.567", "Did you mean 1,234.56 or 1,234.57?"),
+    ("-5", "“-5” is negative"),
+    ("abc", "“abc” is not an amount in yuan"),
+    ("99,999,999", "“99,999,999” is too large: at most ¥20,000,000.00."),
+])
+def test_every_refused_amount_says_what_was_understood(app, text, understood):
+    with pytest.raises(ValueError) as refused:
+        parse_money(text)
+    with app.test_request_context():
+        assert understood in money_problem(refused.value)

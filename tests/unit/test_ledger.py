@@ -79,8 +79,9 @@ def test_above_the_budget_the_rule_pays_at_most_the_budget(org, setup):
 # --- filing -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("typed, message", [
-    ("12.345", "At most two decimals"), ("-5", "cannot be negative"), ("abc", "Enter an amount"),
-    ("0", "more than zero"), ("", "Enter an amount"), ("1e3", "Enter an amount"), ("NaN", "Enter an amount"),
+    ("12.345", "more than two decimals"), ("-5", "cannot be negative"), ("abc", "“abc” is not an amount"),
+    ("0", "more than zero"), ("", "Enter an amount"), ("1e3", "“1e3” is not an amount"), ("NaN", "“NaN” is not"),
+    (",5", "Did you mean 5 or .5?"),
     ("30000000", "too large")])
 def test_bad_amounts_are_refused_and_nothing_is_written(org, setup, typed, message):
     with pytest.raises(FieldError) as refused:

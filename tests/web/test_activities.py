@@ -171,9 +171,10 @@ def test_the_picker_searches_and_answers_htmx_with_the_results_only(client, org,
     assert re.findall(r'class="pick-store" data-store="([^"]+)"', r.text) == ["E-MINE2"]
 
 
-@pytest.mark.parametrize("budget,message", [("0", "more than zero"), ("-5", "more than zero"),
-                                            ("abc", "Not an amount"), ("", "Enter a budget"),
-                                            ("1.234", "at most two decimals")])
+@pytest.mark.parametrize("budget,message", [("0", "more than zero"), ("-5", "cannot be negative"),
+                                            ("abc", "“abc” is not an amount"), ("", "Enter a budget"),
+                                            ("1.234", "Did you mean 1.23 or 1.24?"),
+                                            ("1,50", "Did you mean 150 or 1.50?")])
 def test_a_bad_budget_answers_422_and_adds_nothing(client, org, shops, budget, message):
     activity = make_activity(org.rep, [])
     r = login(client, org.rep).post(f"/activities/{activity.id}/stores",

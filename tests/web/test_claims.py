@@ -91,8 +91,10 @@ def test_a_claim_sent_by_htmx_loads_the_claim_as_a_whole_page(client, org, lines
     assert f"Claim {claim.code} filed" in client.get(f"/claims/{claim.id}").text
 
 
-@pytest.mark.parametrize("amount, message", [("12.345", "At most two decimals"), ("-1", "cannot be negative"),
-                                             ("abc", "Enter an amount"), ("0", "more than zero")])
+@pytest.mark.parametrize("amount, message", [("12.345", "Did you mean 12.34 or 12.35?"), ("-1", "cannot be negative"),
+                                             ("abc", "“abc” is not an amount"), ("0", "more than zero"),
+                                             ("1,50", "Did you mean 150 or 1.50?"),
+                                             ("12,34,5", "“12,34,5”: commas only separate thousands")])
 def test_bad_amounts_answer_422_beside_the_field(client, org, lines, amount, message):
     r = file_claim(login(client, org.rep), lines["east"], amount)
     assert r.status_code == 422 and message in r.text and 'aria-invalid="true"' in r.text

@@ -119,9 +119,9 @@ def test_manager_adds_a_product_in_minor_units(client, org):
 
 
 @pytest.mark.parametrize("over, message", [
-    ({"unit_price": "3.505"}, "not an amount in yuan"),
-    ({"unit_price": "-1"}, "not an amount in yuan"),
-    ({"unit_price": "abc"}, "not an amount in yuan"),
+    ({"unit_price": "3.505"}, "Did you mean 3.50 or 3.51?"),
+    ({"unit_price": "-1"}, "“-1” is negative"),
+    ({"unit_price": "abc"}, "“abc” is not an amount in yuan"),
     ({"margin_pct": "100.01"}, "must be between 0 and 100"),
     ({"margin_pct": "12.345"}, "at most 2 decimals"),
     ({"sku": ""}, "This field is required"),
@@ -202,9 +202,9 @@ def test_bad_import_lists_every_error_and_imports_nothing(client, org):
                     "D-4,neg,-2,x")
     r = upload(login(client, org.admin), bad)
     assert r.status_code == 422
-    for expected in ("row 3, name: required", "row 3, unit_price: not an amount in yuan",
+    for expected in ("row 3, name: required", "row 3, unit_price: “1.234” has more than two decimals",
                      "row 3, margin_pct: must be between 0 and 100", "row 4, sku: D-1 is also in row 2",
-                     "row 5, unit_price: not an amount in yuan", "row 5, margin_pct: not a number"):
+                     "row 5, unit_price: “-2” is negative", "row 5, margin_pct: not a number"):
         assert expected in r.text, expected
     assert count() == 0 and audit_actions() == []
     r = upload(client, csv_bytes("name,price", "x,1"))

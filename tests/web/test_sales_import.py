@@ -97,7 +97,7 @@ def test_every_error_is_reported_by_row_and_column_and_nothing_is_imported(clien
     text = r.text
     for expected in ("row 3, store_code: no store with code NOPE in your scope",
                      "row 4, sku: no product with SKU GHOST",
-                     "row 5, amount: not an amount in yuan with at most two decimals: 12.345",
+                     "row 5, amount: “12.345” has more than two decimals",
                      "row 6, date: not a date",
                      "row 7, date:", "is in the future",
                      "row 8, sku: store SH-001, 2026-03-02, COLA is also in row 2",

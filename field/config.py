@@ -25,11 +25,11 @@ def _database_url(instance: Path) -> str:
     return url
 
 
-def _whole(text: str) -> int:
+def _whole(text: str, name: str = "TRUSTED_PROXIES") -> int:
     try:
         return max(0, int(text))
     except ValueError:
-        raise SystemExit(f"field: TRUSTED_PROXIES must be a whole number, not {text!r}") from None
+        raise SystemExit(f"field: {name} must be a whole number, not {text!r}") from None
 
 
 def from_environment(instance: Path) -> dict:
@@ -57,8 +57,8 @@ def from_environment(instance: Path) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": production,
-        "REMEMBER_COOKIE_SECURE": production,
-        "REMEMBER_COOKIE_HTTPONLY": True,
+        # "Keep me signed in" on the sign-in page: for how many days (0: not offered).
+        "REMEMBER_ME_DAYS": _whole(os.environ.get("REMEMBER_ME_DAYS", "30"), "REMEMBER_ME_DAYS"),
         "MAX_CONTENT_LENGTH": 30 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": 50,

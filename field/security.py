@@ -14,11 +14,16 @@ WhiteNoise serves all pass through one WSGI wrapper around the whole app, so non
   plain-http development server it would pin the browser to https for a year.
 
 A view may set its own value of any of these headers; the wrapper fills in only what is missing.
+
+In production the app is served by gunicorn (README, Production): `flask run`, Werkzeug's development
+server, refuses to start there rather than announce itself (its Server header names Werkzeug and
+Python with their versions, and its reloader and debugger are not for the internet).
 """
 from __future__ import annotations
 
 import os
 
+import click
 from flask import Flask
 
 CSP = "; ".join([
@@ -67,9 +72,24 @@ class SecurityHeaders:
         return self.app(environ, start)
 
 
-def register(app: Flask) -> None:
-    """Wrap the app (call after every other wsgi_app wrapper, e.g. WhiteNoise, so it covers them)."""
+def _production(app: Flask) -> bool:
     production = app.config.get("HSTS")
     if production is None:
         production = os.environ.get("FIELD_ENV", "development") == "production"
-    app.wsgi_app = SecurityHeaders(app.wsgi_app, headers(bool(production)))
+    return bool(production)
+
+
+def refuse_development_server(app: Flask) -> None:
+    """In production, `flask run` stops before it serves (the app is loaded inside that command)."""
+    command = click.get_current_context(silent=True)
+    if _production(app) and command is not None and command.info_name == "run":
+        raise SystemExit("field: FIELD_ENV=production is served by gunicorn "
+                         "(README, Production: .venv/bin/gunicorn -w 4 -b 0.0.0.0:8000 wsgi:app); "
+                         "`flask run` is the development server.")
+
+
+def register(app: Flask) -> None:
+    """Wrap the app (call after every other wsgi_app wrapper, e.g. WhiteNoise, so it covers them)."""
+    refuse_development_server(app)
+    production = _production(app)
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, headers(production))

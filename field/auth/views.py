@@ -66,12 +66,14 @@ def login():
         elif not user.active:
             form.login.errors.append(_("This account has been deactivated. Ask your administrator."))
         else:
-            sessions.begin(user)
+            sessions.begin(user, remember=bool(form.remember.data))
             audit.record("login", user, actor=user)
             return redirect(_safe_next(request.args.get("next"), user))
-        return render("auth/login.html", form=form, lang_form=LanguageForm(), status=422)
+        return render("auth/login.html", form=form, lang_form=LanguageForm(), remember_days=sessions.remember_days(),
+                  status=422)
     status = 422 if form.errors else 200
-    return render("auth/login.html", form=form, lang_form=LanguageForm(), status=status)
+    return render("auth/login.html", form=form, lang_form=LanguageForm(), remember_days=sessions.remember_days(),
+                  status=status)
 
 
 @bp.route("/logout", methods=["POST"])

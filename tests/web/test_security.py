@@ -1,10 +1,19 @@
 """Security headers on every kind of answer: page, fragment, error, JSON, export, worker, static."""
+import os
 import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 
 import pytest
 
 from field import create_app, security
 from tests.conftest import login
+
+ROOT = Path(__file__).resolve().parents[2]
 
 EXPECTED = {
     "X-Frame-Options": "DENY",
@@ -88,3 +97,45 @@ def test_hsts_sent_in_production(app):
                        "TESTING": True})
     response = prod.test_client().get("/login")
     assert response.headers["Strict-Transport-Security"] == security.HSTS
+
+
+# --- production is served by gunicorn, never by the development server ---------------------------
+
+def _production_env(tmp_path) -> dict:
+    env = dict(os.environ, FIELD_ENV="production", SECRET_KEY="x" * 32,
+               DATABASE_URL=f"sqlite:///{tmp_path / 'prod.sqlite'}", STATIC_BUILD_DIR=str(tmp_path / "static"))
+    env.pop("FLASK_RUN_FROM_CLI", None)
+    return env
+
+
+def test_flask_run_refuses_to_serve_in_production(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", "0"], cwd=ROOT,
+                          env=_production_env(tmp_path), capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0
+    assert "served by gunicorn" in done.stderr and "Running on" not in done.stderr + done.stdout
+
+
+def test_production_under_gunicorn_names_no_server_version(tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "1", "-b", f"127.0.0.1:{port}", "wsgi:app"],
+                              cwd=ROOT, env=_production_env(tmp_path), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(300):
+            try:
+                answer = urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None, server.stderr.read()
+                time.sleep(0.1)
+        else:
+            pytest.fail("gunicorn did not answer")
+        assert answer.status == 200
+        assert answer.headers["Server"] == "gunicorn"  # no version, no Werkzeug, no Python
+        assert answer.headers["Strict-Transport-Security"].startswith("max-age=")
+        assert "Secure" in answer.headers["Set-Cookie"]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -2,7 +2,9 @@
 and "sign out on every other device" end sessions — a copy of an old cookie signs in no more.
 Signing in starts a fresh session (and a fresh CSRF token)."""
 
+import itsdangerous.timed
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
 from field.auth.models import User
 from field.extensions import db
@@ -127,3 +129,78 @@ def test_a_session_from_before_versions_still_works_until_something_ends_it(app,
     db.session.get(User, org.rep.id).session_version += 1
     db.session.commit()
     assert not signed_in(c)
+
+
+# --- "keep me signed in" --------------------------------------------------------------------------
+
+def remembered(app, user, password=PASSWORD):
+    """Sign in with the box ticked; return the long-lived cookie's value."""
+    c = app.test_client()
+    r = c.post("/login", data={"login": user.login, "password": password, "remember": "y"})
+    assert r.status_code == 302
+    kept = c.get_cookie("field_remember")
+    assert kept is not None
+    return kept
+
+
+def browser_reopened(app, kept_value):
+    """A browser that dropped its session cookie but kept the remember cookie."""
+    c = app.test_client()
+    c.set_cookie("field_remember", kept_value)
+    return c
+
+
+def test_keep_me_signed_in_is_offered_unticked_and_off_unless_ticked(app, org):
+    page = app.test_client().get("/login").get_data(as_text=True)
+    assert 'name="remember"' in page and "for 30 days" in page
+    assert 'name="remember" value="y" checked' not in page
+    c = sign_in(app, org.rep)
+    assert c.get_cookie("field_remember") is None
+
+
+def test_a_remembered_device_signs_in_again_after_the_browser_drops_the_session(app, org):
+    kept = remembered(app, org.rep)
+    assert kept.max_age == 30 * 24 * 3600 and kept.http_only
+    c = browser_reopened(app, kept.value)
+    assert signed_in(c)
+    assert c.get_cookie("session") is not None  # a new session began
+
+
+def test_logout_forgets_the_device_and_ends_every_copy_of_the_remember_cookie(app, org):
+    kept = remembered(app, org.rep)
+    c = browser_reopened(app, kept.value)
+    assert signed_in(c)
+    c.post("/logout")
+    assert c.get_cookie("field_remember") is None
+    assert not signed_in(browser_reopened(app, kept.value))
+
+
+def test_a_password_change_or_deactivation_ends_remembered_devices(app, org):
+    kept = remembered(app, org.rep)
+    org.rep.session_version += 1  # what a new password and an admin reset do (tested above)
+    db.session.commit()
+    assert not signed_in(browser_reopened(app, kept.value))
+    kept = remembered(app, org.rep)
+    org.rep.active = False
+    db.session.commit()
+    assert not signed_in(browser_reopened(app, kept.value))
+
+
+def test_an_expired_or_forged_remember_cookie_signs_no_one_in(app, org, monkeypatch):
+    kept = remembered(app, org.rep)
+    later = itsdangerous.timed.time.time() + 31 * 24 * 3600
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later)
+    assert not signed_in(browser_reopened(app, kept.value))
+    monkeypatch.undo()
+    assert signed_in(browser_reopened(app, kept.value))
+    assert not signed_in(browser_reopened(app, kept.value[:-2] + "xx"))
+    forged = URLSafeTimedSerializer("not the app's secret", salt="field-remember").dumps([org.admin.id, 0])
+    assert not signed_in(browser_reopened(app, forged))
+
+
+def test_not_offered_when_the_setting_is_zero(app, org, monkeypatch):
+    monkeypatch.setitem(app.config, "REMEMBER_ME_DAYS", 0)
+    assert 'name="remember"' not in app.test_client().get("/login").get_data(as_text=True)
+    c = app.test_client()
+    c.post("/login", data={"login": org.rep.login, "password": PASSWORD, "remember": "y"})
+    assert c.get_cookie("field_remember") is None

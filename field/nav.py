@@ -44,6 +44,15 @@ TABS = {
 }
 
 
+# Homes whose people work at a desk as much as on a phone: from 1024 px wide their tabs become a side
+# navigation and pages widen (static/css/app.css, "Desktop"). A rep keeps the phone layout.
+DESK_HOMES = ("team", "regions", "admin")
+
+
+def desk() -> bool:
+    return current_user.is_authenticated and permissions.home_of(current_user) in DESK_HOMES
+
+
 def tabs():
     if not current_user.is_authenticated:
         return []
@@ -67,4 +76,4 @@ def register(app):
     def inject_nav():
         # Macros as a global module: a block rendered alone for htmx sees them too.
         forms = app.jinja_env.get_template("macros/forms.html").module
-        return {"nav_tabs": tabs(), "forms": forms}
+        return {"nav_tabs": tabs(), "desk_layout": desk(), "forms": forms}

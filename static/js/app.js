@@ -41,4 +41,31 @@
       if (out) out.textContent = btn.dataset.locateError || err.message;
     }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });
+
+  // A table wider than its box gets a line saying it scrolls sideways (and CSS shades the side
+  // that has more), on load, after htmx swaps and when the window changes size.
+  function markScrolling(root) {
+    var hint = document.body.getAttribute("data-scroll-hint");
+    (root || document).querySelectorAll(".table-wrap").forEach(function (wrap) {
+      var scrolls = wrap.scrollWidth > wrap.clientWidth + 1;
+      var line = wrap.previousElementSibling;
+      var hasLine = line && line.classList.contains("scroll-hint");
+      wrap.toggleAttribute("data-scrolls", scrolls);
+      if (scrolls && !hasLine && hint) {
+        line = document.createElement("p");
+        line.className = "scroll-hint";
+        line.textContent = hint;
+        wrap.parentNode.insertBefore(line, wrap);
+      } else if (!scrolls && hasLine) {
+        line.remove();
+      }
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { markScrolling(); });
+  document.addEventListener("htmx:after:swap", function () { markScrolling(); });
+  var resizing;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizing);
+    resizing = setTimeout(markScrolling, 150);
+  });
 })();

@@ -44,8 +44,9 @@ def period_label(kind, period) -> str:
 
 @bp.app_template_global("capture_summary")
 def capture_summary(photo: Photo) -> str:
-    """When and how far from the store a photo was taken, in a few words: '09:41 · 35 m away · ±12 m';
-    the file's own position too when it tells another story ('· file: 1503 m away')."""
+    """When and how far from the store a photo was taken, in a few words: '09:41 · 35 m away · accuracy
+    ±12 m'; the position in the photo file's own GPS too when it tells another story ('· photo's own GPS:
+    1503 m away')."""
     texts = queue_texts()
     parts = []
     taken = photo.exif_taken_at or photo.phone_captured_at
@@ -55,7 +56,7 @@ def capture_summary(photo: Photo) -> str:
     if phone is not None:
         parts.append(texts["away"] % {"m": round(phone)})  # each %(m)s is this photo's distance
         if photo.phone_accuracy_m is not None:
-            parts.append(f"±{round(photo.phone_accuracy_m)} m")
+            parts.append(texts["accuracy"] % {"m": round(photo.phone_accuracy_m)})
     if exif is not None and (phone is None or abs(exif - phone) > DISTANCES_AGREE_M):
         parts.append(texts["file_away"] % {"m": round(exif)})
     return " · ".join(parts) if parts else texts["no_capture"]
@@ -76,8 +77,10 @@ def queue_texts() -> dict:
             "overdue": _("Period over, no evidence"), "new_since": _("New evidence since."),
             "hint": _("The rep sees the reason and your note, and may add evidence while the period lasts."),
             "not_due": _("Not due yet: no evidence, and the period has not ended."),
-            "away": _("%(m)s m away"), "file_away": _("file: %(m)s m away"), "no_capture": _("no capture data"),
+            "away": _("%(m)s m away"), "file_away": _("photo's own GPS: %(m)s m away"),
+            "accuracy": _("accuracy ±%(m)s m"), "no_capture": _("no capture data"),
             "reasons": [(code, str(label)) for code, label in reviews.REASON_LABELS.items()],
+            "suggest": reviews.suggested_reason,
         }
     return g.queue_texts
 
@@ -130,9 +133,9 @@ def _item(line_id: int, period_index: int) -> queue.Item:
     return queue.one(scope.get_or_404(queue.reviewable(), line_id), period_index, company_today())
 
 
-def _item_page(item: queue.Item, status: int = 200, **context):
-    """The item's page, or for htmx its card alone (the page's `item` block)."""
-    return render("activities/queue_item.html", block="item", status=status, item=item,
+def _item_page(item: queue.Item, status: int = 200, also=(), **context):
+    """The item's page, or for htmx its card alone (the page's `item` block) and the `also` blocks."""
+    return render("activities/queue_item.html", block="item", status=status, item=item, also=also,
                   history=queue.history(item), show=_show(), page_number=_page_number(), **context)
 
 
@@ -162,7 +165,9 @@ def review(line_id: int, period_index: int):
         flash(_("%(store)s, period %(n)s: %(verdict)s.", store=item.line.store.name, n=item.period.index + 1,
                 verdict=reviews.verdict_label(done.verdict)), "success")
         return redirect(_queue_url(), 303)
-    return _item_page(_item(line_id, period_index), reviewed=done)
+    census = queue.census(_me())  # the queue's counts, sent along to replace the page's
+    counts = {"waiting": len(census.waiting()), "overdue": len(census.overdue(company_today()))}
+    return _item_page(_item(line_id, period_index), reviewed=done, also=[("counts", counts)])
 
 
 @bp.route("/activities/queue/approve", methods=["POST"])

@@ -21,6 +21,7 @@ from field.activities.queue import REVIEWABLE, Item, Key, load, standing
 from field.auth.models import User
 from field.core import MAX_ID, Conflict, DomainError
 from field.extensions import db
+from field.photos.flags import Flag
 
 MAX_NOTE = 500
 
@@ -49,6 +50,27 @@ REASON_LABELS = {
     Reason.OTHER: _l("Other (say what)"),
 }
 VERDICT_LABELS = {Verdict.APPROVED: _l("approved"), Verdict.REJECTED: _l("rejected")}
+
+
+# What a photo's flags suggest as the reason to reject, strongest first.
+_FLAG_REASONS = (
+    ({Flag.EXACT_REUSE, Flag.NEAR_REUSE, Flag.ALBUM, Flag.TIME_OUTSIDE_VISIT}, Reason.REUSED),
+    ({Flag.EXIF_OUTSIDE_GEOFENCE, Flag.PHONE_OUTSIDE_GEOFENCE}, Reason.WRONG_STORE),
+)
+
+
+def suggested_reason(item: Item) -> str:
+    """The reason a rejection form starts with: no evidence, too few photos, or what the live photos'
+    flags say (a reused or old photo; one taken away from the store); '' when nothing suggests one."""
+    if not item.rows:
+        return Reason.NO_EVIDENCE.value
+    if item.too_few:
+        return Reason.TOO_FEW.value
+    kinds = {flag.get("code") for photo in item.live_photos for flag in (photo.flags or [])}
+    for flagged, reason in _FLAG_REASONS:
+        if kinds & flagged:
+            return reason.value
+    return ""
 
 
 def reason_label(code: str) -> str:

@@ -88,10 +88,17 @@
     updateBulkCount();
   });
 
-  // The bulk button counts the items still ticked.
+  // The bulk button counts the items still ticked, and goes away when none is left to approve.
   function updateBulkCount() {
     var out = document.querySelector("[data-bulk-count]");
-    if (out) out.textContent = document.querySelectorAll(".queue-item:not(.reviewed) [data-bulk]:checked").length;
+    if (!out) return;
+    var ticked = document.querySelectorAll(".queue-item:not(.reviewed) [data-bulk]:checked").length;
+    var left = document.querySelectorAll(".queue-item:not(.reviewed) [data-bulk]").length;
+    out.textContent = ticked;
+    var button = out.closest("button");
+    if (button) button.disabled = ticked === 0;
+    var form = out.closest("form");
+    if (form) form.hidden = left === 0;
   }
   document.addEventListener("change", function (evt) {
     if (evt.target.matches && evt.target.matches("[data-bulk]")) updateBulkCount();

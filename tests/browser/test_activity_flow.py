@@ -235,3 +235,20 @@ def test_the_desk_keys_move_approve_and_reject(app, new_page, live_server, org):
     expect(items.nth(2).locator("details.queue-reject")).not_to_have_attribute("open", "")
     db.session.expire_all()
     assert db.session.execute(select(Review).order_by(Review.id.desc())).scalars().first().verdict == "approved"
+
+
+def test_verdicts_given_in_place_keep_the_counts_and_the_bulk_button_true(app, new_page, live_server, org):
+    _queue_data(app, org)
+    page = login(new_page(**DESK), live_server, org.supervisor.login, PASSWORD)
+    page.goto("/activities/queue")
+    to_review = page.locator("#queue-counts a").first
+    expect(to_review).to_have_attribute("data-count", "3")
+    bulk = page.locator(".queue-bulk")
+    expect(bulk.locator("[data-bulk-count]")).to_have_text("2")  # the two items without flags
+    clean = [item.get_attribute("id") for item in page.locator("article.queue-item:has([data-bulk])").all()]
+    for item_id, left in zip(clean, ("2", "1")):
+        page.locator(f"#{item_id} .queue-approve button").click()
+        expect(page.locator(f"#{item_id} .queue-verdict")).to_contain_text("Approved ✓")
+        expect(to_review).to_have_attribute("data-count", left)
+    # Nothing ticked is left to approve in bulk: the button goes, rather than answer "tick something".
+    expect(bulk).to_be_hidden()

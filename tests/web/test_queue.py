@@ -343,5 +343,41 @@ def test_each_photo_says_when_and_how_far_from_the_store(client, org, line):
     photo.phone_distance_m, photo.phone_accuracy_m, photo.exif_distance_m = 12.4, 8, 1503
     db.session.commit()
     page = client.login_as(org.supervisor).get("/activities/queue").text
-    assert "12 m away · ±8 m · file: 1503 m away" in page
+    assert "12 m away · accuracy ±8 m · photo&#39;s own GPS: 1503 m away" in page
     assert "no capture data" in page  # the other photo carries none
+
+
+# --- what the reviewer sees stays true --------------------------------------------------------------
+
+@pytest.mark.parametrize("flags, reason", [(["exact_reuse"], "reused"), (["near_reuse"], "reused"),
+                                           (["phone_outside_geofence"], "wrong_store"), ([], "")])
+def test_a_flagged_photo_starts_the_rejection_with_the_reason_its_flag_suggests(client, org, line, flags, reason):
+    with_evidence(org.rep, line, flags=flags)
+    r = client.login_as(org.supervisor).get(f"/activities/queue/{line.id}/1")
+    selected = re.findall(r'<option value="(\w*)" selected>', r.text)
+    assert selected == ([reason] if reason else [])
+
+
+def test_a_verdict_in_place_sends_the_queue_counts_again(client, org, line):
+    other = running(org.rep, [make_store(rep=org.rep, code="E-TWO", name="Two")], photos=1, title="two").stores[0]
+    with_evidence(org.rep, line)
+    with_evidence(org.rep, other)
+    client.login_as(org.supervisor)
+    before = re.findall(r'data-count="(\d+)"', client.get("/activities/queue").text)
+    assert before[0] == "2"
+    r = client.post(review_url(line), data=approve_form(line), headers=HTMX)
+    assert r.status_code == 200
+    counts = re.search(r'<nav class="status-filter" id="queue-counts"[^>]*hx-swap-oob="true"[^>]*>(.*?)</nav>',
+                       r.text, re.S)
+    assert counts, "the counts come along, out of band"
+    after = re.findall(r'data-count="(\d+)"', counts.group(1))
+    assert after == ["1", before[1]]
+    assert after == re.findall(r'data-count="(\d+)"', client.get("/activities/queue").text)  # as the page says
+
+
+def test_the_photo_line_says_what_each_distance_is(client, org, line):
+    photo = with_evidence(org.rep, line)
+    photo.phone_distance_m, photo.phone_accuracy_m, photo.exif_distance_m = 18.0, 17.0, 807.0
+    db.session.commit()
+    text = client.login_as(org.supervisor).get("/activities/queue").text
+    assert "18 m away · accuracy ±17 m · photo&#39;s own GPS: 807 m away" in text

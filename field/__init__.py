@@ -36,6 +36,17 @@ def _sqlite_savepoint(conn, _name):
         dbapi_connection.execute("BEGIN IMMEDIATE")
 
 
+def moment_pattern() -> str:
+    """A date and time in the same words as the `date` filter's dates ("2026年12月3日 02:27",
+    "Dec 3, 2026, 2:27 AM"): the medium date with the short time, so a page never shows one
+    day in two formats side by side."""
+    from flask_babel import get_locale
+
+    locale = get_locale()
+    return locale.datetime_formats["medium"].format(locale.time_formats["short"].pattern,
+                                                    locale.date_formats["medium"].pattern)
+
+
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(ROOT / "instance"),
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
@@ -104,7 +115,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     from field.web import new_client_id
     app.jinja_env.globals["new_client_id"] = new_client_id
     app.jinja_env.filters["money"] = format_money
-    app.jinja_env.filters["datetime"] = lambda v, fmt="short": format_datetime(v, fmt) if v else ""
+    app.jinja_env.filters["datetime"] = lambda v, fmt=None: format_datetime(v, fmt or moment_pattern()) if v else ""
     app.jinja_env.filters["date"] = lambda v, fmt="medium": format_date(v, fmt) if v else ""
 
     from field.cli import register as register_cli

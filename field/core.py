@@ -177,12 +177,13 @@ def money_problem(exc: MoneyError) -> str:
     mean 150 or 1.50?"."""
     shown = exc.shown[:40]
     if exc.reason == "misplaced comma":
-        rule = _("“%(shown)s”: commas only separate thousands, as in 1,234.50.", shown=shown)
         if len(exc.readings) == 2:
-            return rule + " " + _("Did you mean %(one)s or %(other)s?", one=exc.readings[0], other=exc.readings[1])
+            return _("“%(shown)s”: commas only separate thousands, as in 1,234.50. Did you mean %(one)s or "
+                     "%(other)s?", shown=shown, one=exc.readings[0], other=exc.readings[1])
         if exc.readings:
-            return rule + " " + _("Did you mean %(one)s?", one=exc.readings[0])
-        return rule
+            return _("“%(shown)s”: commas only separate thousands, as in 1,234.50. Did you mean %(one)s?",
+                     shown=shown, one=exc.readings[0])
+        return _("“%(shown)s”: commas only separate thousands, as in 1,234.50.", shown=shown)
     if exc.reason == "more than two decimals":
         return _("“%(shown)s” has more than two decimals: amounts are in yuan and fen. Did you mean "
                  "%(one)s or %(other)s?", shown=shown, one=exc.readings[0], other=exc.readings[1])

@@ -23,7 +23,7 @@ class LoginForm(FlaskForm):
 
 class ProfileForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=language_choices())
-    timezone = SelectField(_l("Time zone"), choices=[SelectChoice(tz) for tz in TIMEZONES])
+    timezone = SelectField(_l("Time zone"), choices=[SelectChoice(tz) for tz in TIMEZONES])  # named per request
 
 
 class PasswordForm(FlaskForm):

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from field import audit, permissions
-from field.auth import bp, sessions
+from field.auth import bp, sessions, timezones
 from field.auth.forms import LanguageForm, LoginForm, PasswordForm, ProfileForm
 from field.auth.models import User
 from field.extensions import db, limiter
@@ -109,6 +109,7 @@ def language():
 @login_required
 def profile():
     form = ProfileForm(obj=current_user, prefix="profile")
+    form.timezone.choices = timezones.choices()
     if request.method == "GET":
         form.locale.data = current_user.locale or locale_code()
         form.timezone.data = current_user.timezone or current_app.config["DEFAULT_TIMEZONE"]

@@ -6,6 +6,8 @@ Filters travel in the query string (period, region, type, sort), so every view i
 works without JavaScript; the tables answer their own block to an htmx request."""
 from __future__ import annotations
 
+import re
+
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
@@ -347,8 +349,19 @@ def _download(headers, rows, name: str, fmt: str):
 def export(fmt: str):
     asked = RequestFilters()
     shown = overview(asked, every_activity=True)
-    return _download(ACTIVITY_HEADERS, activity_rows(shown["activities"]),
-                     f"roi-{asked.filters.start.isoformat()}-{asked.filters.end.isoformat()}", fmt)
+    return _download(ACTIVITY_HEADERS, activity_rows(shown["activities"]), export_name(asked), fmt)
+
+
+def export_name(asked: RequestFilters) -> str:
+    """The file's name says what it holds: the period, and the region and type when filtered
+    ("roi-2026-03-01-2026-03-31-region-SH-type-3"), so two exports of different views differ."""
+    parts = ["roi", asked.filters.start.isoformat(), asked.filters.end.isoformat()]
+    if asked.region:
+        code = re.sub(r"[^A-Za-z0-9_-]", "", asked.region.code or "")
+        parts += ["region", code or str(asked.region.id)]
+    if asked.type:
+        parts += ["type", str(asked.type.id)]
+    return "-".join(parts)
 
 
 @bp.route("/roi/activities/<int:activity_id>/export.<any(csv, xlsx):fmt>")

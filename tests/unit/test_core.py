@@ -145,7 +145,7 @@ def test_parse_money_reads_commas_as_thousands_separators(text, fen):
 def test_parse_money_refuses_a_misplaced_comma_saying_what_it_could_mean(app, text, understood):
     with pytest.raises(ValueError) as refused:
         parse_money(text)
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         message = money_problem(refused.value)
     assert "comma" in message and message.endswith(understood)
     assert f"“{text.lstrip('¥')}”" in message
@@ -161,5 +161,12 @@ def test_parse_money_refuses_a_misplaced_comma_saying_what_it_could_mean(app, te
 def test_every_refused_amount_says_what_was_understood(app, text, understood):
     with pytest.raises(ValueError) as refused:
         parse_money(text)
-    with app.test_request_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         assert understood in money_problem(refused.value)
+
+
+def test_the_money_message_reads_in_chinese_too(app):
+    with pytest.raises(ValueError) as refused:
+        parse_money("1,50")
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        assert money_problem(refused.value) == "“1,50”：逗号只能用作千位分隔符，如 1,234.50。您是想输入 150 还是 1.50？"

@@ -1,5 +1,7 @@
 """The profile page: language and time zone follow the user; a new password needs the current one."""
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -116,3 +118,15 @@ def test_a_short_or_mistyped_new_password_is_refused(as_rep, org):
 def test_password_change_without_a_csrf_token_is_refused(as_rep, org):
     r = as_rep.post("/profile/password", data=password_form(PASSWORD, "a-new-password"), csrf=False)
     assert r.status_code == 400 and reload(org.rep).check_password(PASSWORD)
+
+
+def test_time_zones_are_named_in_the_reader_s_language_with_their_offset(client, org):
+    org.rep.locale = "zh_CN"
+    db.session.commit()
+    page = client.login_as(org.rep).get("/profile").get_data(as_text=True)
+    assert re.search(r'<option [^>]*value="Asia/Shanghai"[^>]*>中国（上海）时间 · UTC\+08:00</option>', page)
+    assert ">Asia/Shanghai<" not in page
+    org.rep.locale = "en"
+    db.session.commit()
+    page = client.get("/profile").get_data(as_text=True)
+    assert "China (Shanghai) Time · UTC+08:00" in page and "India Time · UTC+05:30" in page

@@ -147,7 +147,11 @@ def test_export_what_is_shown(client, org, world):
     assert [row[1] for row in rows[1:]] == ["Flop", "Win"]
     win = rows[2]
     assert win[4:11] == ["3000.00", "1000.00", "2000.00", "600.00", "1000.00", "committed", "-40.00"]
-    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/roi/export.xlsx?{MARCH}&region={world['north'].id}").data))
+    assert r.headers["Content-Disposition"] == 'attachment; filename="roi-2026-03-01-2026-03-31.csv"'
+    filtered = client.get(f"/roi/export.xlsx?{MARCH}&region={world['north'].id}")
+    assert filtered.headers["Content-Disposition"] == \
+        f'attachment; filename="roi-2026-03-01-2026-03-31-region-{world["north"].code}.xlsx"'
+    book = openpyxl.load_workbook(io.BytesIO(filtered.data))
     assert [row[1] for row in book.active.iter_rows(values_only=True)][1:] == ["Win"]
     stores = client.get(f"/roi/activities/{world['win'].id}/export.csv")
     rows = list(csv.reader(io.StringIO(stores.data.decode("utf-8-sig"))))
@@ -173,3 +177,15 @@ def test_only_managers_and_admins_and_only_their_scope(client, org, world):
 def test_bad_filters_fall_back_to_the_defaults(client, org, world):
     r = login(client, org.manager).get("/roi?from=yesterday&to=2026-13-40&region=abc&type=-1&dir=up")
     assert r.status_code == 200 and 'data-kpi="roi"' in r.text
+
+
+def test_charts_with_drill_down_links_are_groups_of_named_links_not_images(client, org, world):
+    page = login(client, org.manager).get(f"/roi?{MARCH}").text
+    charts = re.findall(r'<svg class="bar-chart"[^>]*role="(\w+)"[^>]*>(.*?)</svg>', page, re.S)
+    assert any("<a " in body for _, body in charts), "the charts drill down"
+    for role, body in charts:
+        if "<a " in body:
+            assert role == "group"
+            assert all(re.search(r'aria-label="[^"]+: [^"]+"', a) for a in re.findall(r"<a [^>]*>", body))
+        else:
+            assert role == "img"

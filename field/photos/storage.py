@@ -173,7 +173,7 @@ class S3Storage:
 
     def __init__(self, client, bucket: str, prefix: str = "", page_size: int = 1000):
         self.client, self.bucket, self.prefix = client, bucket, prefix.strip("/")
-        self.page_size = page_size
+        self.page_size, self.conditional = page_size, True
 
     def _key(self, key: str) -> str:
         key = _check(key)
@@ -182,13 +182,16 @@ class S3Storage:
     def put(self, key: str, data: bytes, content_type: str) -> bool:
         if self.exists(key) and self._touch(key, content_type):
             return False
+        ask = {"Bucket": self.bucket, "Key": self._key(key), "Body": data, "ContentType": content_type}
         try:
-            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, ContentType=content_type,
-                                   IfNoneMatch="*")
+            self.client.put_object(**ask, **({"IfNoneMatch": "*"} if self.conditional else {}))
         except Exception as exc:
             if _code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
                 return False  # another writer's copy landed first: the same bytes, just written
-            raise
+            if _code(exc) not in ("NotImplemented", "501") or not self.conditional:
+                raise
+            self.conditional = False  # a server that does not know the condition: as before it
+            self.client.put_object(**ask)
         return True
 
     def _touch(self, key: str, content_type: str) -> bool:

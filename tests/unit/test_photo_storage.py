@@ -395,3 +395,19 @@ def test_a_file_written_again_while_aside_is_put_back(tmp_path, monkeypatch):
     assert sweep_orphans(store, lambda keys: set(), HOUR) == []
     assert store.open(ORIGINAL).read() == b"the photo"
     assert [p.name for p in (tmp_path / "originals/ab").iterdir()] == [ORIGINAL.rsplit("/", 1)[1]]
+
+
+def test_a_server_that_does_not_know_conditional_puts_still_takes_the_photo(bucket):
+    """Some S3-compatible servers answer 501 to If-None-Match: the PUT is made without it from then on."""
+    client, sent = s3.client(), []
+    real = client.put_object
+
+    def put_object(**ask):
+        sent.append("IfNoneMatch" in ask)
+        if "IfNoneMatch" in ask:
+            raise ClientError({"Error": {"Code": "NotImplemented"}}, "PutObject")
+        return real(**ask)
+    client.put_object = put_object
+    store = S3Storage(client, bucket)
+    assert store.put("originals/ab/a.jpg", b"a", "image/jpeg") and store.put("originals/ab/b.jpg", b"b", "image/jpeg")
+    assert sent == [True, False, False] and objects(bucket) == {"originals/ab/a.jpg": b"a", "originals/ab/b.jpg": b"b"}

@@ -58,6 +58,8 @@ def create_app(overrides: dict | None = None) -> Flask:
         # 30 ms of compiling to each 40 ms sum of the ROI page (bench/roi.py).
         engine = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
         engine.setdefault("connect_args", {}).setdefault("options", "-c jit=off")
+    from field.photos import storage
+    storage.install(app)  # photo storage settings checked now: a bad one stops the start, not the first upload
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)

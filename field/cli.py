@@ -47,9 +47,12 @@ def _echo_logins() -> bool:
 
 
 def _photo_keys_in_use(keys: set[str]) -> set[str]:
-    """Which of these storage keys a photo row (voided or not) refers to."""
+    """Which of these storage keys a photo row (voided or not) refers to, as committed now: the read
+    transaction ends with the answer, so the sweep's second look sees rows committed since its first
+    (SQLite keeps a transaction's first snapshot)."""
     rows = db.session.execute(select(Photo.original_key, Photo.display_key, Photo.thumb_key).where(or_(
         Photo.original_key.in_(keys), Photo.display_key.in_(keys), Photo.thumb_key.in_(keys)))).all()
+    db.session.rollback()  # read only
     return keys & {key for row in rows for key in row}
 
 
@@ -123,7 +126,6 @@ def register(app):
         such as those a worker killed mid-upload left; files a photo refers to are never touched."""
         orphans = sweep_orphans(storage(), _photo_keys_in_use, timedelta(minutes=older_than_minutes),
                                 dry_run=dry_run)
-        db.session.rollback()  # read only: end the transaction the look-ups opened
         verb = "Would remove" if dry_run else "Removed"
         for f in orphans:
             click.echo(f"{verb.split()[-1].lower()} {f.key} ({f.size} bytes)")

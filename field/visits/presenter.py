@@ -17,10 +17,13 @@ from flask import url_for
 from flask_babel import get_translations, gettext as _, ngettext
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import defaultload, joinedload, selectinload
+from sqlalchemy.orm.util import identity_key
 from werkzeug.datastructures import MultiDict
 from wtforms.fields import SelectChoice
 
 from field import permissions, providers, scope
+from field.auth.models import User
 from field.core import MAX_ID, now
 from field.extensions import db
 from field.i18n import locale_code
@@ -30,7 +33,8 @@ from field.visits import operations as ops
 from field.visits import planning
 from field.visits.forms import CancelForm, CheckInForm, CheckOutForm, CoVisitAnswerForm, FollowUpForm
 from field.visits.history_views import day_skeleton
-from field.visits.models import CoVisit, FollowUp, StepKind, StepResult, Visit, VisitStatus, VisitStep
+from field.visits.models import (CoVisit, FollowUp, Objective, StepKind, StepResult, Visit, VisitStatus, VisitStep,
+                                 VisitType)
 from field.visits.steps import min_photos
 from field.visits.workflow import state_label
 from field.web import me
@@ -142,11 +146,13 @@ def _step_view(step, number, result, products, errors=None, data=None) -> StepVi
 def step_views(visit: Visit, results: dict, products: list, counts: dict, errors=None, data=None,
                evidence: bool = True) -> dict[int, StepView]:
     """Every step of the visit's type as the page shows it. A photo step gets the photos the viewer
-    may see (photos' step_photos), a promotion's photo step the activities' evidence when `evidence`."""
+    may see (photos' step_photos, one query for all the steps), a promotion's photo step the
+    activities' evidence when `evidence` (asked once: it is the same for every photo step)."""
     errors, data = errors or {}, data or {}
     steps = list(visit.visit_type.steps)
     photo_steps = [s for s in steps if s.kind == StepKind.PHOTO]
     photos = providers.ask("step_photos", visit, default={}) if photo_steps else {}
+    ev_items = None
     states = ops.step_states(visit, counts)
     views = {}
     for n, s in enumerate(steps, start=1):
@@ -158,12 +164,27 @@ def step_views(visit: Visit, results: dict, products: list, counts: dict, errors
             view.voided = [p for p in taken if p.voided_at is not None]
             view.need = min_photos(s)
             if evidence and visit.visit_type.code == "promotion":
-                view.evidence = providers.ask("visit_evidence", visit, s, default=[])
+                if ev_items is None:
+                    ev_items = providers.ask("visit_evidence", visit, s, default=[])
+                view.evidence = ev_items
         views[s.id] = view
     return views
 
 
 # --- the visit page's context ------------------------------------------------------------------
+
+def visit_loads() -> tuple:
+    """How a visit for the page is loaded (`scope.visits().options(*visit_loads())`): with what the page
+    reads of it, in the same few queries however many steps, results and objectives it has. Its store,
+    type and rep (with the rep's supervisor, who may own a follow-up) come in the visit's own query, the
+    type's steps in one more; the results (each with its step, which may have left the type since) and
+    the objectives (each with the follow-up it came from and that one's owner) in one query each when
+    first read — a planned visit's page never reads its objectives."""
+    return (joinedload(Visit.store), joinedload(Visit.rep).joinedload(User.supervisor),
+            joinedload(Visit.visit_type).selectinload(VisitType.steps),
+            defaultload(Visit.results).joinedload(StepResult.step),
+            defaultload(Visit.objectives).joinedload(Objective.follow_up).joinedload(FollowUp.owner))
+
 
 @dataclass
 class DwellLeft:
@@ -203,8 +224,18 @@ def _plan(visit: Visit, viewer) -> list:
     """Plan: what the visit set out to do — its objectives, or before check-in what it will set."""
     if visit.status != VisitStatus.PLANNED:
         return list(visit.objectives)
+    preview = ops.objectives_preview(visit.store, visit.visit_type, viewer)
+    _load_owners([fu for _source, _text, fu in preview if fu is not None])
     return [SimpleNamespace(id=None, source=source, text=text, follow_up=fu, met=None, note="")
-            for source, text, fu in ops.objectives_preview(visit.store, visit.visit_type, viewer)]
+            for source, text, fu in preview]
+
+
+def _load_owners(follow_ups: list[FollowUp]) -> None:
+    """The owners of these follow-ups the session does not hold yet, in one query rather than one each
+    when the page names them."""
+    ids = {f.owner_id for f in follow_ups if identity_key(User, f.owner_id) not in db.session.identity_map}
+    if ids:
+        db.session.execute(select(User).where(User.id.in_(sorted(ids)))).scalars().all()
 
 
 def visit_page(visit: Visit, step_errors=None, step_data=None, evidence: bool = True, **extra) -> dict:
@@ -226,9 +257,9 @@ def visit_page(visit: Visit, step_errors=None, step_data=None, evidence: bool = 
     step_ids = {s.id for s in steps}
     counts = ops.photo_counts(visit)
     follow_ups = db.session.execute(scope.follow_ups().where(FollowUp.visit_id == visit.id)
-                                    .order_by(FollowUp.id)).scalars().all()
+                                    .options(joinedload(FollowUp.owner)).order_by(FollowUp.id)).scalars().all()
     co_visits = db.session.execute(select(CoVisit).where(CoVisit.visit_id == visit.id)
-                                   .order_by(CoVisit.id)).scalars().all()
+                                   .options(joinedload(CoVisit.supervisor)).order_by(CoVisit.id)).scalars().all()
     owners = ops.follow_up_owners(visit) if fill_in else []
     followup_form = extra.pop("followup_form", None) or FollowUpForm(formdata=None)
     followup_form.owner.choices = owner_choices(owners)

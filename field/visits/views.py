@@ -27,7 +27,7 @@ from field.visits import operations as ops
 from field.visits.forms import (CancelForm, CheckInForm, CheckOutForm, CoVisitAnswerForm, CoVisitForm, FollowUpForm,
                                 ObjectiveForm, UnplannedCheckInForm, step_form_data)
 from field.visits.models import CoVisit, StepKind, Visit, VisitStatus, VisitStep, VisitType, WriteKind
-from field.visits.presenter import owner_choices, visit_page
+from field.visits.presenter import owner_choices, visit_loads, visit_page
 from field.visits.steps import StepInvalid
 from field.visits.words import word_list
 from field.visits.workflow import state_label
@@ -39,7 +39,8 @@ bp.add_app_template_filter(word_list, "word_list")
 
 
 def _visit(visit_id: int) -> Visit:
-    return scope.get_or_404(scope.visits(), visit_id)
+    # Loaded with what its page reads of it (presenter.visit_loads): every view here answers with the page.
+    return scope.get_or_404(scope.visits().options(*visit_loads()), visit_id)
 
 
 def _step(visit: Visit, step_id: int) -> VisitStep:

@@ -262,7 +262,7 @@ def progress(visit_id: int):
     visit = _visit(visit_id)
     if not wants_fragment():
         return redirect(url_for("visits.show", visit_id=visit.id))
-    ctx = visit_page(visit, evidence=False)
+    ctx = visit_page(visit, bodies=False)
     heads = [("step_head", {"step": s}) for s in ctx["steps"] if s.kind == StepKind.PHOTO]
     body, status = render(PAGE, block=None, also=[*heads, "checks", *(["checkout"] if ctx["checkout_form"] else [])],
                           **ctx)
@@ -273,7 +273,7 @@ def progress(visit_id: int):
 
 def _objective_answer(visit, objective, status=200, errors=None, saved=False):
     if wants_fragment():
-        ctx = visit_page(visit, evidence=False, objective_errors={objective.id: errors or []},
+        ctx = visit_page(visit, bodies=False, objective_errors={objective.id: errors or []},
                          objective_data={objective.id: MultiDict(request.form)} if errors else {})
         return render(PAGE, block="objective", status=status, objective=objective, saved=saved, **ctx)
     if saved:
@@ -326,7 +326,7 @@ def _mark_objective(visit, objective):
 def _followup_answer(visit, form, status=200, error=None, saved=False):
     if wants_fragment():
         return render(PAGE, block="followups", status=status,
-                      **visit_page(visit, evidence=False, followup_form=form, followup_error=error,
+                      **visit_page(visit, bodies=False, followup_form=form, followup_error=error,
                                    followup_saved=saved))
     if saved:
         return redirect(url_for("visits.show", visit_id=visit.id, _anchor="act"))

@@ -10,18 +10,24 @@ from __future__ import annotations
 from collections.abc import Callable
 import math
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import timedelta
+from itertools import groupby
 from types import SimpleNamespace
 
 from flask import url_for
 from flask_babel import get_translations, gettext as _, ngettext
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import defaultload, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 from werkzeug.datastructures import MultiDict
 from wtforms.fields import SelectChoice
 
 from field import permissions, providers, scope
-from field.core import MAX_ID, now
+from field.auth.models import User
+from field.core import MAX_ID, format_money, now
 from field.extensions import db
 from field.i18n import locale_code
 from field.products.models import Product
@@ -30,7 +36,8 @@ from field.visits import operations as ops
 from field.visits import planning
 from field.visits.forms import CancelForm, CheckInForm, CheckOutForm, CoVisitAnswerForm, FollowUpForm
 from field.visits.history_views import day_skeleton
-from field.visits.models import CoVisit, FollowUp, StepKind, StepResult, Visit, VisitStatus, VisitStep
+from field.visits.models import (CoVisit, FollowUp, Objective, StepKind, StepResult, Visit, VisitStatus, VisitStep,
+                                 VisitType)
 from field.visits.steps import min_photos
 from field.visits.workflow import state_label
 from field.web import me
@@ -60,6 +67,9 @@ class StepView:
     general: list = field(default_factory=list)  # messages that belong to no field on the page
     products: list = field(default_factory=list)
     rows: list = field(default_factory=list)     # order lines: [(sku, quantity)]
+    groups: list = field(default_factory=list)   # order lines: the products each row offers, made once for all
+    #                                              the rows — [(category, [(sku, "name · price")])]
+    labels: dict = field(default_factory=dict)   # stock count: {sku: (shelf box's label, back room box's label)}
     state: str | None = None                     # "done", "skipped" or None (operations.step_states)
     photos: list = field(default_factory=list)   # a photo step's photos that count (not voided)
     voided: list = field(default_factory=list)   # … and those a supervisor voided, for the record
@@ -124,6 +134,14 @@ def _placed(step: VisitStep, key: str, products: list, rows: list) -> bool:
     return key in _FIELDS.get(kind, ())
 
 
+def _order_groups(products: list) -> list:
+    """The order form's product choices by category (as the template's groupby would sort them), each
+    with its words and price made once: every row of the form offers them all."""
+    by_category = sorted(products, key=lambda p: p.category)
+    return [(category, [(p.sku, f"{p.name} · {format_money(p.unit_price)}") for p in items])
+            for category, items in groupby(by_category, key=lambda p: p.category)]
+
+
 def _step_view(step, number, result, products, errors=None, data=None) -> StepView:
     errors = errors or {}
     values = data if data is not None else _values_from_result(step, result)
@@ -131,22 +149,29 @@ def _step_view(step, number, result, products, errors=None, data=None) -> StepVi
     if step.kind == StepKind.STOCK_COUNT:
         wanted = step.config.get("products") or []
         view.products = [p for p in products if p.sku in wanted] if wanted else list(products)
+        # Each product's two boxes are labelled by name: the sentences looked up once, filled in for each.
+        shelf, back = _("%(product)s on the shelf"), _("%(product)s in the back room")
+        view.labels = {p.sku: (shelf % {"product": p.name}, back % {"product": p.name}) for p in view.products}
     elif step.kind == StepKind.ORDER_LINES:
         view.products = list(products)
         view.rows = list(zip(values.getlist("sku"), values.getlist("quantity")))
         view.rows += [("", "")] * max(ORDER_ROWS - len(view.rows), 1)
+        view.groups = _order_groups(view.products)
     view.general = [msg for key, msg in errors.items() if not _placed(step, key, view.products, view.rows)]
     return view
 
 
 def step_views(visit: Visit, results: dict, products: list, counts: dict, errors=None, data=None,
-               evidence: bool = True) -> dict[int, StepView]:
-    """Every step of the visit's type as the page shows it. A photo step gets the photos the viewer
-    may see (photos' step_photos), a promotion's photo step the activities' evidence when `evidence`."""
+               bodies: bool = True) -> dict[int, StepView]:
+    """Every step of the visit's type as the page shows it. With `bodies` (the page shows the steps'
+    bodies, not only their heads) a photo step gets the photos the viewer may see (photos'
+    step_photos, one query for all the steps), a promotion's photo step the activities' evidence
+    (asked once: it is the same for every photo step)."""
     errors, data = errors or {}, data or {}
     steps = list(visit.visit_type.steps)
     photo_steps = [s for s in steps if s.kind == StepKind.PHOTO]
-    photos = providers.ask("step_photos", visit, default={}) if photo_steps else {}
+    photos = providers.ask("step_photos", visit, default={}) if photo_steps and bodies else {}
+    ev_items = None
     states = ops.step_states(visit, counts)
     views = {}
     for n, s in enumerate(steps, start=1):
@@ -157,13 +182,30 @@ def step_views(visit: Visit, results: dict, products: list, counts: dict, errors
             view.photos = [p for p in taken if p.voided_at is None]
             view.voided = [p for p in taken if p.voided_at is not None]
             view.need = min_photos(s)
-            if evidence and visit.visit_type.code == "promotion":
-                view.evidence = providers.ask("visit_evidence", visit, s, default=[])
+            if bodies and visit.visit_type.code == "promotion":
+                if ev_items is None:
+                    ev_items = providers.ask("visit_evidence", visit, s, default=[])
+                view.evidence = ev_items
         views[s.id] = view
     return views
 
 
 # --- the visit page's context ------------------------------------------------------------------
+
+@cache
+def visit_loads() -> tuple:
+    """How a visit for the page is loaded (`scope.visits().options(*visit_loads())`): with what the page
+    reads of it, in the same few queries however many steps, results and objectives it has. Its store,
+    type and rep (with the rep's supervisor, who may own a follow-up) come in the visit's own query, the
+    type's steps in one more; the results (each with its step, which may have left the type since) and
+    the objectives (each with the follow-up it came from and that one's owner) in one query each when
+    first read — a planned visit's page never reads its objectives. Made once: options are immutable,
+    and building them costs more than the query they shape."""
+    return (joinedload(Visit.store), joinedload(Visit.rep).joinedload(User.supervisor),
+            joinedload(Visit.visit_type).selectinload(VisitType.steps),
+            defaultload(Visit.results).joinedload(StepResult.step),
+            defaultload(Visit.objectives).joinedload(Objective.follow_up).joinedload(FollowUp.owner))
+
 
 @dataclass
 class DwellLeft:
@@ -203,14 +245,32 @@ def _plan(visit: Visit, viewer) -> list:
     """Plan: what the visit set out to do — its objectives, or before check-in what it will set."""
     if visit.status != VisitStatus.PLANNED:
         return list(visit.objectives)
+    preview = ops.objectives_preview(visit.store, visit.visit_type, viewer)
+    _load_owners([fu for _source, _text, fu in preview if fu is not None])
     return [SimpleNamespace(id=None, source=source, text=text, follow_up=fu, met=None, note="")
-            for source, text, fu in ops.objectives_preview(visit.store, visit.visit_type, viewer)]
+            for source, text, fu in preview]
 
 
-def visit_page(visit: Visit, step_errors=None, step_data=None, evidence: bool = True, **extra) -> dict:
+def _load_owners(follow_ups: list[FollowUp]) -> None:
+    """Give these follow-ups their owners, which the page names: those the session holds, the others in
+    one query (rather than one each when the page reads them)."""
+    held = {}
+    for user_id in {f.owner_id for f in follow_ups}:
+        user = db.session.identity_map.get(identity_key(User, user_id))
+        if user is not None:
+            held[user_id] = user
+    missing = sorted({f.owner_id for f in follow_ups} - held.keys())
+    if missing:
+        held.update((u.id, u) for u in db.session.execute(select(User).where(User.id.in_(missing))).scalars())
+    for f in follow_ups:
+        set_committed_value(f, "owner", held.get(f.owner_id))
+
+
+def visit_page(visit: Visit, step_errors=None, step_data=None, bodies: bool = True, **extra) -> dict:
     """Everything templates/visits/visit.html shows, for the signed-in user; `extra` (forms that
-    came back with errors, messages) overrides it. `evidence=False` leaves out the activities'
-    evidence, for answers that render none of the steps' bodies."""
+    came back with errors, messages) overrides it. `bodies=False` leaves out what only the steps'
+    bodies show — their photos, the activities' evidence, the catalogue of the stock and order
+    forms — for answers that render none of them (a step's head, the checks, an objective…)."""
     viewer = me()
     locale = locale_code()
     mine = viewer.id == visit.rep_id  # the visit's own rep
@@ -222,13 +282,13 @@ def visit_page(visit: Visit, step_errors=None, step_data=None, evidence: bool = 
     results = {r.step_id: r for r in visit.results}
     steps = list(visit.visit_type.steps)
     needs_products = fill_in and any(s.kind in (StepKind.STOCK_COUNT, StepKind.ORDER_LINES) for s in steps)
-    products = active_products() if needs_products else []
+    products = active_products() if needs_products and bodies else []
     step_ids = {s.id for s in steps}
     counts = ops.photo_counts(visit)
     follow_ups = db.session.execute(scope.follow_ups().where(FollowUp.visit_id == visit.id)
-                                    .order_by(FollowUp.id)).scalars().all()
+                                    .options(joinedload(FollowUp.owner)).order_by(FollowUp.id)).scalars().all()
     co_visits = db.session.execute(select(CoVisit).where(CoVisit.visit_id == visit.id)
-                                   .order_by(CoVisit.id)).scalars().all()
+                                   .options(joinedload(CoVisit.supervisor)).order_by(CoVisit.id)).scalars().all()
     owners = ops.follow_up_owners(visit) if fill_in else []
     followup_form = extra.pop("followup_form", None) or FollowUpForm(formdata=None)
     followup_form.owner.choices = owner_choices(owners)
@@ -237,7 +297,7 @@ def visit_page(visit: Visit, step_errors=None, step_data=None, evidence: bool = 
     ctx = {
         "visit": visit, "locale": locale, "mine": mine, "editing": editing, "ahead": ahead, "fill_in": fill_in,
         "steps": steps, "step_views": step_views(visit, results, products, counts, step_errors, step_data,
-                                                 evidence=evidence),
+                                                 bodies=bodies),
         "old_results": [r for r in visit.results if r.step_id not in step_ids],
         "plan": _plan(visit, viewer),
         "checks": ops.auto_checks(visit, locale, counts) if visit.status != VisitStatus.PLANNED else [],

@@ -27,7 +27,7 @@ from field.visits import operations as ops
 from field.visits.forms import (CancelForm, CheckInForm, CheckOutForm, CoVisitAnswerForm, CoVisitForm, FollowUpForm,
                                 ObjectiveForm, UnplannedCheckInForm, step_form_data)
 from field.visits.models import CoVisit, StepKind, Visit, VisitStatus, VisitStep, VisitType, WriteKind
-from field.visits.presenter import owner_choices, visit_page
+from field.visits.presenter import owner_choices, visit_loads, visit_page
 from field.visits.steps import StepInvalid
 from field.visits.words import word_list
 from field.visits.workflow import state_label
@@ -39,7 +39,8 @@ bp.add_app_template_filter(word_list, "word_list")
 
 
 def _visit(visit_id: int) -> Visit:
-    return scope.get_or_404(scope.visits(), visit_id)
+    # Loaded with what its page reads of it (presenter.visit_loads): every view here answers with the page.
+    return scope.get_or_404(scope.visits().options(*visit_loads()), visit_id)
 
 
 def _step(visit: Visit, step_id: int) -> VisitStep:
@@ -261,7 +262,7 @@ def progress(visit_id: int):
     visit = _visit(visit_id)
     if not wants_fragment():
         return redirect(url_for("visits.show", visit_id=visit.id))
-    ctx = visit_page(visit, evidence=False)
+    ctx = visit_page(visit, bodies=False)
     heads = [("step_head", {"step": s}) for s in ctx["steps"] if s.kind == StepKind.PHOTO]
     body, status = render(PAGE, block=None, also=[*heads, "checks", *(["checkout"] if ctx["checkout_form"] else [])],
                           **ctx)
@@ -272,7 +273,7 @@ def progress(visit_id: int):
 
 def _objective_answer(visit, objective, status=200, errors=None, saved=False):
     if wants_fragment():
-        ctx = visit_page(visit, evidence=False, objective_errors={objective.id: errors or []},
+        ctx = visit_page(visit, bodies=False, objective_errors={objective.id: errors or []},
                          objective_data={objective.id: MultiDict(request.form)} if errors else {})
         return render(PAGE, block="objective", status=status, objective=objective, saved=saved, **ctx)
     if saved:
@@ -325,7 +326,7 @@ def _mark_objective(visit, objective):
 def _followup_answer(visit, form, status=200, error=None, saved=False):
     if wants_fragment():
         return render(PAGE, block="followups", status=status,
-                      **visit_page(visit, evidence=False, followup_form=form, followup_error=error,
+                      **visit_page(visit, bodies=False, followup_form=form, followup_error=error,
                                    followup_saved=saved))
     if saved:
         return redirect(url_for("visits.show", visit_id=visit.id, _anchor="act"))

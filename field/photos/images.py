@@ -1,8 +1,8 @@
 """Decode a photo once, within a fixed memory budget, and derive everything from that one decode.
 
 The bytes are recognised by their signature, never by a file name. What a decode will cost is
-known from the header before any pixel is decoded, and an upload whose decode would cost more
-than DECODE_BUDGET is refused with its reason (so one small file can never take the server's
+known from the header before any pixel is decoded, and an upload that would take more than
+UPLOAD_BUDGET is refused with its reason (so one small file can never take the server's
 memory). A JPEG is decoded with Image.draft, already scaled down in the DCT domain to about the
 display size, so a 12 MP photo costs a quarter of a full decode. The other formats (PNG, WebP,
 HEIC) have no reduced decode: their pixels are decoded once at full size and turned into the
@@ -34,13 +34,19 @@ DISPLAY_QUALITY = 82
 THUMB_QUALITY = 75
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
 
-# What decoding one upload may take, beyond the upload's own bytes: with them and the app's work
-# around the decode, the peak of one upload stays under 300 MB (bench/photo_ingest.py prints it).
-DECODE_BUDGET = 250_000_000
-STRIP_PIXELS = 2_000_000  # full-size pixels turned into the display copy at a time
-# Peak bytes per pixel of a full decode, by what holds them (measured: bench/photo_ingest.py):
+# The most one upload may take: its bytes (twice: the request's copy and ours), the decode's peak
+# (decode_cost, from the header) and the work around it (strips, display copy, encodes). An upload that
+# would need more is refused before a pixel is decoded. bench/photo_ingest.py prints the peaks measured.
+UPLOAD_BUDGET = 300_000_000
+WORK_BYTES = 30_000_000
+STRIP_PIXELS = 1_000_000  # full-size pixels turned into the display copy at a time
+# Peak bytes per pixel of a full decode (measured with bench/photo_ingest.py, rounded up ~5 %):
 PIXEL_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}  # Pillow's own; else 4
 WEBP_BYTES_PER_PIXEL = 16  # libwebp's canvas and previous frame (8), the frame's bytes (4), Pillow's copy (4)
+# libheif's planes and its interleaved 8-bit output, by (bit depth, chroma, alpha); Pillow never holds the
+# full-size picture (see _heif_display). Anything else is counted at HEIF_WORST.
+HEIF_BYTES_PER_PIXEL = {(8, 420, False): 4.9, (8, 420, True): 8.1, (10, 420, False): 7.8, (8, 444, False): 9.8}
+HEIF_WORST = 12.0
 
 
 @dataclass(frozen=True)
@@ -126,14 +132,9 @@ def _jpeg_cost(image: Image.Image) -> int:
 
 
 def _heif_bytes_per_pixel(image: Image.Image) -> float:
-    """libheif's decoded planes (luma, chroma at its subsampling, alpha; 2 bytes a sample above 8 bits)
-    and the interleaved 8-bit output made from them (Pillow never copies it whole: see _heif_display)."""
-    deep = 2 if (image.info.get("bit_depth") or 8) > 8 else 1
-    chroma = {420: 0.5, 422: 1.0, 444: 2.0}.get(image.info.get("chroma"), 2.0)
-    alpha = 1 if image.mode in ("RGBA", "LA") else 0
-    planes = (1 + chroma + alpha) * deep
-    output = (3 + alpha) * (2 if deep == 2 else 1)  # above 8 bits: converted through a 16-bit output
-    return planes + output + 0.4  # tiles, rounding to the codec's blocks
+    depth = image.info.get("bit_depth") or 8
+    key = (8 if depth <= 8 else 10 if depth == 10 else depth, image.info.get("chroma"), image.mode in ("RGBA", "LA"))
+    return HEIF_BYTES_PER_PIXEL.get(key, HEIF_WORST)
 
 
 def decode_cost(kind: Kind, image: Image.Image) -> int:
@@ -149,12 +150,20 @@ def decode_cost(kind: Kind, image: Image.Image) -> int:
     return pixels * PIXEL_BYTES.get(image.mode, 4)
 
 
-def _too_costly(kind: Kind, width: int, height: int, cost: int) -> BadPhoto:
-    # The largest picture of this kind that would fit, for the message (same shape, same cost per pixel).
-    fits = max(1, DECODE_BUDGET * width * height // max(cost, 1))
-    return BadPhoto(_("This %(kind)s picture is too large to process (%(mp)s megapixels; at most about "
-                      "%(max)s for this kind of file). Send it as a JPEG, or smaller.",
-                      kind=kind.ext.upper(), mp=round(width * height / 1e6, 1), max=round(fits / 1e6, 1)), 413)
+def _room(data: bytes) -> int:
+    """What the decode of this upload may take: the budget less its bytes and the work around it."""
+    return UPLOAD_BUDGET - 2 * len(data) - WORK_BYTES
+
+
+def _check_cost(kind: Kind, width: int, height: int, cost: int, data: bytes) -> None:
+    room = _room(data)
+    if cost <= room:
+        return
+    # The largest picture of this kind that would fit, for the message (same cost per pixel).
+    fits = max(0, room) * width * height // max(cost, 1)
+    raise BadPhoto(_("This %(kind)s picture is too large to process (%(mp)s megapixels; at most about "
+                     "%(max)s for this kind of file). Send it as a JPEG, or smaller.",
+                     kind=kind.ext.upper(), mp=round(width * height / 1e6, 1), max=round(fits / 1e6, 1)), 413)
 
 
 # --- JPEG: what follows the end of the picture --------------------------------------------------
@@ -163,11 +172,12 @@ _ENTROPY_END = re.compile(rb"\xff[^\x00\xd0-\xd7]")
 _PADDING = re.compile(rb"[\x00\xff\r\n ]*")
 
 
-def jpeg_trailing_bytes(data: bytes, declared_end: int = 0) -> int:
-    """How many bytes follow the JPEG's end-of-image marker, not counting padding nor what the file's
-    own multi-picture index (MPF: a phone's depth map or second image) says lies there.
-    A JPEG+ZIP polyglot has the whole ZIP there. 0 when the markers cannot be followed."""
-    i, n = 2, len(data)
+def jpeg_trailing_bytes(data: bytes, pictures: list[tuple[int, int]] = ()) -> int:
+    """How many bytes follow the JPEG's end-of-image marker, not counting padding nor the pictures its
+    multi-picture index (MPF: a phone's depth map or second image) declares there, given as
+    (offset, size) from the index's base. A JPEG+ZIP polyglot has the whole ZIP there.
+    0 when the markers cannot be followed."""
+    i, n, base = 2, len(data), None
     while i + 4 <= n:
         if data[i] != 0xFF:
             return 0
@@ -175,12 +185,16 @@ def jpeg_trailing_bytes(data: bytes, declared_end: int = 0) -> int:
         if marker == 0xFF:
             i += 1
         elif marker == 0xD9:  # EOI
-            end = max(i + 2, declared_end)
+            end = i + 2
+            if base is not None:
+                end = max([end] + [base + offset + size for offset, size in pictures if offset])
             padding = _PADDING.match(data, end)
-            return n - padding.end() if padding else n - end
+            return max(0, n - (padding.end() if padding else end))
         elif marker == 0x01 or 0xD0 <= marker <= 0xD7:
             i += 2
         else:
+            if marker == 0xE2 and data[i + 4:i + 8] == b"MPF\x00":
+                base = i + 8  # MPF offsets count from its TIFF header
             i += 2 + int.from_bytes(data[i + 2:i + 4], "big")
             if marker == 0xDA:  # start of scan: the entropy-coded data runs to the next real marker
                 found = _ENTROPY_END.search(data, i)
@@ -190,14 +204,12 @@ def jpeg_trailing_bytes(data: bytes, declared_end: int = 0) -> int:
     return 0
 
 
-def _mpf_end(image: Image.Image) -> int:
-    """Where the last picture the file's MPF index declares ends (0: no index)."""
+def _mpf_pictures(image: Image.Image) -> list[tuple[int, int]]:
+    """(offset, size) of the pictures the file's MPF index declares ([]: no index, or a broken one)."""
     try:
-        entries = image.mpinfo[0xB002]
-        base = image.info["mpoffset"]
-        return max((base + e["DataOffset"] + e["Size"] for e in entries if e["DataOffset"]), default=0)
-    except Exception:  # noqa: BLE001 — no index, or a broken one: nothing is declared
-        return 0
+        return [(int(e["DataOffset"]), int(e["Size"])) for e in image.mpinfo[0xB002]]
+    except Exception:  # noqa: BLE001
+        return []
 
 
 # --- HEIF: the transforms the container applies -------------------------------------------------
@@ -328,7 +340,7 @@ def _check_pixels(width: int, height: int, max_pixels: int) -> None:
 
 def open_checked(data: bytes, max_pixels: int, zone: str) -> Opened:
     """Recognise the bytes and read the header: format, size (against the pixel cap), what decoding
-    it will cost (against DECODE_BUDGET), one still picture, EXIF/XMP."""
+    it will cost (against UPLOAD_BUDGET), one still picture, EXIF/XMP."""
     kind = sniff(data)
     with _reading():
         if kind is WEBP:
@@ -336,19 +348,16 @@ def open_checked(data: bytes, max_pixels: int, zone: str) -> Opened:
             if size is None:
                 raise ValueError("no WebP header")
             _check_pixels(*size, max_pixels)
-            if size[0] * size[1] * WEBP_BYTES_PER_PIXEL > DECODE_BUDGET:
-                raise _too_costly(kind, *size, size[0] * size[1] * WEBP_BYTES_PER_PIXEL)
+            _check_cost(kind, *size, size[0] * size[1] * WEBP_BYTES_PER_PIXEL, data)
         image = Image.open(io.BytesIO(data), formats=[kind.pil_format])
         width, height = image.size
         _check_pixels(width, height, max_pixels)
         if kind is not HEIF and getattr(image, "n_frames", 1) > 1 and image.format != "MPO":
             raise BadPhoto(_("This is an animation, not a photo. Send a still picture."), 415)
-        cost = decode_cost(kind, image)
-        if cost > DECODE_BUDGET:
-            raise _too_costly(kind, width, height, cost)
+        _check_cost(kind, width, height, decode_cost(kind, image), data)
         orientation = heif_orientation(data, image) if kind is HEIF else None
         capture = exif.read(image, zone, orientation=orientation)
-        trailing = jpeg_trailing_bytes(data, _mpf_end(image)) if kind is JPEG else 0
+        trailing = jpeg_trailing_bytes(data, _mpf_pictures(image)) if kind is JPEG else 0
     return Opened(kind, image, capture, width, height, data, trailing)
 
 

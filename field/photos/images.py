@@ -161,9 +161,13 @@ def _check_cost(kind: Kind, width: int, height: int, cost: int, data: bytes) -> 
         return
     # The largest picture of this kind that would fit, for the message (same cost per pixel).
     fits = max(0, room) * width * height // max(cost, 1)
+    values = {"kind": kind.pil_format.replace("HEIF", "HEIC"), "mp": round(width * height / 1e6, 1),
+              "max": round(fits / 1e6, 1)}
+    if kind is JPEG:  # a progressive JPEG keeps all its coefficients
+        raise BadPhoto(_("This %(kind)s picture is too large to process (%(mp)s megapixels; at most about "
+                         "%(max)s for this kind of file). Send it smaller.", **values), 413)
     raise BadPhoto(_("This %(kind)s picture is too large to process (%(mp)s megapixels; at most about "
-                     "%(max)s for this kind of file). Send it as a JPEG, or smaller.",
-                     kind=kind.ext.upper(), mp=round(width * height / 1e6, 1), max=round(fits / 1e6, 1)), 413)
+                     "%(max)s for this kind of file). Send it as a JPEG, or smaller.", **values), 413)
 
 
 # --- JPEG: what follows the end of the picture --------------------------------------------------

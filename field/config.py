@@ -32,6 +32,40 @@ def _whole(text: str, name: str = "TRUSTED_PROXIES") -> int:
         raise SystemExit(f"field: {name} must be a whole number, not {text!r}") from None
 
 
+# Photo limits (field/photos/ingest.py): defaults, and the range a setting must fall in.
+PHOTO_MAX_BYTES = 25 * 1024 * 1024
+PHOTO_MAX_PIXELS = 60_000_000
+PHOTO_BYTES_RANGE = (100 * 1024, 64 * 1024 * 1024)
+PHOTO_PIXELS_RANGE = (1_000_000, 89_000_000)  # Pillow refuses more than ~89 MP as a decompression bomb
+# A request carries the photo and its form fields, or another upload (the sales import takes 20 MiB).
+FORM_OVERHEAD = 5 * 1024 * 1024
+OTHER_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def _bounded(name: str, default: int, low: int, high: int) -> int:
+    """A whole number setting within [low, high]; anything else stops the start with the reason."""
+    text = os.environ.get(name, "").strip().replace("_", "")
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise SystemExit(f"field: {name} must be a whole number, not {text!r}") from None
+    if not low <= value <= high:
+        raise SystemExit(f"field: {name} must be between {low} and {high}, not {value}")
+    return value
+
+
+def _photo_limits() -> dict:
+    max_bytes = _bounded("PHOTO_MAX_BYTES", PHOTO_MAX_BYTES, *PHOTO_BYTES_RANGE)
+    return {
+        "PHOTO_MAX_BYTES": max_bytes,
+        "PHOTO_MAX_PIXELS": _bounded("PHOTO_MAX_PIXELS", PHOTO_MAX_PIXELS, *PHOTO_PIXELS_RANGE),
+        # The request limit follows: the largest file a form takes, plus the form around it.
+        "MAX_CONTENT_LENGTH": max(max_bytes, OTHER_UPLOAD_BYTES) + FORM_OVERHEAD,
+    }
+
+
 def from_environment(instance: Path) -> dict:
     instance.mkdir(parents=True, exist_ok=True)
     production = os.environ.get("FIELD_ENV", "development") == "production"
@@ -59,7 +93,7 @@ def from_environment(instance: Path) -> dict:
         "SESSION_COOKIE_SECURE": production,
         # "Keep me signed in" on the sign-in page: for how many days (0: not offered).
         "REMEMBER_ME_DAYS": _whole(os.environ.get("REMEMBER_ME_DAYS", "30"), "REMEMBER_ME_DAYS"),
-        "MAX_CONTENT_LENGTH": 30 * 1024 * 1024,
+        **_photo_limits(),
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": 50,
     }

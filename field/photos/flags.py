@@ -6,7 +6,8 @@
 - EXIF or phone position beyond the store's geofence;
 - EXIF time before check-in or after check-out (or now, while the visit runs) by more than 10 min;
 - no capture data at all (neither EXIF time nor EXIF position);
-- chosen from the album rather than shot with the camera."""
+- chosen from the album rather than shot with the camera;
+- data after the end of the picture (a JPEG+ZIP polyglot): its original is served only as a download."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -35,6 +36,7 @@ class Flag(StrEnum):
     TIME_OUTSIDE_VISIT = "time_outside_visit"
     NO_CAPTURE_DATA = "no_capture_data"
     ALBUM = "album"
+    TRAILING_DATA = "trailing_data"
 
 
 # --- place and time: pure -------------------------------------------------------------------
@@ -68,6 +70,16 @@ def place_and_time(capture: Capture, exif_distance_m: float | None, phone_distan
     if source == Source.ALBUM:
         flags.append({"code": Flag.ALBUM})
     return flags
+
+
+def trailing_data(trailing_bytes: int) -> list[dict]:
+    """The flag of a file that carries other data after the end of its picture (none: [])."""
+    return [{"code": Flag.TRAILING_DATA, "bytes": trailing_bytes}] if trailing_bytes > 0 else []
+
+
+def download_only(flags: list[dict] | None) -> bool:
+    """Whether the photo's original file may be served only as a download, never shown inline."""
+    return any(f.get("code") == Flag.TRAILING_DATA for f in flags or [])
 
 
 # --- reuse: index lookups -----------------------------------------------------------------------
@@ -138,6 +150,7 @@ LABELS = {
     Flag.TIME_OUTSIDE_VISIT: lambda: _("Taken outside the visit"),
     Flag.NO_CAPTURE_DATA: lambda: _("No capture data"),
     Flag.ALBUM: lambda: _("From the album"),
+    Flag.TRAILING_DATA: lambda: _("Hidden data"),
 }
 
 
@@ -167,5 +180,9 @@ def sentence(flag: dict) -> str:
         return _("The file carries no capture time or position.")
     if code == Flag.ALBUM:
         return _("Chosen from the album, not shot with the camera.")
+    if code == Flag.TRAILING_DATA:
+        return _("The file carries %(kb)s KB of other data after the end of the picture (another file may be "
+                 "hidden in it); its original is offered only as a download.",
+                 kb=max(1, round(flag.get("bytes", 0) / 1024)))
     return ""
 

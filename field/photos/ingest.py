@@ -16,7 +16,7 @@ import math
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -24,7 +24,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from field import audit, permissions
+from field import audit, config, permissions
 from field.auth.models import User
 from field.core import Conflict, DomainError, now, user_zone
 from field.extensions import db
@@ -40,8 +40,10 @@ from field.visits import operations as visit_ops
 from field.visits.checkin import non_ascii_digits
 from field.visits.models import ClientWrite, StepKind, Visit, VisitStatus, VisitStep, WriteKind
 
-MAX_BYTES = 25 * 1024 * 1024
-MAX_PIXELS = 60_000_000  # a 50 MP phone sensor fits; a pixel bomb does not
+# Defaults of the PHOTO_MAX_BYTES and PHOTO_MAX_PIXELS settings (field/config.py reads and checks them):
+# 25 MiB, and 60 MP (a 50 MP phone sensor fits; a pixel bomb does not).
+MAX_BYTES = config.PHOTO_MAX_BYTES
+MAX_PIXELS = config.PHOTO_MAX_PIXELS
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,10 @@ def max_bytes() -> int:
     return int(current_app.config.get("PHOTO_MAX_BYTES", MAX_BYTES))
 
 
+def max_pixels() -> int:
+    return int(current_app.config.get("PHOTO_MAX_PIXELS", MAX_PIXELS))
+
+
 def _check_rep(visit: Visit, actor: User) -> None:
     if visit.rep_id != actor.id:
         raise DomainError(_("Only the rep doing this visit can add photos to it."), 403)
@@ -138,7 +144,7 @@ def _check_upload(visit: Visit, step: VisitStep, upload: Upload) -> None:
     if not upload.data:
         raise BadPhoto(_("The file is empty. Take the photo again."))
     if len(upload.data) > max_bytes():
-        raise BadPhoto(_("The photo is larger than %(mb)s MB.", mb=max_bytes() // (1024 * 1024)), 413)
+        raise BadPhoto(_("The photo is larger than %(mb)s MB.", mb=round(max_bytes() / (1024 * 1024), 1)), 413)
 
 
 def _earlier(upload: Upload, visit: Visit, step: VisitStep, actor: User) -> Photo | None:
@@ -158,9 +164,10 @@ def _earlier(upload: Upload, visit: Visit, step: VisitStep, actor: User) -> Phot
 
 # --- the watermark's words ----------------------------------------------------------------------
 
-def _local(moment: datetime, zone: str) -> str:
+def _local(moment: datetime, zone: str, offset_min: int | None = None) -> str:
     try:
-        local = moment.astimezone(ZoneInfo(zone))
+        local = moment.astimezone(timezone(timedelta(minutes=offset_min)) if offset_min is not None
+                                  else ZoneInfo(zone))
     except Exception:  # noqa: BLE001
         local = moment
     offset = local.strftime("%z")
@@ -170,6 +177,8 @@ def _local(moment: datetime, zone: str) -> str:
 def watermark_lines(photo: Photo, zone: str, received: datetime) -> list[str]:
     """Time, store, rep, position: language-neutral, so a photo reads the same to everyone."""
     taken = photo.exif_taken_at or photo.phone_captured_at or received
+    # The file's time in the photo's own local time when it has one (its offset, GPS or XMP), else the rep's.
+    own = photo.exif_utc_offset_min if photo.exif_taken_at is not None else None
     if photo.phone_lat is not None:
         where = f"{photo.phone_lat:.6f}, {photo.phone_lng:.6f}"
         if photo.phone_accuracy_m is not None:
@@ -178,7 +187,7 @@ def watermark_lines(photo: Photo, zone: str, received: datetime) -> list[str]:
         where = f"{photo.exif_lat:.6f}, {photo.exif_lng:.6f} (EXIF)"
     else:
         where = "—"
-    return [_local(taken, zone), f"{photo.store.name} · {photo.store.code}", photo.rep.name, where]
+    return [_local(taken, zone, own), f"{photo.store.name} · {photo.store.code}", photo.rep.name, where]
 
 
 # --- add -------------------------------------------------------------------------------------------
@@ -243,7 +252,7 @@ def add_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User) -> tup
         return earlier, False
     _check_upload(visit, step, upload)
     zone = user_zone(actor).key
-    opened = open_checked(upload.data, current_app.config.get("PHOTO_MAX_PIXELS", MAX_PIXELS), zone)
+    opened = open_checked(upload.data, max_pixels(), zone)
     writes = _Writes(storage())
     # Hashing and writing the original run beside the decode: the key is the hash.
     named: Future = Future()
@@ -304,6 +313,7 @@ def _new_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User, decod
         client_id=upload.client_id, visit=visit, step=step, rep=actor, store=store, source=upload.source,
         sha256=sha, content_type=decoded.kind.content_type, width=decoded.width, height=decoded.height,
         bytes=len(upload.data), exif_taken_at=capture.taken_at, exif_utc_offset_min=capture.utc_offset_min,
+        taken_at_source=capture.time_source,
         exif_lat=capture.point.lat if capture.point else None, exif_lng=capture.point.lng if capture.point else None,
         exif_distance_m=exif_distance,
         phone_lat=upload.phone_point.lat if upload.phone_point else None,
@@ -312,7 +322,7 @@ def _new_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User, decod
         phone_distance_m=phone_distance, created_at=received,
         original_key=original_key)
     photo.flags = photo_flags.place_and_time(capture, exif_distance, phone_distance, store, visit, received,
-                                             upload.source)
+                                             upload.source) + photo_flags.trailing_data(decoded.trailing_bytes)
     token = f"{received:%Y/%m}/{uuid.uuid4().hex}"
     photo.display_key, photo.thumb_key = f"display/{token}.jpg", f"thumbs/{token}.jpg"
     return photo

@@ -64,7 +64,7 @@ class Photo(db.Model):
     display_key: Mapped[str] = mapped_column(String(200))
     thumb_key: Mapped[str] = mapped_column(String(200))
 
-    # What the file says (EXIF). A time without an offset was read in the rep's time zone.
+    # What the file says (EXIF, XMP). A time with no offset anywhere was read in the rep's time zone.
     exif_taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     exif_utc_offset_min: Mapped[int | None] = mapped_column(Integer)
     exif_lat: Mapped[float | None] = mapped_column(Float)
@@ -76,6 +76,10 @@ class Photo(db.Model):
     phone_accuracy_m: Mapped[float | None] = mapped_column(Float)
     phone_captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     phone_distance_m: Mapped[float | None] = mapped_column(Float)
+    # Where the capture time's offset came from (field.photos.exif.TimeSource: exif_offset, gps, xmp,
+    # zone; NULL: no capture time). exif_utc_offset_min is then the photo's own offset, from the
+    # file, its GPS clock or its XMP; NULL when the time was read in the rep's zone.
+    taken_at_source: Mapped[str | None] = mapped_column(String(12))
 
     flags: Mapped[list] = mapped_column(JSON, default=list)  # [{"code": …, …detail}]
     voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -5,9 +5,12 @@ redirect back to the visit to a plain form (the page works without JavaScript)."
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from datetime import timedelta, timezone
 
+from babel.dates import format_datetime, get_timezone_name
 from flask import Response, flash, jsonify, redirect, request, url_for
-from flask_babel import gettext as _, lazy_gettext as _l
+from flask_babel import get_locale, get_timezone, gettext as _, lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from werkzeug.wsgi import wrap_file
@@ -16,6 +19,7 @@ from wtforms.validators import DataRequired, Length
 
 from field import errors, permissions, scope
 from field.photos import bp, flags as photo_flags, ingest
+from field.photos.exif import TimeSource
 from field.photos.images import HEIF, JPEG, PNG, WEBP
 from field.photos.models import Photo
 from field.photos.phash import hex64
@@ -41,6 +45,48 @@ def flag_label(flag: dict) -> str:
 @bp.app_template_global("photo_flag_text")
 def flag_text(flag: dict) -> str:
     return photo_flags.sentence(flag)
+
+
+@dataclass(frozen=True)
+class CaptureTime:
+    text: str    # '11 Apr 2026, 15:47:00 (UTC−05:00) · 12 Apr 2026, 04:47:00 China Time'
+    source: str  # where the time's offset came from, in a few words
+
+
+def utc_offset_text(minutes: int) -> str:
+    """'UTC+08:00', 'UTC−05:00' (a true minus sign), 'UTC+05:45'."""
+    hours, mins = divmod(abs(minutes), 60)
+    return f"UTC{'−' if minutes < 0 else '+'}{hours:02d}:{mins:02d}"
+
+
+def _source_text(source: str | None) -> str:
+    return {
+        TimeSource.EXIF_OFFSET: _("offset written in the file"),
+        TimeSource.GPS: _("offset taken from the photo's GPS clock"),
+        TimeSource.XMP: _("time and offset from the file's XMP data"),
+        TimeSource.ZONE: _("no offset in the file: read in the rep's time zone"),
+    }.get(source, "")
+
+
+@bp.app_template_global("capture_time")
+def capture_time(photo: Photo) -> CaptureTime | None:
+    """The file's capture time in the photo's own local time (with its UTC offset) and, where the
+    viewer's zone differs, in the viewer's too; None without one."""
+    taken = photo.exif_taken_at
+    if taken is None:
+        return None
+    locale, viewer = get_locale(), get_timezone()
+    seen = format_datetime(taken, "medium", tzinfo=viewer, locale=locale)
+    own = photo.exif_utc_offset_min
+    source = _source_text(photo.taken_at_source or (TimeSource.ZONE if own is None else TimeSource.EXIF_OFFSET))
+    if own is None:
+        return CaptureTime(seen, source)
+    zone = timezone(timedelta(minutes=own))
+    text = f"{format_datetime(taken, 'medium', tzinfo=zone, locale=locale)} ({utc_offset_text(own)})"
+    at = taken if taken.tzinfo else taken.replace(tzinfo=timezone.utc)
+    if at.astimezone(viewer).utcoffset() != timedelta(minutes=own):
+        text += f" · {seen} {get_timezone_name(viewer, locale=locale)}"
+    return CaptureTime(text, source)
 
 
 def _wants_json() -> bool:
@@ -127,7 +173,7 @@ def void(photo_id: int):
 
 # --- the bytes ---------------------------------------------------------------------------------------
 
-def _serve(key: str, content_type: str, download_name: str | None = None):
+def _serve(key: str, content_type: str, download_name: str | None = None, attachment: bool = False):
     etag = hashlib.sha256(key.encode()).hexdigest()[:32]
     if request.if_none_match.contains(etag):
         response = Response(status=304)
@@ -135,7 +181,8 @@ def _serve(key: str, content_type: str, download_name: str | None = None):
         response = Response(wrap_file(request.environ, storage().open(key)), mimetype=content_type,
                             direct_passthrough=True)
         if download_name:
-            response.headers["Content-Disposition"] = f'inline; filename="{download_name}"'
+            disposition = "attachment" if attachment else "inline"
+            response.headers["Content-Disposition"] = f'{disposition}; filename="{download_name}"'
     response.set_etag(etag)
     # Private: a shared cache must never hand one user's evidence to another.
     response.cache_control.private = True
@@ -161,5 +208,7 @@ def thumb(photo_id: int):
 @login_required
 def original(photo_id: int):
     photo = _photo(photo_id)
+    # A file with other data after its picture (a JPEG+ZIP polyglot) is never shown inline: only downloaded.
     return _serve(photo.original_key, photo.content_type,
-                  f"photo-{photo.id}.{EXTENSIONS.get(photo.content_type, 'bin')}")
+                  f"photo-{photo.id}.{EXTENSIONS.get(photo.content_type, 'bin')}",
+                  attachment=photo_flags.download_only(photo.flags))

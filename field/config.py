@@ -4,6 +4,12 @@ import secrets
 from pathlib import Path
 
 
+class SettingsError(RuntimeError):
+    """A setting that cannot work: create_app raises it, so the app does not start. Not SystemExit:
+    gunicorn takes a worker's SystemExit for a crash and boots it again, forever; an exception at
+    import is "Worker failed to boot", and the server stops."""
+
+
 def _secret_key(instance: Path) -> str:
     """SECRET_KEY from the environment, else one generated once into instance/."""
     if os.environ.get("SECRET_KEY"):
@@ -29,7 +35,7 @@ def _whole(text: str, name: str = "TRUSTED_PROXIES") -> int:
     try:
         return max(0, int(text))
     except ValueError:
-        raise SystemExit(f"field: {name} must be a whole number, not {text!r}") from None
+        raise SettingsError(f"field: {name} must be a whole number, not {text!r}") from None
 
 
 # Photo limits (field/photos/ingest.py): defaults, and the range a setting must fall in.
@@ -50,9 +56,9 @@ def _bounded(name: str, default: int, low: int, high: int) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise SystemExit(f"field: {name} must be a whole number, not {text!r}") from None
+        raise SettingsError(f"field: {name} must be a whole number, not {text!r}") from None
     if not low <= value <= high:
-        raise SystemExit(f"field: {name} must be between {low} and {high}, not {value}")
+        raise SettingsError(f"field: {name} must be between {low} and {high}, not {value}")
     return value
 
 

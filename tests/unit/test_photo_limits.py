@@ -37,7 +37,7 @@ def test_values_from_the_environment_and_the_request_limit_follows(monkeypatch, 
     ("PHOTO_MAX_PIXELS", "0", "must be between"),
 ])
 def test_a_bad_value_stops_the_start_with_its_reason(monkeypatch, tmp_path, name, value, reason):
-    with pytest.raises(SystemExit) as stop:
+    with pytest.raises(config.SettingsError) as stop:
         settings(monkeypatch, tmp_path, **{name: value})
     assert str(stop.value).startswith(f"field: {name} {reason}")
 

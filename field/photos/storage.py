@@ -208,7 +208,12 @@ class S3Storage:
         return True
 
     def open(self, key: str) -> IO[bytes]:
-        return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+        except Exception as exc:
+            if _code(exc) in _NOT_FOUND:  # as LocalStorage says it: the caller handles one kind
+                raise FileNotFoundError(key) from None
+            raise
 
     def _head(self, key: str) -> dict | None:
         try:

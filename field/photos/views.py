@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import timedelta, timezone
 
 from babel.dates import format_datetime, get_timezone_name
-from flask import Response, flash, jsonify, redirect, request, url_for
+from flask import Response, abort, current_app, flash, jsonify, redirect, request, url_for
 from flask_babel import get_locale, get_timezone, gettext as _, lazy_gettext as _l
 from flask_login import login_required
 from flask_wtf import FlaskForm
@@ -178,8 +178,12 @@ def _serve(key: str, content_type: str, download_name: str | None = None, attach
     if request.if_none_match.contains(etag):
         response = Response(status=304)
     else:
-        response = Response(wrap_file(request.environ, storage().open(key)), mimetype=content_type,
-                            direct_passthrough=True)
+        try:
+            stored = storage().open(key)
+        except FileNotFoundError:  # the row is there, its bytes are not: say so in the log, not as a 500
+            current_app.logger.error("photo file missing from storage: %s", key)
+            abort(404)
+        response = Response(wrap_file(request.environ, stored), mimetype=content_type, direct_passthrough=True)
         if download_name:
             disposition = "attachment" if attachment else "inline"
             response.headers["Content-Disposition"] = f'{disposition}; filename="{download_name}"'

@@ -95,6 +95,8 @@ def test_s3_storage_puts_under_its_prefix_and_reads_back(bucket):
     store.discard("originals/ab/abc.jpg")
     assert not store.exists("originals/ab/abc.jpg") and objects(bucket) == {}
     store.discard("originals/ab/abc.jpg")  # discarding twice is harmless
+    with pytest.raises(FileNotFoundError):  # a missing object reads as a missing file does
+        store.open("originals/ab/abc.jpg")
     with pytest.raises(ValueError):
         store.put("../outside.jpg", b"x", "image/jpeg")
 

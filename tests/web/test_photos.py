@@ -538,6 +538,14 @@ def test_bytes_are_served_privately_and_the_original_unchanged(client, org, stor
     assert Image.open(io.BytesIO(client.get(f"/photos/{photo.id}/display.jpg").data)).format == "JPEG"
 
 
+def test_a_photo_whose_file_is_lost_answers_404_not_500(app, client, org, stored):
+    photo, _data = stored
+    (upload_dir(app) / photo.thumb_key).unlink()
+    login(client, org.supervisor)
+    assert client.get(f"/photos/{photo.id}/thumb.jpg").status_code == 404
+    assert client.get(f"/photos/{photo.id}/display.jpg").status_code == 200
+
+
 def test_signed_out_cannot_fetch_photo_bytes(client, org, stored):
     photo, _data = stored
     g.pop("_login_user", None)

@@ -6,6 +6,8 @@ refused with what stands now, at its 4xx status) — and a plain form with a red
 queue; a refused plain form gets the item's page with the reason."""
 from __future__ import annotations
 
+from datetime import timedelta, timezone
+
 from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _, ngettext, to_user_timezone
 from flask_login import login_required
@@ -18,6 +20,7 @@ from field.activities.models import Activity, ActivityStore, CheckPeriod
 from field.core import DomainError, company_today
 from field.permissions import may_review, require
 from field.photos.models import Photo
+from field.photos.views import utc_offset_text
 from field.visits.history_views import day_skeleton
 from field.visits.models import Visit, VisitStep
 from field.web import me as _me, refusal, render, wants_fragment
@@ -51,7 +54,13 @@ def capture_summary(photo: Photo) -> str:
     parts = []
     taken = photo.exif_taken_at or photo.phone_captured_at
     if taken is not None:
-        parts.append(to_user_timezone(taken).strftime("%H:%M"))
+        seen = to_user_timezone(taken)
+        own = photo.exif_utc_offset_min if photo.exif_taken_at is not None else None
+        if own is not None and seen.utcoffset() != timedelta(minutes=own):  # taken elsewhere: its own clock too
+            there = taken.astimezone(timezone(timedelta(minutes=own)))
+            parts.append(f"{there:%H:%M} ({utc_offset_text(own)}) · {seen:%H:%M}")
+        else:
+            parts.append(f"{seen:%H:%M}")
     phone, exif = photo.phone_distance_m, photo.exif_distance_m
     if phone is not None:
         parts.append(texts["away"] % {"m": round(phone)})  # each %(m)s is this photo's distance

@@ -1,6 +1,7 @@
 """Evidence pages: the verification queue (page, item, verdict, bulk approval) and the rep's POST
 that binds photos to an activity — each with its scope, CSRF and bad input; and what the rep and
 the manager see change as verdicts land."""
+from datetime import datetime, timezone
 import re
 
 import pytest
@@ -381,3 +382,12 @@ def test_the_photo_line_says_what_each_distance_is(client, org, line):
     db.session.commit()
     text = client.login_as(org.supervisor).get("/activities/queue").text
     assert "18 m away · accuracy ±17 m · photo&#39;s own GPS: 807 m away" in text
+
+
+def test_a_photo_taken_in_another_zone_shows_its_own_clock_beside_the_viewer_s(client, org, line):
+    photo = with_evidence(org.rep, line)
+    photo.exif_taken_at = datetime(2026, 4, 11, 20, 47, tzinfo=timezone.utc)  # 15:47 in Bogotá, 04:47 in Shanghai
+    photo.exif_utc_offset_min = -300
+    db.session.commit()
+    text = client.login_as(org.supervisor).get("/activities/queue").text
+    assert "15:47 (UTC−05:00) · 04:47" in text

@@ -37,7 +37,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from html.parser import HTMLParser
@@ -132,6 +132,23 @@ class Site:
         text = self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
         return {p: text.count(p) for p in LOG_PROBLEMS}
 
+    def log_exceptions(self) -> Counter:
+        """The server log's errors with a traceback, counted by who logged them (Flask's "Exception on …"
+        or gunicorn's "Error handling request"), what was raised last and the app's last line in it."""
+        text = self.log_path.read_text(errors="replace") if self.log_path and self.log_path.exists() else ""
+        out = Counter()
+        for entry in re.split(r"\n(?=\[\d{4}-)", text):
+            if "Traceback" not in entry:
+                continue
+            lines = entry.splitlines()
+            head = re.sub(r"^\[[^]]*\]\s*(\[\d+\]\s*)?", "", lines[0])
+            head = re.sub(r"/\d+", "/<id>", head)[:60]
+            raised = [ln for ln in lines if re.match(r"^[A-Za-z_][\w.]*(Error|Exception|Shutdown)\b", ln)]
+            ours = [ln.strip() for ln in lines if ln.strip().startswith("File ") and "/field/" in ln]
+            where = ours[-1].split("/field/")[-1].replace('", line ', ":").split(",")[0] if ours else "-"
+            out[f"{head} | {(raised[-1] if raised else lines[-1])[:90]} | last app line {where}"] += 1
+        return out
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -150,6 +167,9 @@ class Site:
                 db.engine.dispose()
         if self.kind == "postgresql":
             drop_postgres(self.url)
+        if os.environ.get("BENCH_KEEP_LOG"):  # to read the server's log after the run
+            print(f"  server log kept: {self.log_path}")
+            return
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 
@@ -311,6 +331,9 @@ class Call:
     note: str = ""
 
 
+HTMX = {"HX-Request": "true", "HX-Request-Type": "partial"}
+
+
 class Failed(Exception):
     pass
 
@@ -369,6 +392,17 @@ class Phone:
 
     def visit(self, visit_id: int, lat: float, lng: float, seed: int) -> list[str]:
         """One whole visit. Returns the client ids of its photos."""
+        page, here = self.check_in(visit_id, lat, lng)
+        self.steps(page)
+        client_id = str(uuid.uuid4())
+        self.upload(page.upload_urls[0], client_id, photo(seed, lat, lng), here)
+        self.call("GET /visits/<id>/progress", "GET", f"/visits/{visit_id}/progress", (200,),
+                  headers=self.headers(**HTMX))
+        self.check_out(visit_id, page, here)
+        return [client_id]
+
+    def check_in(self, visit_id: int, lat: float, lng: float) -> tuple[Page, dict]:
+        """Today, the visit's page, the check-in inside the fence: (the page, the phone's position)."""
         today = self.page("GET /today", "/today")
         if f"/visits/{visit_id}" not in today.links:
             raise Failed(f"{self.login}: visit {visit_id} not on Today")
@@ -379,28 +413,29 @@ class Phone:
         checkin.update(here, position_at=iso(), client_id=checkin["client_key"], phone_at=iso())
         self.call("POST /visits/<id>/checkin", "POST", path + "/checkin", (302, 303),
                   data=checkin, headers=self.headers(**{"X-Field-Replay": "1"}))
-        # The forms came with the page (hidden until check-in): the phone sends them without a reload.
+        return page, here
+
+    def steps(self, page: Page) -> None:
+        """The store checklist (all pass) and the visit summary, as htmx sends them. The forms came
+        with the page (hidden until check-in): the phone sends them without a reload."""
         steps = [f for f in page.forms if "step-form" in f["attrs"].get("class", "")]
         checklist = next(f for f in steps if any(n.startswith("item-") for n, _t, _v in f["inputs"]))
         summary = next(f for f in steps if any(n == "text" for n, _t, _v in f["inputs"]))
-        htmx = self.headers(**{"HX-Request": "true", "HX-Request-Type": "partial"})
         data = {**hidden(checklist), "phone_at": iso(),
                 **{n: "pass" for n, _t, _v in checklist["inputs"] if n.startswith("item-")}}
         self.call("POST /visits/<id>/steps/<id>", "POST", checklist["attrs"]["action"], (200,), data=data,
-                  headers=htmx)
+                  headers=self.headers(**HTMX))
         data = {**hidden(summary), "phone_at": iso(), "text": f"Shelves full; {self.login} spoke to the owner."}
         self.call("POST /visits/<id>/steps/<id>", "POST", summary["attrs"]["action"], (200,), data=data,
-                  headers=htmx)
-        client_id = str(uuid.uuid4())
-        self.upload(page.upload_urls[0], client_id, photo(seed, lat, lng), here)
-        self.call("GET /visits/<id>/progress", "GET", path + "/progress", (200,), headers=htmx)
+                  headers=self.headers(**HTMX))
+
+    def check_out(self, visit_id: int, page: Page, here: dict) -> None:
         checkout = hidden(page.form(lambda f: f["attrs"].get("id") == "checkout"))
         checkout.update(here, position_at=iso(), phone_at=iso())
         if not checkout.get("client_id"):
             checkout["client_id"] = str(uuid.uuid4())  # the outbox names every write
-        self.call("POST /visits/<id>/checkout", "POST", path + "/checkout", (302, 303), data=checkout,
+        self.call("POST /visits/<id>/checkout", "POST", f"/visits/{visit_id}/checkout", (302, 303), data=checkout,
                   headers=self.headers(**{"X-Field-Replay": "1"}))
-        return [client_id]
 
     def upload(self, url: str, client_id: str, data: bytes, here: dict, endpoint="POST /visits/<id>/steps/<id>/photos",
                expect=(200, 201)) -> requests.Response:
@@ -410,13 +445,20 @@ class Phone:
                          headers=self.headers(**{"Accept": "application/json", "X-Field-Replay": "1"}))
 
 
+BARE = "bare server page: "
+
+
 def _said(r: requests.Response) -> str:
-    """What an answer said, short: its JSON error, else its alert text, else its start."""
+    """What an answer said, short: its JSON error, else its message (the app's error page or fragment,
+    an alert), else — not the app's answer (gunicorn's own 500, a proxy's) — its start, marked BARE."""
     try:
         return str(r.json().get("error", ""))[:160]
     except ValueError:
-        m = re.search(r'role="alert"[^>]*>(.*?)<', r.text, re.S)
-        return (m.group(1).strip() if m else r.text[:120]).replace("\n", " ")[:160]
+        m = (re.search(r'data-status="\d+"[^>]*>\s*<p class="error[^>]*>(.*?)<', r.text, re.S)
+             or re.search(r'role="alert"[^>]*>(.*?)<', r.text, re.S))
+        if m:
+            return m.group(1).strip().replace("\n", " ")[:160]
+        return BARE + re.sub(r"\s+", " ", r.text[:120])
 
 
 # --- running reps and reading the figures ---------------------------------------------------------------

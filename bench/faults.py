@@ -153,7 +153,8 @@ def kill_mid_upload(site, reps: int, kills: int, per_rep: int, workers: int) -> 
         not_one = [c for c in wanted if per_client.get(c, 0) != 1]
         orphans, missing = files - keys, keys - files
         print(f"  photo rows per client id: {len(wanted) - len(not_one)} of {len(wanted)} exactly one (budget: all)")
-        print(f"  files {len(files)} (the demo's photos' too), referred to by rows {len(keys)}; rows without a file {len(missing)} (budget 0); "
+        print(f"  files {len(files)} (the demo's photos' too), referred to by rows {len(keys)}; "
+              f"rows without a file {len(missing)} (budget 0); "
               f"files without a row {len(orphans)} ({by_top(orphans)})")
 
         # What the operator's sweep finds: nothing while the files are young, exactly the orphans once old.

@@ -554,7 +554,8 @@ def run(kind: str, reps: int, visits: int, workers: int = 2) -> bool:
     try:
         plans = plan_reps(site, reps, visits)
         site.start(workers)
-        print(f"  set up in {time.perf_counter() - t0:.0f} s (demo seeded, {reps} reps, {reps * visits} visits planned)")
+        print(f"  set up in {time.perf_counter() - t0:.0f} s "
+              f"(demo seeded, {reps} reps, {reps * visits} visits planned)")
         t = time.perf_counter()
         log, failures, photos = run_reps(site.base, plans)
         elapsed = time.perf_counter() - t

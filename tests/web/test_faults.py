@@ -88,7 +88,8 @@ def test_a_connection_lost_while_loading_the_user_answers_the_apps_500_not_a_bar
     monkeypatch.setattr(login_manager, "_user_callback", load_user)
     monkeypatch.setattr(app, "testing", False)  # answer as in production instead of raising into the test
     r = _as_in_production(as_rep, "GET", "/today", headers={"X-Field-Replay": "1"})
-    assert dropped and r.status_code == 500 and r.get_json()["error"] == "Something went wrong on our side. Nothing was saved."
+    assert dropped and r.status_code == 500
+    assert r.get_json()["error"] == "Something went wrong on our side. Nothing was saved."
     dropped.clear()
     r = _as_in_production(as_rep, "GET", "/today")
     assert r.status_code == 500 and 'data-status="500"' in r.get_data(as_text=True)

@@ -10,7 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from field.core import DomainError
-from field.extensions import login_manager
+from field.extensions import db, login_manager
 from field.web import render
 
 REPLAY_HEADER = "X-Field-Replay"
@@ -89,4 +89,9 @@ def register(app):
         if app.testing:
             raise exc
         app.logger.exception("unhandled error")
+        # A refusal leaves the rolling back to field/transaction.py; an unexpected error may have left
+        # the session unusable (a database connection dropped mid-request: "can't reconnect until the
+        # invalid transaction is rolled back"), and this answer still reads (the user, for the language
+        # and the menu). End it now, or the handler fails too and the server answers a bare 500.
+        db.session.rollback()
         return _answer(500, MESSAGES[500]())

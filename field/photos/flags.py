@@ -124,13 +124,13 @@ def window_matches(windows: Windows, visit_id: int | None) -> list[tuple[int, in
     One UNION of exact lookups, one a band (each band's probe values, flipped least certain bits
     included, in one IN list): index probes only. The few candidates are compared here, each with
     the look whose band value it shares."""
-    looking: list[dict[int, list[int]]] = [{} for _ in WINDOW_BANDS]
+    if not windows.probes:
+        return []
+    looking: list[dict[int, list[int]]] = [{} for _ in WINDOW_BANDS]  # band i: probed value -> looks
     for value, band_probes in windows.probes:
         for i, values in enumerate(band_probes):
             for v in values:
                 looking[i].setdefault(v, []).append(value)
-    if not windows.probes:
-        return []
     connection = db.session.connection()
     postgres = connection.dialect.name == "postgresql"
     mark = "%s" if postgres else "?"

@@ -7,6 +7,13 @@ field.photos.flags.near_matches(), the lookup ingest uses: half the probes are s
 hashes with 0–10 bits flipped (hits), half fresh hashes (misses). Prints insert rate,
 median and p95 lookup, hits found, and how many candidate rows the band probes touch.
 
+Then the crop lookup: 16 window hashes a photo in `photo_windows` (16,000,000 rows; loaded
+without their indexes, which are built after, as a restore would), and the lookup one upload
+makes — field.photos.flags.reuse(): SHA-256, whole-image bands and window bands (32 looks × 3
+bands × 4 probed values) — timed whole. Half the uploads carry a look within 0–6 bits of a
+stored window (a planted crop), half nothing stored; every planted crop the index rule says is
+found (a probed band value shared and ≤ WINDOW_THRESHOLD bits) must come back.
+
     .venv/bin/python bench/near_dup.py                       # SQLite, a temporary file
     DATABASE_URL=postgresql://postgres@127.0.0.1/field_help_d_bench .venv/bin/python bench/near_dup.py
     (the PostgreSQL database is emptied: use a scratch one)
@@ -172,7 +179,127 @@ def main() -> int:
     print(f"  candidate rows touched by the band probes: median {statistics.median(candidates):,.0f} "
           f"({statistics.median(candidates) / N:.2%} of the table), max {max(candidates):,}")
     print(f"  plan: {plan[0].strip() if plan else '?'}")
-    return 0 if med < BUDGET_MS and found_hits == hits else 1
+    crops_ok, wmed = windows_bench(app, url, rnd, stored, visit_ids)
+    return 0 if med < BUDGET_MS and found_hits == hits and wmed < BUDGET_MS and crops_ok else 1
+
+
+WINDOWS = 16
+CHUNK = 200_000
+
+
+def windows_bench(app, url, rnd, stored, visit_ids) -> tuple[bool, float]:
+    from sqlalchemy import select, text
+
+    from field.extensions import db
+    from field.photos import flags
+    from field.photos.phash import (QUERY_TRIMS, WINDOW_BANDS, WINDOW_THRESHOLD, Windows, _band_probes, distance,
+                                    to_signed, window_bands)
+    from field.photos.models import Photo
+
+    with app.app_context(), app.test_request_context():
+        postgres = db.engine.dialect.name == "postgresql"
+        first_id = db.session.execute(select(Photo.id).order_by(Photo.id).limit(1)).scalar()
+        n = len(stored)
+        columns = "photo_id, visit_id, hash, band0, band1, band2"
+        indexes = [r for r in db.session.execute(text(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'photo_windows' AND indexname LIKE 'ix_%'"
+            if postgres else
+            "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'photo_windows' AND type = 'index' AND sql IS NOT NULL"))]
+        db.session.commit()
+        planted: dict[int, int] = {}  # photo number -> one of its window hashes, for the planted crops
+        t = time.perf_counter()
+        raw = db.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            for name, _sql in indexes:
+                cur.execute(f"DROP INDEX {name}")
+            if not postgres:
+                cur.execute("PRAGMA synchronous=OFF")
+                cur.execute("PRAGMA cache_size=-1000000")
+            for start in range(0, n, CHUNK // WINDOWS):
+                rows = []
+                for k in range(start, min(n, start + CHUNK // WINDOWS)):
+                    for w in range(WINDOWS):
+                        value = to_signed(rnd.getrandbits(64))
+                        if w == 0 and k % 997 == 0:
+                            planted[k] = value
+                        rows.append((first_id + k, visit_ids[k % VISITS], value, *window_bands(value)))
+                if postgres:
+                    with cur.copy(f"COPY photo_windows ({columns}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+                else:
+                    cur.executemany(f"INSERT INTO photo_windows ({columns}) VALUES (?, ?, ?, ?, ?, ?)", rows)
+            load_s = time.perf_counter() - t
+            t = time.perf_counter()
+            for _name, sql in indexes:
+                cur.execute(sql)
+            raw.commit()
+            index_s = time.perf_counter() - t
+        finally:
+            raw.close()
+        db.session.close()
+        if postgres:
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.execute(text("VACUUM ANALYZE photo_windows"))
+        else:
+            with db.engine.begin() as conn:
+                conn.execute(text("ANALYZE photo_windows"))
+
+        def looks(target: int | None) -> Windows:
+            out = []
+            for i in range(len(QUERY_TRIMS)):
+                value = balanced(rnd)
+                if i == 0 and target is not None:
+                    value = flip(rnd, target & ((1 << 64) - 1), rnd.randint(0, 6))
+                weak = rnd.sample(range(64), 64)
+                out.append((to_signed(value), _band_probes(value, weak)))
+            return Windows((), tuple(out))
+
+        def expected(w: Windows, target: int) -> bool:
+            bands_ = window_bands(target)
+            return any(distance(v, target) <= WINDOW_THRESHOLD and any(bands_[i] in probed[i] for i in range(3))
+                       for v, probed in w.probes)
+
+        uploads = []
+        keys = list(planted)
+        for i in range(LOOKUPS):
+            if i % 2:
+                k = rnd.choice(keys)
+                w = looks(planted[k])
+                uploads.append((to_signed(balanced(rnd)), w, first_id + k, expected(w, planted[k])))
+            else:
+                uploads.append((to_signed(balanced(rnd)), looks(None), None, False))
+        for q, w, _pid, _e in uploads[:20]:
+            flags.reuse("0" * 64, q, -1, w)
+            db.session.rollback()
+        times, found, should, candidates = [], 0, 0, []
+        for q, w, pid, exp in uploads:
+            t = time.perf_counter()
+            result = flags.reuse("0" * 64, q, -1, w)
+            times.append(time.perf_counter() - t)
+            db.session.rollback()
+            ids = {i for f in result for i in f.get("photo_ids", ())}
+            should += exp
+            found += exp and pid in ids
+        for _q, w, _pid, _e in uploads[:40]:
+            total = 0
+            for i in range(len(WINDOW_BANDS)):
+                values = ",".join(str(v) for v in sorted({v for _h, probed in w.probes for v in probed[i]}))
+                total += db.session.execute(text(f"SELECT count(*) FROM photo_windows WHERE band{i} IN ({values})")).scalar()
+            candidates.append(total)
+        probes_n = sum(len(p) for _h, probed in uploads[0][1].probes for p in probed)
+    med, p95 = statistics.median(times) * 1000, sorted(times)[int(len(times) * .95)] * 1000
+    print(f"crop lookup: {n * WINDOWS:,} window hashes ({WINDOWS} a photo) on {'PostgreSQL' if postgres else 'SQLite'}, "
+          f"3 bands × 21-22 bits, exact, {probes_n} probed values an upload")
+    print(f"  bulk insert: {load_s:.1f} s ({n * WINDOWS / load_s:,.0f} rows/s), indexes built after: {index_s:.1f} s")
+    print(f"  lookup (SHA-256 + whole-image bands + window bands): median {med:.2f} ms (budget {BUDGET_MS:.0f} ms), "
+          f"p95 {p95:.2f} ms, over {LOOKUPS} lookups")
+    print(f"  crops found: {found} of {should} planted crops the index rule finds "
+          f"({LOOKUPS // 2 - should} planted beyond it: > {WINDOW_THRESHOLD} bits or no probed band shared)")
+    print(f"  candidate window rows touched: median {statistics.median(candidates):,.0f} "
+          f"({statistics.median(candidates) / (n * WINDOWS):.3%} of the table), max {max(candidates):,}")
+    return found == should, med
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 - exact reuse: the same bytes (SHA-256) as an earlier photo;
 - near reuse: a perceptual hash within THRESHOLD bits of an earlier photo of another visit
-  (re-compressed, resized, brightened, cropped a few per cent);
+  (re-compressed, resized, brightened, cropped a few per cent), or a window hash within
+  WINDOW_THRESHOLD bits of one of its windows (cropped up to 10 % a side, either way round);
 - EXIF or phone position beyond the store's geofence;
 - EXIF time before check-in or after check-out (or now, while the visit runs) by more than 10 min;
 - no capture data at all (neither EXIF time nor EXIF position);
@@ -19,8 +20,8 @@ from sqlalchemy import select
 from field.extensions import db
 from field.geo import Point, distance_m
 from field.photos.exif import Capture
-from field.photos.models import Photo, Source
-from field.photos.phash import THRESHOLD, bands, distance, probes
+from field.photos.models import Photo, PhotoWindow, Source
+from field.photos.phash import THRESHOLD, WINDOW_BANDS, WINDOW_THRESHOLD, Windows, bands, distance, probes
 from field.stores.models import Store
 from field.visits.models import Visit
 
@@ -128,16 +129,77 @@ def near_matches(value: int, visit_id: int | None) -> list[tuple[int, int]]:
     return sorted(found.items(), key=lambda item: (item[1], item[0]))
 
 
-def reuse(sha256: str, value: int, visit_id: int) -> list[dict]:
+def window_matches(windows: Windows, visit_id: int | None) -> list[tuple[int, int]]:
+    """(id, distance) of photos of other visits one of whose windows is within WINDOW_THRESHOLD
+    bits of one of the upload's look windows, nearest first: a crop of them, or they of it.
+
+    One UNION of exact lookups, one a band (each band's probe values, flipped least certain bits
+    included, in one IN list): index probes only. The few candidates are compared here, each with
+    the look whose band value it shares."""
+    if not windows.probes:
+        return []
+    looking: list[dict[int, list[int]]] = [{} for _ in WINDOW_BANDS]  # band i: probed value -> looks
+    for value, band_probes in windows.probes:
+        for i, values in enumerate(band_probes):
+            for v in values:
+                looking[i].setdefault(v, []).append(value)
+    connection = db.session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
+    parts, params = [], []
+    for i, wanted in enumerate(looking):
+        values = list(wanted)
+        probed = f"band{i} = ANY({mark}::integer[])" if postgres else f"band{i} IN ({','.join([mark] * len(values))})"
+        params += [values] if postgres else values
+        parts.append(f"SELECT {i}, band{i}, hash, visit_id, photo_id FROM photo_windows WHERE {probed}")
+    found: dict[int, int] = {}
+    for i, band, other, other_visit, photo_id in connection.exec_driver_sql(" UNION ALL ".join(parts), tuple(params)):
+        if other_visit == visit_id:
+            continue
+        d = min(distance(value, other) for value in looking[i][band])
+        if d <= WINDOW_THRESHOLD and d < found.get(photo_id, WINDOW_THRESHOLD + 1):
+            found[photo_id] = d
+    return sorted(found.items(), key=lambda item: (item[1], item[0]))
+
+
+def hold(sha256: str) -> None:
+    """Serialise uploads of the same bytes: until this transaction ends, another one holding the
+    same SHA-256 waits here, and then sees this one's photo (so the later of two simultaneous
+    uploads is always flagged as reuse of the earlier). PostgreSQL: a transaction-level advisory
+    lock on the hash (READ COMMITTED: the next statement sees what the other committed). SQLite:
+    writers are serialised already, and the savepoint ingest opens before calling this has taken
+    the write lock (BEGIN IMMEDIATE, field/__init__.py) before the exact-match read."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        key = int.from_bytes(bytes.fromhex(sha256[:16]), "big", signed=True)
+        connection.exec_driver_sql("SELECT pg_advisory_xact_lock(%s)", (key,))
+
+
+def reuse(sha256: str, value: int, visit_id: int, windows: Windows | None = None) -> list[dict]:
     flags = []
     exact = exact_matches(sha256)
     if exact:
         flags.append({"code": Flag.EXACT_REUSE, "photo_ids": exact})
-    near = [(pid, d) for pid, d in near_matches(value, visit_id) if pid not in exact]
-    if near:
-        flags.append({"code": Flag.NEAR_REUSE, "photo_ids": [pid for pid, _d in near[:MAX_LISTED]],
-                      "distance": near[0][1]})
+    near = dict(near_matches(value, visit_id))
+    cropped = set()
+    if windows is not None:
+        for pid, d in window_matches(windows, visit_id):
+            if pid not in near:
+                near[pid] = d
+                cropped.add(pid)
+    ranked = sorted(((pid, d) for pid, d in near.items() if pid not in exact), key=lambda item: (item[1], item[0]))
+    if ranked:
+        flag = {"code": Flag.NEAR_REUSE, "photo_ids": [pid for pid, _d in ranked[:MAX_LISTED]],
+                "distance": ranked[0][1]}
+        if ranked[0][0] in cropped:
+            flag["cropped"] = True
+        flags.append(flag)
     return flags
+
+
+def window_rows(photo: Photo, windows: Windows) -> list[PhotoWindow]:
+    """The rows that keep a flushed photo's window hashes."""
+    return [PhotoWindow.of(photo, value) for value in windows.stored]
 
 
 # --- words ------------------------------------------------------------------------------------
@@ -164,6 +226,9 @@ def sentence(flag: dict) -> str:
     if code == Flag.EXACT_REUSE:
         return _("The same file as an earlier photo.")
     if code == Flag.NEAR_REUSE:
+        if flag.get("cropped"):
+            return _("Looks like a crop of an earlier photo of another visit, or that photo a crop of it "
+                     "(%(bits)s of 64 bits differ).", bits=flag.get("distance", "?"))
         return _("Looks like an earlier photo of another visit (%(bits)s of 64 bits differ).",
                  bits=flag.get("distance", "?"))
     if code == Flag.EXIF_OUTSIDE_GEOFENCE:

@@ -33,7 +33,7 @@ from field.photos import flags as photo_flags
 from field.photos.images import (DISPLAY_QUALITY, THUMB_QUALITY, BadPhoto, derive, jpeg_bytes, open_checked,
                                  thumbnail)
 from field.photos.models import Photo, Source
-from field.photos.phash import phash
+from field.photos.phash import phash, windows
 from field.photos.storage import Storage, storage
 from field.photos.watermark import burn
 from field.visits import operations as visit_ops
@@ -272,13 +272,17 @@ def add_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User) -> tup
         writes.start_jpeg(photo.display_key, decoded.display, DISPLAY_QUALITY)
         value = phash(thumb)
         photo.set_phash(value)
-        photo.flags = photo_flags.reuse(sha, value, visit.id) + photo.flags
+        looks = windows(thumb)
         writes.wait()
         with db.session.begin_nested():
+            # The same bytes uploaded at this moment wait here for this photo, then see it.
+            photo_flags.hold(sha)
+            photo.flags = photo_flags.reuse(sha, value, visit.id, looks) + photo.flags
             db.session.add(photo)
             audit.record("photo.add", photo, actor=actor, visit=visit.id, step=step.id,
                          client_id=photo.client_id, flags=photo.flag_codes)
             db.session.flush()
+            db.session.add_all(photo_flags.window_rows(photo, looks))
             db.session.add(ClientWrite(client_id=photo.client_id, user_id=actor.id, kind=WriteKind.PHOTO,
                                        visit_id=visit.id, record_id=photo.id, phone_at=upload.phone_at,
                                        received_at=photo.created_at))

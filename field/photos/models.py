@@ -14,7 +14,7 @@ from field.auth.models import User
 from field.core import UTCDateTime, now
 from field.extensions import db
 from field.geo import Point
-from field.photos.phash import BANDS, bands
+from field.photos.phash import BANDS, WINDOW_BANDS, bands, window_bands
 from field.stores.models import Store
 
 if TYPE_CHECKING:
@@ -135,3 +135,33 @@ def _hamming(a, b) -> int | None:
 # is index probes only: no scan, and on PostgreSQL no heap visit.
 for _i in range(BANDS):
     Index(f"ix_photos_band{_i}", getattr(Photo, f"band{_i}"), Photo.phash, Photo.visit_id, Photo.id)
+
+
+# --- window hashes: crops up to 10 % a side (field/photos/phash.py, "Windows") ----------------------
+
+class PhotoWindow(db.Model):
+    """One window hash of a photo: 16 a photo, written with it, never changed. `band0…2` cut the
+    hash as WINDOW_BANDS says, each indexed with what a lookup reads, so finding a cropped copy
+    is exact index probes only. Photos stored before these existed have none: they are still
+    found by their whole-image hash (photos.phash), not as crops."""
+
+    __tablename__ = "photo_windows"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id"))
+    visit_id: Mapped[int] = mapped_column(Integer)  # the photo's, so a lookup skips its own visit unread
+    hash: Mapped[int] = mapped_column(BigInteger)
+    band0: Mapped[int] = mapped_column(Integer)
+    band1: Mapped[int] = mapped_column(Integer)
+    band2: Mapped[int] = mapped_column(Integer)
+
+    @classmethod
+    def of(cls, photo: Photo, value: int) -> PhotoWindow:
+        return cls(photo_id=photo.id, visit_id=photo.visit_id, hash=value,
+                   **{f"band{i}": b for i, b in enumerate(window_bands(value))})
+
+
+Index("ix_photo_windows_photo", PhotoWindow.photo_id)
+for _i in range(len(WINDOW_BANDS)):
+    Index(f"ix_photo_windows_band{_i}", getattr(PhotoWindow, f"band{_i}"), PhotoWindow.hash, PhotoWindow.visit_id,
+          PhotoWindow.photo_id)

@@ -10,11 +10,28 @@ indexed column. If two hashes differ in at most T bits, some band differs in at 
 ⌊T/4⌋ bits (pigeonhole), so the candidates are the rows whose band equals one of the
 values within PROBE_RADIUS bits of ours: 1 + 16 + 120 = 137 exact index probes a band.
 T = 10 catches crops of a few per cent (bench/phash_threshold.py); an exact-band scheme
-for T = 10 would need 11 bands of 6 bits, each value shared by 1/64 of all photos."""
+for T = 10 would need 11 bands of 6 bits, each value shared by 1/64 of all photos.
+
+Windows (crops up to 10 % a side): the whole-image hash of a copy cropped 10 % moves ~20 bits,
+so each photo also hashes sub-windows of itself. Cut a side by c of the frame; to first order
+the copy's window trimmed q matches the original's window trimmed c + q. With u = 1/30 of the
+frame, a photo keeps the 16 windows trimmed u or 3u on each side (STORED_TRIMS, an indexed
+table), and an upload looks with its 32 windows trimmed 0 or u (is it a crop of a stored
+photo? stored − query ∈ {0, u, 2u, 3u} a side) and 3u or 4u (is a stored photo a crop of it?
+query − stored ∈ the same): every crop on the 4-D grid of 0–10 % in steps of u is one
+(query, stored) pair, and a crop between grid points is ≤ u/2 a side from one. Window hashes
+are 64-bit DCT hashes of a 16 × 16 resample of a 128 px grey copy (a quarter of the work of
+32 × 32; same low frequencies), compared among themselves only. Their index is exact, not
+probed within a radius: 3 bands of 22/21/21 bits (WINDOW_BANDS), looked up with the band as
+it is and with its 2 least certain bits (coefficients nearest the median) flipped — 4 values a
+band, 384 probes an upload, each value shared by one stored window in 2 million: a few
+thousand candidates among 16 million windows. Measured on real photos: bench/reuse_eval.py."""
 from __future__ import annotations
 
 import math
-from itertools import combinations
+from dataclasses import dataclass
+from itertools import combinations, product
+from operator import mul
 
 from PIL import Image
 
@@ -94,3 +111,82 @@ def probes(band: int, radius: int = PROBE_RADIUS) -> list[int]:
 
 def hex64(value: int) -> str:
     return f"{to_unsigned(value):016x}"
+
+
+# --- windows: crops up to 10 % a side ------------------------------------------------------------
+
+WINDOW_SIDE = 16       # the resample a window hash sees
+WINDOW_BASE = 128      # the grey copy windows are cut from (long side, px)
+WINDOW_THRESHOLD = 10  # window hashes within 10 bits: a near copy (bench/reuse_eval.py)
+WINDOW_STEP = 1 / 30   # u: the crop grid's step, as a share of a side
+WINDOW_BANDS = ((42, 22), (21, 21), (0, 21))  # (shift, bits) of each band of a window hash
+WINDOW_FLIPS = 2       # least certain bits of a band also probed flipped
+
+# (left, top, right, bottom) trims, in steps of u.
+STORED_TRIMS = tuple(product((1, 3), repeat=4))
+QUERY_TRIMS = tuple(product((0, 1), repeat=4)) + tuple(product((3, 4), repeat=4))
+
+_WCOS = [tuple(math.cos(math.pi * (2 * x + 1) * u / (2 * WINDOW_SIDE)) for x in range(WINDOW_SIDE))
+         for u in range(KEEP)]
+
+
+@dataclass(frozen=True)
+class Windows:
+    """A photo's window hashes: `stored` (signed, distinct) go into photo_windows; `probes`
+    are the upload's looks, each (hash, [values to look up in band i for i in 0..2])."""
+    stored: tuple[int, ...]
+    probes: tuple[tuple[int, tuple[tuple[int, ...], ...]], ...]
+
+
+def _window_hash(grey: Image.Image, trims: tuple[int, ...]) -> tuple[int, list[int]]:
+    """The 64-bit hash of one window, and its bit positions from least to most certain."""
+    w, h = grey.size
+    left, top, right, bottom = (t * WINDOW_STEP for t in trims)
+    small = grey.resize((WINDOW_SIDE, WINDOW_SIDE), Image.Resampling.LANCZOS,
+                        box=(w * left, h * top, w * (1 - right), h * (1 - bottom)))
+    data = small.tobytes()
+    rows = [data[y * WINDOW_SIDE:(y + 1) * WINDOW_SIDE] for y in range(WINDOW_SIDE)]
+    across = [[sum(map(mul, row, c)) for row in rows] for c in _WCOS]          # across[u][y]
+    coeffs = [sum(map(mul, cv, column)) for cv in _WCOS for column in across]  # v-major, u-minor
+    median = sorted(coeffs)[len(coeffs) // 2 - 1: len(coeffs) // 2 + 1]
+    cut = (median[0] + median[1]) / 2
+    value = 0
+    for c in coeffs:
+        value = (value << 1) | (1 if c > cut else 0)
+    # Coefficient i is bit 63 - i.
+    order = sorted(range(64), key=lambda i: abs(coeffs[i] - cut))
+    return value, [63 - i for i in order]
+
+
+def window_bands(value: int) -> list[int]:
+    u = to_unsigned(value)
+    return [(u >> shift) & ((1 << bits) - 1) for shift, bits in WINDOW_BANDS]
+
+
+def _band_probes(value: int, weak: list[int]) -> tuple[tuple[int, ...], ...]:
+    out = []
+    for shift, bits in WINDOW_BANDS:
+        mine = [b for b in weak if shift <= b < shift + bits][:WINDOW_FLIPS]
+        values = {}
+        for k in range(len(mine) + 1):
+            for flipped in combinations(mine, k):
+                v = value
+                for b in flipped:
+                    v ^= 1 << b
+                values[(v >> shift) & ((1 << bits) - 1)] = None
+        out.append(tuple(values))
+    return tuple(out)
+
+
+def windows(image: Image.Image) -> Windows:
+    """The window hashes of an image (the thumbnail ingest makes: 240–320 px)."""
+    grey = image.convert("L")
+    if max(grey.size) > WINDOW_BASE:
+        grey.thumbnail((WINDOW_BASE, WINDOW_BASE), Image.Resampling.BOX)
+    made: dict[tuple[int, ...], tuple[int, list[int]]] = {}
+    for trims in STORED_TRIMS + QUERY_TRIMS:
+        if trims not in made:
+            made[trims] = _window_hash(grey, trims)
+    stored = tuple(dict.fromkeys(to_signed(made[t][0]) for t in STORED_TRIMS))
+    probes_ = tuple((to_signed(made[t][0]), _band_probes(*made[t])) for t in QUERY_TRIMS)
+    return Windows(stored, probes_)

@@ -5,7 +5,7 @@ XMP date with its own offset), zone (no offset anywhere: read in the rep's zone)
 Photos already stored knew only the first and the last: they get those from exif_utc_offset_min.
 
 Revision ID: 0012_capture_time_source
-Revises: 0010_session_version
+Revises: 0011_photo_windows
 Create Date: 2026-12-28 09:00:00.000000
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012_capture_time_source'
-down_revision = '0010_session_version'
+down_revision = '0011_photo_windows'
 branch_labels = None
 depends_on = None
 

@@ -58,3 +58,33 @@ def test_any_hash_within_the_threshold_shares_a_probed_band(seed):
         for bit in rnd.sample(range(64), rnd.randint(0, THRESHOLD)):
             b ^= 1 << bit
         assert any(bb in probes(ba) for ba, bb in zip(bands(to_signed(a)), bands(to_signed(b))))
+
+
+# --- windows: crops up to 10 % a side ------------------------------------------------------------------
+
+def test_windows_keep_16_hashes_and_look_with_32_each_probed_in_3_bands():
+    from field.photos.phash import QUERY_TRIMS, STORED_TRIMS, WINDOW_BANDS, window_bands, windows
+    w = windows(scene(3, (320, 240)))
+    assert len(STORED_TRIMS) == 16 and len(QUERY_TRIMS) == 32 and 1 <= len(w.stored) <= 16
+    assert len(w.probes) == 32
+    assert sum(bits for _shift, bits in WINDOW_BANDS) == 64
+    for value, band_probes in w.probes:
+        assert -(1 << 63) <= value < (1 << 63) and len(band_probes) == 3
+        for own, values, (_shift, bits) in zip(window_bands(value), band_probes, WINDOW_BANDS):
+            # The band as it is first, then with its least certain bits flipped: at most 2 bits away.
+            assert values[0] == own and 1 <= len(values) <= 4
+            assert all(v < (1 << bits) and (v ^ own).bit_count() <= 2 for v in values)
+
+
+def test_a_10_percent_crop_looks_like_one_of_the_originals_windows_and_the_original_like_one_of_the_crops():
+    from field.photos.phash import WINDOW_THRESHOLD, distance, window_bands, windows
+    img = scene(4, (320, 240))
+    crop = img.crop((32, 0, 320, 216))  # 10 % off the left and the bottom
+    a, b = windows(img), windows(crop)
+
+    def found(looking, stored):
+        return any(distance(v, s) <= WINDOW_THRESHOLD and any(band in probed for band, probed
+                                                               in zip(window_bands(s), band_probes))
+                   for v, band_probes in looking.probes for s in stored.stored)
+    assert found(b, a) and found(a, b)
+    assert not found(windows(scene(5, (320, 240))), a)

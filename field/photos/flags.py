@@ -133,32 +133,31 @@ def window_matches(windows: Windows, visit_id: int | None) -> list[tuple[int, in
     """(id, distance) of photos of other visits one of whose windows is within WINDOW_THRESHOLD
     bits of one of the upload's look windows, nearest first: a crop of them, or they of it.
 
-    One UNION of exact lookups, one a band (each band's probe values, flipped least certain bits
-    included, in one IN list): index probes only. The few candidates are compared here, each with
-    the look whose band value it shares."""
+    One UNION of three joins, one a band: the (probed value, look) pairs of the upload against
+    that band's index — exact index probes only (192 values, flipped least certain bits
+    included) — each candidate's bits compared with its look inside the database, as
+    near_matches does, so only real matches come back."""
     if not windows.probes:
         return []
-    looking: list[dict[int, list[int]]] = [{} for _ in WINDOW_BANDS]  # band i: probed value -> looks
-    for value, band_probes in windows.probes:
-        for i, values in enumerate(band_probes):
-            for v in values:
-                looking[i].setdefault(v, []).append(value)
     connection = db.session.connection()
     postgres = connection.dialect.name == "postgresql"
-    mark = "%s" if postgres else "?"
     parts, params = [], []
-    for i, wanted in enumerate(looking):
-        values = list(wanted)
-        probed = f"band{i} = ANY({mark}::integer[])" if postgres else f"band{i} IN ({','.join([mark] * len(values))})"
-        params += [values] if postgres else values
-        parts.append(f"SELECT {i}, band{i}, hash, visit_id, photo_id FROM photo_windows WHERE {probed}")
+    for i in range(len(WINDOW_BANDS)):
+        pairs = list(dict.fromkeys((v, value) for value, band_probes in windows.probes for v in band_probes[i]))
+        if postgres:
+            parts.append(f"SELECT w.photo_id, bit_count((w.hash # l.h)::bit(64)) FROM "
+                         f"unnest(%s::integer[], %s::bigint[]) AS l(v, h) JOIN photo_windows w ON w.band{i} = l.v "
+                         f"WHERE bit_count((w.hash # l.h)::bit(64)) <= %s AND w.visit_id IS DISTINCT FROM %s")
+            params += [[v for v, _h in pairs], [h for _v, h in pairs], WINDOW_THRESHOLD, visit_id]
+        else:
+            looks = ",".join(["(?, ?)"] * len(pairs))
+            parts.append(f"SELECT w.photo_id, d FROM (SELECT w.photo_id, hamming64(w.hash, l.column2) AS d, w.visit_id "
+                         f"FROM (VALUES {looks}) AS l JOIN photo_windows w ON w.band{i} = l.column1) AS w "
+                         f"WHERE d <= ? AND w.visit_id IS NOT ?")
+            params += [x for pair in pairs for x in pair] + [WINDOW_THRESHOLD, visit_id]
     found: dict[int, int] = {}
-    for i, band, other, other_visit, photo_id in connection.exec_driver_sql(" UNION ALL ".join(parts), tuple(params)):
-        if other_visit == visit_id:
-            continue
-        d = min(distance(value, other) for value in looking[i][band])
-        if d <= WINDOW_THRESHOLD and d < found.get(photo_id, WINDOW_THRESHOLD + 1):
-            found[photo_id] = d
+    for photo_id, d in connection.exec_driver_sql(" UNION ALL ".join(parts), tuple(params)):
+        found[photo_id] = min(d, found.get(photo_id, d))
     return sorted(found.items(), key=lambda item: (item[1], item[0]))
 
 

@@ -23,8 +23,8 @@ query − stored ∈ the same): every crop on the 4-D grid of 0–10 % in steps 
 are 64-bit DCT hashes of a 16 × 16 resample of a 128 px grey copy (a quarter of the work of
 32 × 32; same low frequencies), compared among themselves only. Their index is exact, not
 probed within a radius: 3 bands of 22/21/21 bits (WINDOW_BANDS), looked up with the band as
-it is and with its 2 least certain bits (coefficients nearest the median) flipped — 4 values a
-band, 384 probes an upload, each value shared by one stored window in 2 million: a few
+it is and with its least certain bit (the coefficient nearest the median) flipped — 2 values a
+band, 192 probes an upload, each value shared by one stored window in 2 million: about a
 thousand candidates among 16 million windows. Measured on real photos: bench/reuse_eval.py."""
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ WINDOW_BASE = 128      # the grey copy windows are cut from (long side, px)
 WINDOW_THRESHOLD = 10  # window hashes within 10 bits: a near copy (bench/reuse_eval.py)
 WINDOW_STEP = 1 / 30   # u: the crop grid's step, as a share of a side
 WINDOW_BANDS = ((42, 22), (21, 21), (0, 21))  # (shift, bits) of each band of a window hash
-WINDOW_FLIPS = 2       # least certain bits of a band also probed flipped
+WINDOW_FLIPS = 1       # least certain bit of a band also probed flipped (2: +1 point of recall, 2× the probes)
 
 # (left, top, right, bottom) trims, in steps of u.
 STORED_TRIMS = tuple(product((1, 3), repeat=4))

@@ -8,7 +8,7 @@ reuse_eval = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(reuse_eval)
 
 SUBSET = ["astronaut", "camera", "chelsea", "china", "coffee", "grass", "rocket", "text"]
-CATCH_FLOOR = 0.95   # per kind and order, on this subset (all 100 % when committed; the bench: 95 % over all 20)
+CATCH_FLOOR = 0.9    # per kind and order on this subset: one miss in 16 (the bench: 95 % over all 20)
 FALSE_CEILING = 0.001
 
 

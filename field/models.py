@@ -9,3 +9,4 @@ from field.photos.models import Photo  # noqa: F401
 from field.activities.models import Activity, ActivityStore, ActivityTransition, ActivityType, Evidence, Review  # noqa: F401
 from field.claims.models import Claim, ClaimReceipt, LedgerLine  # noqa: F401
 from field.roi.models import SalesDaily  # noqa: F401
+from field.alerts.models import Alert, AlertRule  # noqa: F401

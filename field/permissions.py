@@ -223,3 +223,15 @@ class Checks:
 
 def for_current_user() -> Checks:
     return Checks(current_user)
+
+
+# --- alerts ----------------------------------------------------------------------------------------
+
+def may_handle_alerts(user: User) -> bool:
+    """See the alerts of one's scope, acknowledge and resolve them: supervisors, managers (and admins)."""
+    return user.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+
+
+def may_edit_alert_rules(user: User) -> bool:
+    """Set the alert thresholds of one's regions: managers (and admins)."""
+    return user.role in (Role.MANAGER, Role.ADMIN)

@@ -292,6 +292,7 @@ def _check_in(rep: User, store: Store, visit_type: VisitType, *, position: Point
             if earlier is not None:
                 return earlier
         raise Conflict(_("You are already in a visit: check out or cancel it first.")) from None
+    providers.notify("visit.checked_in", visit)  # alerts evaluate the rules about this rep
     return visit
 
 
@@ -541,6 +542,7 @@ def _check_out(visit: Visit, actor: User, *, position: Point | None, accuracy_m:
             objective.follow_up.closed_visit_id = visit.id
             objective.follow_up.closed_at = tapped
     transition(visit, VisitStatus.COMPLETED, actor, dwell_minutes=round(dwell, 1))
+    providers.notify("visit.checked_out", visit)  # alerts evaluate the rules about this rep
     return visit
 
 

@@ -30,7 +30,7 @@ LAYERS = (
     ("activities",),
     ("claims",),
     ("roi",),
-    ("home", "admin", "app_shell"),
+    ("home", "admin", "app_shell", "alerts"),
 )
 """The domains (field/<domain>/), lowest first. A domain may import core, scope, permissions, itself and any
 domain of an EARLIER line; never one of its own line (stores and products are siblings, as are home and admin)
@@ -159,8 +159,9 @@ def test_layers_import_only_downward():
 COMMITTERS = ("field/transaction.py",)
 """The only module that calls db.session.commit()."""
 
-COMMANDS = ("field/cli.py", "field/demo*.py")
-"""CLI commands and the demo seed end their unit of work with transaction.commit(); nothing else commits."""
+COMMANDS = ("field/cli.py", "field/demo*.py", "field/*/cli.py")
+"""CLI commands (field/cli.py, a domain's cli.py) and the demo seed end their unit of work with transaction.commit(); nothing
+else commits."""
 
 
 def commit_call(node: ast.AST) -> str | None:

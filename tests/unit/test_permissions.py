@@ -32,6 +32,11 @@ ROLE_TABLE = {
     "may_read_ledger":         (False, False, True,  True),
     "may_read_roi":            (False, False, True,  True),
 }
+# Alerts (issue 15): appended here as their own rows.
+ROLE_TABLE.update({
+    "may_handle_alerts":       (False, True,  True,  True),
+    "may_edit_alert_rules":    (False, False, True,  True),
+})
 
 # The checks that need a record; each has its own tests below.
 RECORD_CHECKS = {"may_cancel_visit", "may_score_visit", "may_answer_checklist", "may_edit_activity", "may_approve",

@@ -100,6 +100,11 @@ def from_environment(instance: Path) -> dict:
         # "Keep me signed in" on the sign-in page: for how many days (0: not offered).
         "REMEMBER_ME_DAYS": _whole(os.environ.get("REMEMBER_ME_DAYS", "30"), "REMEMBER_ME_DAYS"),
         **_photo_limits(),
+        # Map backgrounds (field/geo.py, tile_source): none | osm | amap | tencent | baidu | a URL template.
+        "MAP_TILES": os.environ.get("MAP_TILES", "none"),
+        "MAP_TILES_DATUM": os.environ.get("MAP_TILES_DATUM", ""),
+        "MAP_TILES_ATTRIBUTION": os.environ.get("MAP_TILES_ATTRIBUTION", ""),
+        "MAP_TILES_SUBDOMAINS": os.environ.get("MAP_TILES_SUBDOMAINS", ""),
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": 50,
     }

@@ -4,8 +4,11 @@ Inside the app a Point is always WGS-84. Chinese map providers publish GCJ-02
 (Amap, Tencent) or BD-09 (Baidu); mixing them with GPS is an error of 300–700 m,
 larger than a geofence, so every input is converted here before it is stored."""
 import math
+import re
 from dataclasses import dataclass
 from enum import StrEnum
+from html import escape
+from urllib.parse import urlsplit
 
 from geographiclib.geodesic import Geodesic
 from geopy.distance import ELLIPSOIDS
@@ -140,3 +143,120 @@ def from_wgs84(point: Point, datum: Datum | str) -> tuple[float, float]:
     if datum is Datum.BD09:
         return gcj02_to_bd09(*wgs84_to_gcj02(point.lat, point.lng))
     return point.lat, point.lng
+
+
+# --- positions on a map's tiles ------------------------------------------------------------------
+# Map tiles are drawn in their provider's datum: OpenStreetMap in WGS-84, Amap (Gaode) and Tencent
+# in GCJ-02, Baidu in BD-09. A marker is put where the tiles show its place by converting its stored
+# WGS-84 position to the tiles' datum; outside China no provider shifts, and neither do we.
+
+def in_china(point: Point) -> bool:
+    """Inside the rough box where Chinese providers shift positions (the published GCJ-02 test)."""
+    return not _outside_china(point.lat, point.lng)
+
+
+def to_gcj02(point: Point) -> tuple[float, float]:
+    """A WGS-84 point where GCJ-02 tiles (Amap, Tencent) show it; unchanged outside China."""
+    return wgs84_to_gcj02(point.lat, point.lng)
+
+
+def to_bd09(point: Point) -> tuple[float, float]:
+    """A WGS-84 point where BD-09 tiles (Baidu) show it; unchanged outside China (Baidu's own
+    offset is applied only over its GCJ-02 area)."""
+    if not in_china(point):
+        return point.lat, point.lng
+    return gcj02_to_bd09(*wgs84_to_gcj02(point.lat, point.lng))
+
+
+def on_tiles(point: Point, datum: Datum | str) -> tuple[float, float]:
+    """A WGS-84 point in the datum of a map's tiles (WGS-84 itself for OpenStreetMap)."""
+    datum = Datum(datum)
+    if datum is Datum.GCJ02:
+        return to_gcj02(point)
+    if datum is Datum.BD09:
+        return to_bd09(point)
+    return point.lat, point.lng
+
+
+@dataclass(frozen=True)
+class TileSource:
+    """Where a map's background tiles come from (MAP_TILES): a Leaflet URL template with its
+    subdomains, whose datum markers are converted to, its attribution (HTML, shown on the map),
+    and the origins the Content-Security-Policy must let images come from."""
+    name: str
+    url: str
+    attribution: str
+    datum: Datum = Datum.WGS84
+    subdomains: str = ""
+    max_zoom: int = 19
+    crs: str = "EPSG3857"     # "baidu": Baidu's own tile grid (BD-09 Mercator, tiles counted from 0,0)
+
+    @property
+    def origins(self) -> tuple[str, ...]:
+        """scheme://host[:port] of every tile server the template names ({s} expanded)."""
+        parts = urlsplit(self.url)
+        hosts = [parts.netloc.replace("{s}", s) for s in self.subdomains] if "{s}" in parts.netloc \
+            else [parts.netloc]
+        return tuple(f"{parts.scheme}://{host}" for host in dict.fromkeys(hosts))
+
+    def for_page(self) -> dict:
+        """What static/js/map.js needs to draw the tiles."""
+        return {"url": self.url, "attribution": self.attribution, "subdomains": self.subdomains,
+                "maxZoom": self.max_zoom, "crs": self.crs, "datum": str(self.datum)}
+
+
+TILE_SOURCES = {
+    "osm": TileSource(
+        "osm", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors',
+        Datum.WGS84, max_zoom=19),
+    "amap": TileSource(
+        "amap", "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
+        '&copy; <a href="https://www.amap.com/">高德地图 AutoNavi</a>', Datum.GCJ02, "1234", max_zoom=18),
+    "tencent": TileSource(
+        "tencent", "https://rt{s}.map.gtimg.com/tile?z={z}&x={x}&y={-y}&type=vector&styleid=0",
+        '&copy; <a href="https://map.qq.com/">腾讯地图 Tencent</a>', Datum.GCJ02, "0123", max_zoom=18),
+    "baidu": TileSource(
+        "baidu", "https://maponline{s}.bdimg.com/tile/?qt=vtile&x={x}&y={y}&z={z}&styles=pl&scaler=1&udt=20200101",
+        '&copy; <a href="https://map.baidu.com/">百度地图 Baidu</a>', Datum.BD09, "0123", max_zoom=18,
+        crs="baidu"),
+}
+"""The tile servers MAP_TILES names. Chinese providers' public tile URLs are not a documented API;
+a company with a key (or its own tile server) sets a custom template instead."""
+
+_TEMPLATE_HOST = re.compile(r"^[A-Za-z0-9.-]*(\{s\}[A-Za-z0-9.-]*)?(:[0-9]{1,5})?$")
+_TEMPLATE_REST = re.compile(r"^[A-Za-z0-9._~!$&'()*+,;=:@/%?{}\-\[\]]*$")
+
+
+def tile_source(setting: str | None, datum: str | None = None, attribution: str | None = None,
+                subdomains: str | None = None) -> TileSource | None:
+    """The tile source a MAP_TILES setting names: None for "none" (or empty: a plain background), a
+    built-in provider by name, or a custom http(s) URL template with {z}, {x} and {y} (and {s} for a
+    subdomain, a, b, c unless told) whose datum (MAP_TILES_DATUM) is WGS-84 unless told.
+    A setting that cannot work raises ValueError, saying why."""
+    text = (setting or "").strip()
+    if text.lower() in ("", "none", "off"):
+        return None
+    if text.lower() in TILE_SOURCES:
+        return TILE_SOURCES[text.lower()]
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError(f"MAP_TILES must be none, {', '.join(TILE_SOURCES)} or an http(s) URL template, "
+                         f"not {text[:80]!r}")
+    if parts.username or parts.password or not _TEMPLATE_HOST.match(parts.netloc):
+        raise ValueError(f"MAP_TILES: {parts.netloc[:80]!r} is not a host name (letters, digits, dots, "
+                         "dashes, {s}, a port)")
+    if not _TEMPLATE_REST.match(text[len(parts.scheme) + 3 + len(parts.netloc):]):
+        raise ValueError("MAP_TILES: the URL template holds characters a URL cannot (spaces, quotes, <>)")
+    if not all(key in text for key in ("{z}", "{x}")) or not ("{y}" in text or "{-y}" in text):
+        raise ValueError("MAP_TILES: a URL template needs {z}, {x} and {y}")
+    try:
+        datum = Datum((datum or "wgs84").strip().lower())
+    except ValueError:
+        raise ValueError(f"MAP_TILES_DATUM must be wgs84, gcj02 or bd09, not {datum[:20]!r}") from None
+    subdomains = (subdomains or "abc").strip() if "{s}" in text else ""
+    if not re.fullmatch(r"[A-Za-z0-9]*", subdomains):
+        raise ValueError("MAP_TILES_SUBDOMAINS: letters or digits, one per subdomain (abc, 1234)")
+    label = escape((attribution or "").strip() or parts.hostname.replace("{s}.", ""))
+    return TileSource("custom", text, label, datum, subdomains, max_zoom=19,
+                      crs="baidu" if datum is Datum.BD09 else "EPSG3857")

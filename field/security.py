@@ -8,6 +8,8 @@ WhiteNoise serves all pass through one WSGI wrapper around the whole app, so non
   use no hx-on, no `js:` values and no trigger filters, which htmx would compile with Function).
   Style allows 'unsafe-inline' because templates carry a few computed style attributes (tree
   indents, chart marks) and htmx sets styles; style cannot run code.
+- Map tiles (MAP_TILES, field/geo.py's tile_source) may come from the configured tile servers: their
+  origins join img-src, and no other directive.
 - X-Frame-Options DENY (with frame-ancestors 'none' for browsers that read CSP), nosniff,
   Referrer-Policy same-origin.
 - Strict-Transport-Security only in production (FIELD_ENV=production or config HSTS=True): on a
@@ -26,27 +28,39 @@ import os
 import click
 from flask import Flask
 
-CSP = "; ".join([
-    "default-src 'self'",
-    "script-src 'self'",
-    "worker-src 'self'",
-    "style-src 'self' 'unsafe-inline'",
-    "img-src 'self' data: blob:",
-    "connect-src 'self'",
-    "font-src 'self'",
-    "manifest-src 'self'",
-    "object-src 'none'",
-    "base-uri 'self'",
-    "frame-ancestors 'none'",
-    "form-action 'self'",
-])
+from field import geo
+from field.config import SettingsError
+
+IMG_SRC = "'self' data: blob:"
+
+
+def csp(tile_origins=()) -> str:
+    """The policy; `tile_origins` (the configured map tile servers, MAP_TILES) are added to img-src
+    alone: tiles are images, nothing else may come from those hosts."""
+    return "; ".join([
+        "default-src 'self'",
+        "script-src 'self'",
+        "worker-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        " ".join(["img-src", IMG_SRC, *tile_origins]),
+        "connect-src 'self'",
+        "font-src 'self'",
+        "manifest-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'self'",
+    ])
+
+
+CSP = csp()
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-def headers(production: bool) -> list[tuple[str, str]]:
+def headers(production: bool, tile_origins=()) -> list[tuple[str, str]]:
     """The headers every answer carries."""
     out = [
-        ("Content-Security-Policy", CSP),
+        ("Content-Security-Policy", csp(tile_origins)),
         ("X-Frame-Options", "DENY"),
         ("X-Content-Type-Options", "nosniff"),
         ("Referrer-Policy", "same-origin"),
@@ -92,4 +106,14 @@ def register(app: Flask) -> None:
     """Wrap the app (call after every other wsgi_app wrapper, e.g. WhiteNoise, so it covers them)."""
     refuse_development_server(app)
     production = _production(app)
-    app.wsgi_app = SecurityHeaders(app.wsgi_app, headers(production))
+    app.wsgi_app = SecurityHeaders(app.wsgi_app, headers(production, tile_origins(app)))
+
+
+def tile_origins(app: Flask) -> tuple[str, ...]:
+    """The map tile servers MAP_TILES names (none by default); a setting that cannot work stops the start."""
+    try:
+        source = geo.tile_source(app.config.get("MAP_TILES"), app.config.get("MAP_TILES_DATUM"),
+                                 app.config.get("MAP_TILES_ATTRIBUTION"), app.config.get("MAP_TILES_SUBDOMAINS"))
+    except ValueError as exc:
+        raise SettingsError(f"field: {exc}") from None
+    return source.origins if source is not None else ()

@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("visits", __name__)
 
-from field.visits import history_views, plan_views, types_views, views  # noqa: E402,F401
+from field.visits import history_views, map_views, plan_views, types_views, views  # noqa: E402,F401

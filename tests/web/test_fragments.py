@@ -4,12 +4,15 @@ Walks app.url_map: each GET route, for each role, as a plain request and as an h
 (`HX-Request: true`, where web.render answers with the page's block alone). Routes that name a
 record get one made here; the stored photo files are not written (factories.make_photo), so the
 routes that stream them are left out."""
+from datetime import timedelta
+
 import pytest
 
+from field.alerts.evaluate import evaluate
 from field.core import company_today
 from field.extensions import db
 from tests.conftest import login
-from tests.factories import make_claim, make_photo, make_product, make_store, promo_visit, running, vtype
+from tests.factories import make_claim, make_photo, make_product, make_store, make_visit, promo_visit, running, vtype
 
 pytestmark = pytest.mark.usefixtures("builtin_types")
 
@@ -26,8 +29,10 @@ def records(org):
     claim = make_claim(line, org.rep)
     visit, step = promo_visit(org.rep, store)
     photo = make_photo(visit, step)
+    make_visit(org.rep, planned_for=company_today() - timedelta(days=1))
+    alert = next(a for a in evaluate(org.east).opened if a.rule == "missed_visits")
     db.session.commit()
-    ids = {"store_id": store.id, "product_id": product.id, "activity_id": activity.id, "line_id": line.id,
+    ids = {"alert_id": alert.id, "store_id": store.id, "product_id": product.id, "activity_id": activity.id, "line_id": line.id,
            "period_index": 1, "claim_id": claim.id, "visit_id": visit.id, "photo_id": photo.id,
            "region_id": org.east.id, "user_id": org.rep.id, "rep_id": org.rep.id, "fmt": "csv"}
     by_endpoint = {"activities.edit_type": {"type_id": activity.type_id},

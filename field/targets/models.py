@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from field.auth.models import Region, User
 from field.core import UTCDateTime, now
 from field.extensions import db
+from field.sales.models import Sale
 from field.stores.models import Store
 
 LEVELS = ("region", "rep", "store")
@@ -49,3 +50,8 @@ class Target(db.Model):
 
     def __repr__(self) -> str:
         return f"<Target {self.month:%Y-%m} {self.level} {self.subject_id} {self.amount}>"
+
+
+# What a target is measured against is summed per store and month (a rep's stores on Today, a region's in
+# the summaries): an index of sales by store and day that carries the amount answers it from the index alone.
+Index("ix_sales_store_day_amount", Sale.store_id, Sale.sold_on, Sale.amount)

@@ -114,7 +114,7 @@ def last_year_sales(target: Target, subjects: list) -> dict[int, int]:
     last_year = queries.add_months(target.month, -12)
     ids = [s.id for s in subjects]
     if target.level == "region":
-        sums = queries.rep_sales(target.region, last_year, ids)
+        sums = queries.rep_sales(last_year, ids)
     else:
         sums = queries.store_sales(last_year, ids)
     return {i: max(0, sums.get(i, 0)) for i in ids}
@@ -180,19 +180,34 @@ def split_by_hand(actor: User, target: Target, amounts: dict[int, int | None]) -
         row.amount for sid, row in kept.items() if sid not in amounts)
     if total > target.amount:
         raise DomainError(_over(total, target), 422)
+    resplit = []  # reps whose stores were split by last year's sales: split again to their new amount
     if target.level == "region":
         for subject_id, amount in amounts.items():
             row = kept.get(subject_id)
-            if row is not None:
-                below = queries.allocated(row)
-                if (amount or 0) < below and amount is not None:
-                    raise DomainError(_("%(name)s's stores are split %(split)s: their target cannot be lower. "
-                                        "Change the stores' split first.", name=subjects[subject_id].name,
-                                        split=format_money(below)), 422)
+            if row is None or amount is None or amount == row.amount:
+                continue
+            if _split_automatically(row):
+                resplit.append(subject_id)
+                continue
+            below = queries.allocated(row)
+            if amount < below:
+                raise DomainError(_("%(name)s's stores are split %(split)s by hand: their target cannot be lower. "
+                                    "Change the stores' split first.", name=subjects[subject_id].name,
+                                    split=format_money(below)), 422)
     counts = _apply(actor, target, amounts, subjects, "manual")
     audit.record("targets.split", target, actor=actor, month=queries.month_key(target.month), level=target.level,
                  method="manual", parts={str(k): v for k, v in amounts.items()}, **counts)
+    for subject_id in resplit:
+        row = kept[subject_id]
+        if candidates(actor, row):
+            split_proportionally(actor, row, cascade=False)
     return counts
+
+
+def _split_automatically(row: Target) -> bool:
+    """The row has parts and every one of them came from a split by last year's sales (or an even one)."""
+    bases = set(db.session.execute(select(Target.basis).where(Target.parent_id == row.id)).scalars())
+    return bool(bases) and bases <= {"proportional", "even"}
 
 
 def split_proportionally(actor: User, target: Target, cascade: bool = True) -> dict:

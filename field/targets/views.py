@@ -8,7 +8,6 @@ from __future__ import annotations
 from flask import abort, flash, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from field import permissions, scope, tabular
@@ -103,11 +102,14 @@ def _detail(target: Target, status=200, errors=None, typed=None, error=None):
     lines += [{"id": p.subject_id, "name": queries.label(p), "sub": "", "part": p, "last_year": None, "fixed": True}
               for p in parts if p.subject_id not in known]
     allocated = queries.allocated(target)
+    parent_visible = target.parent_id is not None and db.session.execute(
+        queries.visible(user).where(Target.id == target.parent_id).with_only_columns(Target.id)).first() is not None
     return render("targets/detail.html", status=status, page_title=queries.label(target), target=target,
                   actual=sums.get(target.id, 0), pct=queries.pct, sums=sums, lines=lines, may_split=may_split,
                   may_delete=may_split and target.level == "region", allocated=allocated,
                   unallocated=target.amount - allocated, month_key=queries.month_key(target.month),
-                  errors=errors or {}, typed=typed or {}, error=error, money_decimal=money_decimal)
+                  errors=errors or {}, typed=typed or {}, error=error, money_decimal=money_decimal,
+                  parent_visible=parent_visible)
 
 
 @bp.route("/targets/<int:target_id>")
@@ -140,7 +142,8 @@ def split(target_id: int):
         except MoneyError as exc:
             errors[subject_id] = money_problem(exc)
     if errors:
-        return _detail(target, 422, errors=errors, typed=typed, error=_("Nothing was saved: correct the amounts marked."))
+        return _detail(target, 422, errors=errors, typed=typed,
+                       error=_("Nothing was saved: correct the amounts marked."))
     if not amounts:
         return _detail(target, 422, error=_("Nothing to save: type the parts first."))
     with refusal() as refused:

@@ -45,7 +45,12 @@ def upgrade():
         batch_op.create_index('ix_sales_targets_region_id', ['region_id'], unique=False)
         batch_op.create_index('ix_sales_targets_rep_id', ['rep_id'], unique=False)
         batch_op.create_index('ix_sales_targets_parent_id', ['parent_id'], unique=False)
+    # Targets sum sales per store and month (Today's card): from the index alone.
+    with op.batch_alter_table('sales') as batch_op:
+        batch_op.create_index('ix_sales_store_day_amount', ['store_id', 'sold_on', 'amount'], unique=False)
 
 
 def downgrade():
+    with op.batch_alter_table('sales') as batch_op:
+        batch_op.drop_index('ix_sales_store_day_amount')
     op.drop_table('sales_targets')

@@ -6,7 +6,7 @@ from datetime import date
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from field import providers
 from field.audit import AuditEvent
@@ -16,7 +16,7 @@ from field.sales.models import Sale
 from field.targets.models import Target
 from field.targets.queries import month_key, month_start
 from tests.conftest import login
-from tests.factories import make_store, make_user
+from tests.factories import make_store
 
 MARCH = date(2026, 3, 1)
 _keys = iter(range(1, 10**6))
@@ -63,7 +63,7 @@ def east_target(client, org, amount="10000.00"):
 def test_a_manager_sets_a_region_target_and_changes_it_audited(client, org, shops):
     target = east_target(client, org)
     assert (target.month, target.level, target.region_id, target.amount) == (MARCH, "region", org.east.id, 1_000_000)
-    page = client.get(f"/targets?month=2026-03")
+    page = client.get("/targets?month=2026-03")
     assert page.status_code == 200 and "East" in page.text and "¥10,000.00" in page.text
     assert set_target(client, org.east, "12,000.50").status_code == 303
     assert rows("region")[0].amount == 1_200_050 and len(rows()) == 1
@@ -158,7 +158,8 @@ def test_a_split_by_hand_may_leave_some_unallocated_never_more_than_the_target(c
     assert {t.rep_id: t.amount for t in rows("rep")} == {org.rep.id: 60_000}
     page = client.get(f"/targets/{target.id}").text
     assert 'id="unallocated">¥400.00' in page
-    r = client.post(f"/targets/{target.id}/split", data={f"part-{org.rep.id}": "600", f"part-{org.teammate.id}": "400.01"})
+    r = client.post(f"/targets/{target.id}/split",
+                    data={f"part-{org.rep.id}": "600", f"part-{org.teammate.id}": "400.01"})
     assert r.status_code == 422 and "¥1,000.01" in r.text and "¥0.01 more than" in r.text
     assert {t.rep_id: t.amount for t in rows("rep")} == {org.rep.id: 60_000}
     r = client.post(f"/targets/{target.id}/split", data={f"part-{org.rep.id}": "-1"})
@@ -234,7 +235,8 @@ def test_a_supervisor_splits_a_team_reps_target_to_stores_but_not_the_regions(cl
     assert page.status_code == 200 and org.rep.name in page.text
     assert client.post(f"/targets/{target.id}/proportional").status_code == 403
     assert client.post(f"/targets/{target.id}/delete").status_code == 403
-    r = client.post(f"/targets/{rep_row.id}/split", data={f"part-{shops['a'].id}": "100", f"part-{shops['b'].id}": "200"})
+    r = client.post(f"/targets/{rep_row.id}/split",
+                    data={f"part-{shops['a'].id}": "100", f"part-{shops['b'].id}": "200"})
     assert r.status_code == 303
     assert {t.store_id: t.amount for t in rows("store")} == {shops["a"].id: 10_000, shops["b"].id: 20_000}
     r = client.post(f"/targets/{rep_row.id}/split", data={f"part-{shops['c'].id}": "1"})  # the teammate's store
@@ -393,3 +395,28 @@ def test_an_unreadable_or_empty_file_imports_nothing(client, org):
         r = upload(client, data, name)
         assert r.status_code == 422, name
     assert rows() == []
+
+
+def test_changing_a_reps_part_by_hand_splits_their_stores_again_when_they_were_split_by_sales(client, org, shops):
+    sell(shops["a"], date(2025, 3, 5), 3_000_00)
+    sell(shops["b"], date(2025, 3, 9), 1_000_00)
+    target = east_target(client, org, "1000.00")
+    client.post(f"/targets/{target.id}/proportional")
+    r = client.post(f"/targets/{target.id}/split", data={f"part-{org.rep.id}": "100.01"})
+    assert r.status_code == 303, r.text
+    stores = {t.store_id: t.amount for t in rows("store") if t.rep_id == org.rep.id}
+    assert stores == {shops["a"].id: 7_501, shops["b"].id: 2_500}
+
+
+def test_a_rep_reads_their_split_without_forms_or_a_link_up_to_the_regions(client, org, shops):
+    target = east_target(client, org, "1000.00")
+    client.post(f"/targets/{target.id}/proportional")
+    rep_row = next(t for t in rows("rep") if t.rep_id == org.rep.id)
+    login(client, org.rep)
+    page = client.get(f"/targets/{rep_row.id}").text
+    assert "E-A" not in page or "part-" not in page
+    assert 'id="split-save"' not in page and f'href="/targets/{target.id}"' not in page
+    assert client.get("/targets").status_code == 200
+    login(client, org.manager)
+    page = client.get(f"/targets/{rep_row.id}").text
+    assert 'id="split-save"' in page and f'href="/targets/{target.id}"' in page

@@ -4,7 +4,8 @@ on SQLite and on PostgreSQL.
 Builds a throw-away database (a SQLite file, and PostgreSQL database field_bench_today when the
 server at BENCH_PG_URL answers), with the rep's 300 stores, eight weeks of history walked the way
 a rep walks it (the most urgent stores first, eight a working day), today's plan, open follow-ups,
-two visits already done today, a running promotion at 24 of the rep's stores (evidence at half of
+two visits already done today, this month's target for each rep with a sale a store a day (the Today
+card), a running promotion at 24 of the rep's stores (evidence at half of
 them this week, some reviewed) and an ended one, and twenty other reps with the same so the tables
 are not small.
 Then times GET /today through the Flask test client (median of 30 after warm-up) and, as
@@ -32,7 +33,9 @@ from field import create_app  # noqa: E402
 from field.activities.models import Activity, ActivityStore, ActivityType, Evidence, Review  # noqa: E402
 from field.auth.models import Region, Role, User  # noqa: E402
 from field.extensions import db  # noqa: E402
+from field.sales.models import Sale  # noqa: E402
 from field.stores.models import TIER_FREQUENCY_DAYS, Store  # noqa: E402
+from field.targets.models import Target  # noqa: E402
 from field.visits.builtin import ensure_builtin_types  # noqa: E402
 from field.visits.models import FollowUp, Visit, VisitStatus, VisitType  # noqa: E402
 from field.visits.planning import local_today  # noqa: E402
@@ -110,6 +113,24 @@ def _promotions(supervisor: User, reps: list[User], today, rnd: random.Random) -
                                       evidence_upto=evidence.id))
 
 
+def _targets(region, reps, today, rnd: random.Random) -> None:
+    """This month's target for the region and each rep (Today's card), and a sale a store a day this month
+    for every rep's stores (the sum the card reads)."""
+    month = today.replace(day=1)
+    top = Target(month=month, level="region", subject_id=region.id, region_id=region.id, amount=10**9, basis="manual")
+    db.session.add(top)
+    db.session.flush()
+    for rep in reps:
+        db.session.add(Target(month=month, level="rep", subject_id=rep.id, region_id=region.id, rep_id=rep.id,
+                              parent_id=top.id, amount=10**9 // len(reps), basis="manual"))
+        ids = [sid for sid, in db.session.execute(select(Store.id).where(Store.owner_rep_id == rep.id))]
+        db.session.execute(insert(Sale), [
+            {"store_id": sid, "sold_on": month + timedelta(days=d), "amount": rnd.randint(1_000, 90_000),
+             "quantity": 1, "category": "", "source": "import", "source_key": f"b{sid}-{d}",
+             "created_at": datetime.now(timezone.utc)}
+            for sid in ids for d in range(today.day)])
+
+
 def build(app) -> int:
     """Fill the database; the benchmarked rep's id."""
     rnd = random.Random(20240601)
@@ -146,6 +167,7 @@ def build(app) -> int:
             db.session.add(FollowUp(store_id=sid, text="补货", owner_id=rep.id, due_on=due, status="open",
                                     created_by_id=rep.id))
         _promotions(supervisor, reps, today, rnd)
+        _targets(region, reps, today, rnd)
         now = datetime.now(timezone.utc)
         for n, sid in enumerate(rnd.sample(ids, 2)):  # done earlier today
             db.session.add(Visit(rep_id=rep.id, store_id=sid, visit_type_id=routine.id, planned_for=today,

@@ -87,12 +87,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     from field.photos import bp as photos_bp
     from field.activities import bp as activities_bp
     from field.sales import bp as sales_bp
+    from field.targets import bp as targets_bp
     from field.claims import bp as claims_bp
     from field.roi import bp as roi_bp
     from field.app_shell import bp as app_shell_bp
     from field.alerts import bp as alerts_bp
     for bp in (auth_bp, home_bp, stores_bp, products_bp, admin_bp, visits_bp, photos_bp, activities_bp,
-               sales_bp, claims_bp, roi_bp, app_shell_bp, alerts_bp):
+               sales_bp, targets_bp, claims_bp, roi_bp, app_shell_bp, alerts_bp):
         app.register_blueprint(bp)
 
     from field import errors, nav, permissions, transaction

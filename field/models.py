@@ -4,6 +4,7 @@ from field.auth.models import Region, User, user_regions  # noqa: F401
 from field.products.models import Product  # noqa: F401
 from field.stores.models import Store  # noqa: F401
 from field.sales.models import Sale  # noqa: F401
+from field.targets.models import Target  # noqa: F401
 from field.visits.models import CoVisit, FollowUp, Objective, StepResult, Visit, VisitStep, VisitType  # noqa: F401
 from field.photos.models import Photo  # noqa: F401
 from field.activities.models import Activity, ActivityStore, ActivityTransition, ActivityType, Evidence, Review  # noqa: F401

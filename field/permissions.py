@@ -235,3 +235,20 @@ def may_handle_alerts(user: User) -> bool:
 def may_edit_alert_rules(user: User) -> bool:
     """Set the alert thresholds of one's regions: managers (and admins)."""
     return user.role in (Role.MANAGER, Role.ADMIN)
+
+
+# --- targets (销售指标) -------------------------------------------------------------------------------
+
+def may_set_targets(user: User) -> bool:
+    """Set, import and take away regions' monthly targets (regions in scope): managers and admins."""
+    return user.role in (Role.MANAGER, Role.ADMIN)
+
+
+def may_split_target(user: User, target) -> bool:
+    """Split a target (in scope) into parts: a region's to its reps, by managers and admins; a rep's to
+    their stores, by managers, admins and the rep's own supervisor. A store's target is not split."""
+    if target.level == "region":
+        return may_set_targets(user)
+    if target.level == "rep":
+        return may_set_targets(user) or supervises(user, target.rep)
+    return False

@@ -21,6 +21,7 @@ from field.extensions import db
 from field.geo import Point, valid_lat_lng
 from field.i18n import locale_code
 from field.stores.models import Store
+from field.targets import queries as targets
 from field.visits import bp
 from field.visits import history, planning, presenter
 from field.visits import operations as ops
@@ -84,7 +85,8 @@ def today():
     return render("visits/today.html", block="day", status=422 if position.message else 200, page_title=_("Today"),
                   day=day, cards=presenter.cards(day), position=position, as_of=now(),
                   checkin_fields=presenter.hidden_fields(CheckInForm(formdata=None)),
-                  checkin_type=routine, today=today, locale=locale_code(), state_label=state_label)
+                  checkin_type=routine, today=today, locale=locale_code(), state_label=state_label,
+                  target=targets.rep_card(me, today))
 
 
 # --- planning: who, which week ------------------------------------------------------------------

@@ -25,6 +25,7 @@ LAYERS = (
     ("auth",),
     ("stores", "products"),
     ("sales",),
+    ("targets",),
     ("visits",),
     ("photos",),
     ("activities",),

@@ -31,6 +31,7 @@ ROLE_TABLE = {
     "may_decide_claims":       (False, False, True,  True),
     "may_read_ledger":         (False, False, True,  True),
     "may_read_roi":            (False, False, True,  True),
+    "may_set_targets":         (False, False, True,  True),
 }
 # Alerts (issue 15): appended here as their own rows.
 ROLE_TABLE.update({
@@ -40,7 +41,7 @@ ROLE_TABLE.update({
 
 # The checks that need a record; each has its own tests below.
 RECORD_CHECKS = {"may_cancel_visit", "may_score_visit", "may_answer_checklist", "may_edit_activity", "may_approve",
-                 "may_decide_claim", "may_void_photo"}
+                 "may_decide_claim", "may_void_photo", "may_split_target"}
 
 
 @pytest.mark.parametrize("check", sorted(ROLE_TABLE))
@@ -183,3 +184,25 @@ def test_templates_ask_the_same_checks_for_the_signed_in_user(org, shop):
     assert permissions.Checks(None).review() is False
     with pytest.raises(AttributeError):
         may.fly()
+
+
+# --- targets (销售指标) -----------------------------------------------------------------------------------
+
+def test_targets_are_set_by_managers_and_admins_and_split_down_by_whose_they_are(org):
+    from datetime import date as _date
+    from field.targets.models import Target
+    region = Target(month=_date(2026, 3, 1), level="region", subject_id=org.east.id, region_id=org.east.id, amount=1)
+    rep_part = Target(month=_date(2026, 3, 1), level="rep", subject_id=org.rep.id, region_id=org.east.id,
+                      rep_id=org.rep.id, amount=1)
+    rep_part.rep = org.rep
+    store_part = Target(month=_date(2026, 3, 1), level="store", subject_id=1, region_id=org.east.id, amount=1)
+    for user in (org.manager, org.admin):
+        assert permissions.may_set_targets(user)
+        assert permissions.may_split_target(user, region) and permissions.may_split_target(user, rep_part)
+        assert not permissions.may_split_target(user, store_part)          # a store's target is not split
+    for user in (org.rep, org.teammate, org.supervisor, org.west_supervisor):
+        assert not permissions.may_set_targets(user), user.login
+        assert not permissions.may_split_target(user, region), user.login
+    assert permissions.may_split_target(org.supervisor, rep_part)           # their team's rep: to the stores
+    assert not permissions.may_split_target(org.west_supervisor, rep_part)  # not their rep
+    assert not permissions.may_split_target(org.rep, rep_part)              # a rep reads their own

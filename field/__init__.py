@@ -90,7 +90,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     from field.claims import bp as claims_bp
     from field.roi import bp as roi_bp
     from field.app_shell import bp as app_shell_bp
-    for bp in (auth_bp, home_bp, stores_bp, products_bp, admin_bp, visits_bp, photos_bp, activities_bp,
+    from field import notifications
+    notifications.install(app)  # delivery settings checked now: a bad webhook URL stops the start
+    for bp in (notifications.bp, auth_bp, home_bp, stores_bp, products_bp, admin_bp, visits_bp, photos_bp, activities_bp,
                sales_bp, claims_bp, roi_bp, app_shell_bp):
         app.register_blueprint(bp)
 

@@ -223,3 +223,11 @@ class Checks:
 
 def for_current_user() -> Checks:
     return Checks(current_user)
+
+
+# --- Notifications -----------------------------------------------------------------------------------
+# Everyone reads their own notifications (scope.notifications); the delivery queue of the whole company
+# (e-mails and group-robot messages, their errors, sending a given-up one again) is the admin's.
+
+def may_watch_deliveries(user: User) -> bool:
+    return user.role == Role.ADMIN

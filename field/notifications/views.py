@@ -76,7 +76,7 @@ def deliveries():
     if status in set(DeliveryStatus):
         stmt = stmt.where(Delivery.status == status)
     page = paginate(stmt.order_by(Delivery.id.desc()), page_arg(), current_app.config["PAGE_SIZE"])
-    return render("notifications/deliveries.html", block="list", page=page, status=status,
+    return render("notifications/deliveries.html", block="list", page=page, status_filter=status,
                   statuses=list(DeliveryStatus), status_names=STATUS_LABELS)
 
 

@@ -105,7 +105,8 @@ def from_environment(database_url: str, env=None) -> Settings:
                if env.get(f"NOTIFY_{c.upper()}_SECRET", "").strip()}
     for channel in secrets:
         if channel not in webhooks:
-            raise SettingsError(f"field: NOTIFY_{channel.upper()}_SECRET is set without NOTIFY_{channel.upper()}_WEBHOOK")
+            name = f"NOTIFY_{channel.upper()}"
+            raise SettingsError(f"field: {name}_SECRET is set without {name}_WEBHOOK")
     host = env.get("SMTP_HOST", "").strip()
     ssl = _flag(env, "SMTP_SSL", False)
     settings = Settings(

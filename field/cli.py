@@ -14,6 +14,7 @@ from field.activities.models import Activity
 from field.auth.models import Role, User
 from field.core import company_today
 from field.extensions import db
+from field.notifications import cli as notifications_cli
 from field.photos.models import Photo
 from field.photos.storage import storage, sweep_orphans
 from field.roi import figures
@@ -58,6 +59,7 @@ def _photo_keys_in_use(keys: set[str]) -> set[str]:
 
 def register(app):
     from field.alerts.cli import register_cli as alerts_cli; alerts_cli(app)  # flask alerts-evaluate
+    notifications_cli.register_cli(app)
     @app.cli.command("seed-demo")
     def seed_demo():
         """Create the demo company (idempotent: a database with users is left alone)."""

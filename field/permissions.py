@@ -252,3 +252,10 @@ def may_split_target(user: User, target) -> bool:
     if target.level == "rep":
         return may_set_targets(user) or supervises(user, target.rep)
     return False
+
+# --- Notifications -----------------------------------------------------------------------------------
+# Everyone reads their own notifications (scope.notifications); the delivery queue of the whole company
+# (e-mails and group-robot messages, their errors, sending a given-up one again) is the admin's.
+
+def may_watch_deliveries(user: User) -> bool:
+    return user.role == Role.ADMIN

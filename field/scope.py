@@ -203,3 +203,9 @@ def ledger_lines(user=None) -> Select:
     """Write-off lines a user may see: those at stores in their scope."""
     from field.claims.models import LedgerLine
     return query(LedgerLine, user)
+
+
+def notifications(user=None) -> Select:
+    """A user's own notifications: nobody reads another's, an admin neither."""
+    from field.notifications.models import Notification
+    return select(Notification).where(Notification.user_id == _user(user).id)

@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from field import audit, permissions
+from field import audit, notifications, permissions
 from field.activities.models import Review, Verdict
 from field.activities.queue import REVIEWABLE, Item, Key, load, standing
 from field.auth.models import User
@@ -160,7 +160,26 @@ def record(item: Item, verdict: str, actor: User, *, reason: str = "", note: str
     audit.record("review.approve" if verdict == Verdict.APPROVED else "review.reject", review, actor=actor,
                  activity=item.line.activity_id, store=item.line.store.code, period=item.period.index,
                  reason=reason, note=note, evidence_upto=item.newest, follows=item.review_id)
+    if verdict == Verdict.REJECTED:
+        _notify_rejected(item, review, reason, note)
     return review
+
+
+def _notify_rejected(item: Item, review: Review, reason: str, note: str) -> None:
+    """Tell the reps who shot the evidence (the store's rep when there is none) that it was rejected."""
+    reps = {p.rep for p in item.live_photos if p.rep is not None} or {item.line.store.owner_rep}
+    activity, store = item.line.activity, item.line.store
+    label = REASON_LABELS.get(Reason(reason)) if reason in set(Reason) and reason != Reason.OTHER else None
+    if label is not None and note:
+        body = _l("Reason: %(reason)s. %(note)s", reason=label, note=note)
+    elif label is not None:
+        body = _l("Reason: %(reason)s.", reason=label)
+    else:
+        body = note
+    notifications.send(sorted((r for r in reps if r is not None), key=lambda u: u.id), "evidence.rejected",
+                       _l("Evidence rejected: %(store)s, %(activity)s", store=store.name, activity=activity.title),
+                       body=body, url=notifications.path_for("activities.show", activity_id=activity.id),
+                       key=f"review:{review.id}")
 
 
 @dataclass

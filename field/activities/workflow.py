@@ -13,7 +13,7 @@ from flask import current_app
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 
-from field import audit, permissions
+from field import audit, notifications, permissions
 from field.activities.models import Activity, ActivityStatus as S, ActivityTransition
 from field.activities.rules import needs_second_approval
 from field.auth.models import User
@@ -133,6 +133,10 @@ def transition(activity: Activity, to: str, actor: User | None, comment: str = "
     if who == Who.DATES:
         detail["by"] = "dates"
     audit.record(action, activity, actor=audit.SYSTEM if who == Who.DATES else actor, **detail)
+    if to == S.APPROVED and activity.applicant is not None and activity.applicant_id != getattr(actor, "id", None):
+        notifications.send([activity.applicant], "activity.approved",
+                           _l("Activity approved: %(title)s", title=activity.title),
+                           body=comment, url=notifications.path_for("activities.show", activity_id=activity.id))
     return moved
 
 

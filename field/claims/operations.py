@@ -13,11 +13,11 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Iterable
 
-from flask_babel import gettext as _
+from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from field import audit, permissions, scope
+from field import audit, notifications, permissions, scope
 from field.activities import progress, rules, workflow
 from field.activities.models import ActivityStatus as S, ActivityStore
 from field.activities.rules import Compliance
@@ -249,6 +249,11 @@ def approve(claim: Claim, actor: User, amount=None, reason: str = "") -> LedgerL
     audit.record(action, claim, actor=actor, amount=paid, payable=figures.payable, claimed=claim.amount,
                  rejected=claim.amount - paid, override=paid != figures.payable, ledger_line=payment.id,
                  **({"reason": reason} if reason else {}))
+    if claim.claimant is not None and claim.claimant_id != actor.id:
+        notifications.send([claim.claimant], "claim.paid",
+                           _l("Claim paid: %(amount)s at %(store)s", amount=format_money(paid), store=line.store.name),
+                           body=reason, url=notifications.path_for("claims.show", claim_id=claim.id),
+                           key=f"claim.paid:{claim.id}")
     return payment
 
 

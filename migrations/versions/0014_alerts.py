@@ -1,7 +1,7 @@
 """alerts: rules with thresholds per region, and the alerts they raise (one per condition and period)
 
 Revision ID: 0014_alerts
-Revises: 0012_capture_time_source
+Revises: 0013_notifications
 Create Date: 2027-01-05 09:00:00.000000
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014_alerts'
-down_revision = '0012_capture_time_source'
+down_revision = '0013_notifications'
 branch_labels = None
 depends_on = None
 

@@ -23,6 +23,7 @@ else of a domain."""
 
 LAYERS = (
     ("auth",),
+    ("notifications",),
     ("stores", "products"),
     ("sales",),
     ("targets",),
@@ -160,9 +161,9 @@ def test_layers_import_only_downward():
 COMMITTERS = ("field/transaction.py",)
 """The only module that calls db.session.commit()."""
 
-COMMANDS = ("field/cli.py", "field/demo*.py", "field/*/cli.py")
-"""CLI commands (field/cli.py, a domain's cli.py) and the demo seed end their unit of work with transaction.commit(); nothing
-else commits."""
+COMMANDS = ("field/cli.py", "field/demo*.py", "field/*/cli.py", "field/notifications/jobs.py")
+"""CLI commands (field/cli.py, a domain's cli.py), the demo seed and the notification worker's jobs end their
+unit of work with transaction.commit(); nothing else commits."""
 
 
 def commit_call(node: ast.AST) -> str | None:

@@ -32,6 +32,8 @@ ROLE_TABLE = {
     "may_read_ledger":         (False, False, True,  True),
     "may_read_roi":            (False, False, True,  True),
     "may_set_targets":         (False, False, True,  True),
+    # Notifications
+    "may_watch_deliveries":    (False, False, False, True),
 }
 # Alerts (issue 15): appended here as their own rows.
 ROLE_TABLE.update({

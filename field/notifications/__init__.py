@@ -1,0 +1,193 @@
+"""Notifications (通知提醒): an in-app centre with an unread count on every page, and delivery to e-mail
+and to WeCom / DingTalk / Feishu group robots by a worker outside the request.
+
+    from field import notifications
+    notifications.send([rep], "evidence.rejected",
+                       _l("Evidence for %(store)s was rejected", store=store.name),
+                       body=_l("Reason: %(reason)s", reason=label), url=notifications.path_for(...),
+                       key=f"review:{review.id}")
+
+Language. A notification is read in its recipient's language, which need not be the sender's. So a
+title or body given as a lazy string (`lazy_gettext(msgid, **params)`) is stored as its message id and
+params and translated when shown, in whatever language the reader has then; a plain str is stored and
+shown as given (already in the recipient's language, e.g. made under `force_locale(user.locale)`).
+Param values are stored as text (numbers as they are), so format money or dates before passing them.
+E-mails and robot messages are rendered once, when queued, in the recipient's language (their own, else
+the company's DEFAULT_LOCALE): what was sent is what the delivery row shows.
+
+Transaction. send() stages rows in the caller's transaction and never commits: a request that fails
+notifies nobody. `key` dedupes: one notification per (user, key), also when two requests race (a
+savepoint around the insert, the unique key deciding). Each outside delivery is a row of its own, queued;
+after the transaction commits the job queue (huey: PostgreSQL or SQLite, see queue.py) is woken to send
+it, and a sweep finds any row whose wake-up was lost. Nothing queued is dropped: a refusing or silent
+receiver is tried again with exponential back-off, and the row (queued, sent or failed with its last
+error) is shown on the notification centre and, for admins, at /notifications/deliveries."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from flask import Blueprint, current_app, has_request_context, request, url_for
+from flask_babel import force_locale, gettext
+from flask_babel.speaklater import LazyString
+from flask_login import current_user
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
+
+from field import providers
+from field.auth.models import User
+from field.extensions import db
+from field.notifications.models import Channel, Delivery, DeliveryStatus, Notification
+from field.web import safe_path
+
+bp = Blueprint("notifications", __name__)
+
+MAX_TEXT = 2000
+MAX_URL = 500
+PENDING = "notify_pending"  # session.info: delivery ids to wake once the transaction commits
+
+
+def _lazy(value) -> bool:
+    return isinstance(value, LazyString) and getattr(value, "_func", None) is gettext and bool(value._args)
+
+
+def _param(value):
+    """A param as stored: a number as it is, a lazy_gettext string (a label) as {"msgid": …} to translate
+    when shown, anything else as text."""
+    if _lazy(value) and not value._kwargs:
+        return {"msgid": str(value._args[0])}
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return str(value)
+
+
+def _message(value) -> tuple[str, dict | None]:
+    """(text or message id, params or None) for a str or a lazy_gettext string."""
+    if _lazy(value):
+        return str(value._args[0])[:MAX_TEXT], {k: _param(v) for k, v in value._kwargs.items()}
+    return str(value or "")[:MAX_TEXT], None
+
+
+def text(message: str, params: dict | None) -> str:
+    """A stored title or body in the language in force (a plain text as it is)."""
+    if params is None:
+        return message
+    shown = {k: gettext(v["msgid"]) if isinstance(v, dict) and "msgid" in v else v for k, v in params.items()}
+    try:
+        return gettext(message, **shown) if shown else gettext(message)
+    except (KeyError, ValueError, TypeError):  # a translation that lost a placeholder: the source text
+        try:
+            return message % shown if shown else message
+        except (KeyError, ValueError, TypeError):
+            return message
+
+
+def title_of(note: Notification) -> str:
+    return text(note.title, note.title_params)
+
+
+def body_of(note: Notification) -> str:
+    return text(note.body, note.body_params)
+
+
+def path_for(endpoint: str, **values) -> str:
+    """The path of a page, inside a request or not (a command, a job)."""
+    if has_request_context():
+        return url_for(endpoint, **values)
+    return current_app.url_map.bind("localhost").build(endpoint, values)
+
+
+def current_settings():
+    return current_app.extensions["notifications"]
+
+
+def absolute(path: str | None) -> str:
+    if not path:
+        return ""
+    base = current_settings().base_url or (request.host_url.rstrip("/") if has_request_context() else "")
+    return base + path
+
+
+def _deliveries(note: Notification, user: User) -> list[Delivery]:
+    """The outside deliveries of one notification, rendered now in the recipient's language."""
+    conf = current_settings()
+    channels = [(Channel(c), "") for c in conf.webhooks]
+    if conf.email and user.email:
+        channels.insert(0, (Channel.EMAIL, user.email))
+    if not channels:
+        return []
+    with force_locale(user.locale or current_app.config.get("BABEL_DEFAULT_LOCALE", "zh_CN")):
+        title, body = title_of(note), body_of(note)
+        link = absolute(note.url)
+        mail = "\n\n".join(part for part in (body, link) if part)
+        group = "\n".join(part for part in (f"{user.name}: {title}", body, link) if part)
+    return [Delivery(notification=note, channel=channel, target=target, subject=title,
+                     text=mail if channel == Channel.EMAIL else group, status=DeliveryStatus.QUEUED)
+            for channel, target in channels]
+
+
+def send(users: Iterable[User], kind: str, title, body="", url: str | None = None,
+         key: str | None = None) -> list[Notification]:
+    """Notify each user (once per (user, key) when a key is given) and queue the outside deliveries.
+    Stages rows in the current transaction; never commits. Returns the notifications made now."""
+    title_text, title_params = _message(title)
+    body_text, body_params = _message(body)
+    url = safe_path(url)[:MAX_URL] if url and safe_path(url) else None
+    key = key[:200] if key else None
+    made: list[Notification] = []
+    seen: set[int] = set()
+    for user in users:
+        if user is None or user.id is None or user.id in seen or not user.active:
+            continue
+        seen.add(user.id)
+        if key is not None and db.session.scalar(
+                select(Notification.id).where(Notification.user_id == user.id, Notification.key == key)):
+            continue
+        note = Notification(user_id=user.id, kind=kind[:40], title=title_text, title_params=title_params,
+                            body=body_text, body_params=body_params, url=url, key=key)
+        try:
+            with db.session.begin_nested():  # the (user, key) unique key: of two at once, one lands
+                db.session.add(note)
+                deliveries = _deliveries(note, user)
+                db.session.add_all(deliveries)
+                db.session.flush()
+        except IntegrityError:
+            continue
+        db.session.info.setdefault(PENDING, []).extend(d.id for d in deliveries)
+        made.append(note)
+    return made
+
+
+def unread_count(user) -> int:
+    if user is None or not user.is_authenticated:
+        return 0
+    return db.session.scalar(select(func.count(Notification.id)).where(
+        Notification.user_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def _from_alert(*, users, kind="alert", title, body="", url=None, key=None, **_ignored):
+    """The alerts helper's `providers.notify("alert.opened", ...)`: the same arguments as send()."""
+    send(users, kind, title, body=body, url=url, key=key)
+
+
+def _wake_after_commit(session) -> None:
+    pending = session.info.pop(PENDING, None)
+    if pending:
+        from field.notifications import queue
+        queue.wake(pending)
+
+
+def install(app) -> None:
+    """Check the settings (a bad one stops the start), wire the unread count and the events."""
+    from field.notifications import queue
+    from field.notifications import settings as conf
+    app.extensions["notifications"] = conf.from_environment(app.config["SQLALCHEMY_DATABASE_URI"])
+    queue.install(app)
+    app.jinja_env.globals["unread_notifications"] = lambda: unread_count(current_user)
+    app.jinja_env.globals["notification_title"] = title_of
+    app.jinja_env.globals["notification_body"] = body_of
+    providers.listen("alert.opened", _from_alert)
+    if not event.contains(db.session, "after_commit", _wake_after_commit):
+        event.listen(db.session, "after_commit", _wake_after_commit)
+
+
+from field.notifications import views  # noqa: E402,F401  (the routes on bp)

@@ -67,11 +67,16 @@ def _message(value) -> tuple[str, dict | None]:
     return str(value or "")[:MAX_TEXT], None
 
 
+# gettext under another name: what it translates is a msgid stored earlier, already in the catalog, and
+# pybabel must not take the variable's name for a message.
+_stored_label = gettext
+
+
 def text(message: str, params: dict | None) -> str:
     """A stored title or body in the language in force (a plain text as it is)."""
     if params is None:
         return message
-    shown = {k: gettext(v["msgid"]) if isinstance(v, dict) and "msgid" in v else v for k, v in params.items()}
+    shown = {k: _stored_label(v["msgid"]) if isinstance(v, dict) and "msgid" in v else v for k, v in params.items()}
     try:
         return gettext(message, **shown) if shown else gettext(message)
     except (KeyError, ValueError, TypeError):  # a translation that lost a placeholder: the source text

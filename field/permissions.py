@@ -223,3 +223,11 @@ class Checks:
 
 def for_current_user() -> Checks:
     return Checks(current_user)
+
+
+# --- dashboards (issue 15) --------------------------------------------------------------------------
+
+def may_read_dashboards(user: User) -> bool:
+    """The manager's dashboard (coverage, frequency, productivity, evidence, spend and ROI) and its
+    drill-downs: managers and admins. Supervisors watch their team's (may_watch_team)."""
+    return user.role in (Role.MANAGER, Role.ADMIN)

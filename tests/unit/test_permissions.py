@@ -31,6 +31,8 @@ ROLE_TABLE = {
     "may_decide_claims":       (False, False, True,  True),
     "may_read_ledger":         (False, False, True,  True),
     "may_read_roi":            (False, False, True,  True),
+    # Dashboards (issue 15)
+    "may_read_dashboards":     (False, False, True,  True),
 }
 
 # The checks that need a record; each has its own tests below.

@@ -38,6 +38,8 @@ class Column:
     height: float    # px
     href: str
     name: str        # for a screen reader: "6–7 visits a day: 12 reps"
+    edge: float = 0.0  # % of the width where the bucket starts: its label sits there, on the scale
+    last: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,8 +87,10 @@ def histogram(values: Sequence[Fraction | None], edges: Sequence[int], *, anchor
     for i, c in enumerate(counts):
         low, high = edges[i], edges[i + 1] if i + 1 < n else None
         label = bucket_label(low, high) if bucket_label else (f"{low}–{high}" if high is not None else f"{low}+")
+        span = f"{low}–{high}" if high is not None else f"{low}+"
         h = round(c * PLOT / top, 1)
         columns.append(Column(label, c, round(i * step + step * 0.12, 2), round(step * 0.76, 2), round(BASE - h, 1),
-                              h, href(low, high) if href else "", name(label, c) if name else f"{label}: {c}"))
+                              h, href(low, high) if href else "", name(span, c) if name else f"{span}: {c}",
+                              round(i * step, 2), high is None))
     band_x = (position(band[0]), position(band[1])) if band else None
     return Histogram(columns, HEIGHT, BASE, position(anchor), band_x, anchor_label, sum(counts))

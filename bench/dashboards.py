@@ -125,18 +125,26 @@ def _visits(rnd: random.Random, stores: dict[int, list[int]], type_id: int, toda
 
 def _insert_visits(rows, postgres: bool) -> None:
     if not postgres:
-        from field.visits.models import Visit
-        batch = []
-        for row in rows:
-            d = dict(zip(COLUMNS, row))
-            d["flags"] = []
-            batch.append(d)
-            if len(batch) == CHUNK:
-                db.session.execute(insert(Visit), batch)
-                batch = []
-        if batch:
-            db.session.execute(insert(Visit), batch)
-        db.session.commit()
+        # Straight to the driver: SQLAlchemy keeps a timestamp as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC) on SQLite.
+        def plain(value):
+            if isinstance(value, datetime):
+                return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+            return value.isoformat() if hasattr(value, "isoformat") else str(value) if hasattr(value, "value") \
+                else value
+        raw = db.engine.raw_connection()
+        try:
+            sql = f"INSERT INTO visits ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+            batch = []
+            for row in rows:
+                batch.append([plain(v) for v in row])
+                if len(batch) == CHUNK:
+                    raw.cursor().executemany(sql, batch)
+                    batch = []
+            if batch:
+                raw.cursor().executemany(sql, batch)
+            raw.commit()
+        finally:
+            raw.close()
         return
     raw = db.engine.raw_connection()
     try:

@@ -242,7 +242,8 @@ def store_states(user: User, periods: list[Period], zone: ZoneInfo, region: Regi
         last = _last_visit(end)
         lasts.append((last, start, end))
         columns.append(last.label(f"last{i}"))
-    inner = stmt.with_only_columns(*columns, freq.label("freq")).subquery("states")
+    # Materialized: each probe runs once per store, not once per expression that reads its result.
+    inner = stmt.with_only_columns(*columns, freq.label("freq")).cte("states").prefix_with("MATERIALIZED")
     out = [inner.c.store_id, inner.c.tier, inner.c.channel]
     for i, (_last, start, end) in enumerate(lasts):
         last = inner.c[f"last{i}"]

@@ -253,9 +253,17 @@ def may_split_target(user: User, target) -> bool:
         return may_set_targets(user) or supervises(user, target.rep)
     return False
 
+
 # --- Notifications -----------------------------------------------------------------------------------
 # Everyone reads their own notifications (scope.notifications); the delivery queue of the whole company
 # (e-mails and group-robot messages, their errors, sending a given-up one again) is the admin's.
 
 def may_watch_deliveries(user: User) -> bool:
     return user.role == Role.ADMIN
+
+# --- dashboards (issue 15) --------------------------------------------------------------------------
+
+def may_read_dashboards(user: User) -> bool:
+    """The manager's dashboard (coverage, frequency, productivity, evidence, spend and ROI) and its
+    drill-downs: managers and admins. Supervisors watch their team's (may_watch_team)."""
+    return user.role in (Role.MANAGER, Role.ADMIN)

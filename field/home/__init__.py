@@ -2,4 +2,4 @@ from flask import Blueprint
 
 bp = Blueprint("home", __name__)
 
-from field.home import views  # noqa: E402,F401
+from field.home import dashboard_views, views  # noqa: E402,F401

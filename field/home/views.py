@@ -13,9 +13,9 @@ from flask_login import login_required
 from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
-from field import permissions, scope
+from field import permissions, providers, scope
 from field.auth.models import Region, Role, User
-from field.core import now
+from field.core import local_today, now
 from field.extensions import db
 from field.home import bp
 from field.products.models import Product
@@ -135,4 +135,8 @@ SUMMARIES = {"rep": rep_summary, "team": supervisor_summary, "regions": manager_
 def index():
     user = me()
     home = permissions.home_of(user)
-    return render("home/index.html", home=home, summary=SUMMARIES[home](user), tier_names=TIERS, now=now())
+    # The targets helper's card (field/targets registers "targets_summary"); nothing until it does.
+    targets = providers.ask("targets_summary", user, local_today(user).replace(day=1), default=None) \
+        if home == "rep" else None
+    return render("home/index.html", home=home, summary=SUMMARIES[home](user), tier_names=TIERS, now=now(),
+                  targets=targets)

@@ -34,6 +34,8 @@ ROLE_TABLE = {
     "may_set_targets":         (False, False, True,  True),
     # Notifications
     "may_watch_deliveries":    (False, False, False, True),
+    # Dashboards (issue 15)
+    "may_read_dashboards":     (False, False, True,  True),
 }
 # Alerts (issue 15): appended here as their own rows.
 ROLE_TABLE.update({

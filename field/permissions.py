@@ -261,6 +261,7 @@ def may_split_target(user: User, target) -> bool:
 def may_watch_deliveries(user: User) -> bool:
     return user.role == Role.ADMIN
 
+
 # --- dashboards (issue 15) --------------------------------------------------------------------------
 
 def may_read_dashboards(user: User) -> bool:

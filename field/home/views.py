@@ -138,5 +138,7 @@ def index():
     # The targets helper's card (field/targets registers "targets_summary"); nothing until it does.
     targets = providers.ask("targets_summary", user, local_today(user).replace(day=1), default=None) \
         if home == "rep" else None
+    # Open alerts (field/alerts registers the count), for the homes that handle them.
+    open_alerts = providers.ask("open_alerts_count", user, default=0) if home in ("team", "regions") else 0
     return render("home/index.html", home=home, summary=SUMMARIES[home](user), tier_names=TIERS, now=now(),
-                  targets=targets)
+                  targets=targets, open_alerts=open_alerts)

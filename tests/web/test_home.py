@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from field.extensions import db
 from field.auth.models import Role
 from tests.factories import make_product, make_region, make_store, make_user
 
@@ -126,3 +127,22 @@ def test_admin_home_counts_everything_and_links_the_admin_pages(as_admin, org, s
         assert f'href="{href}"' in html
     for href in ("/users", "/regions", "/audit"):
         assert as_admin.get(href).status_code == 200
+
+
+def test_supervisor_and_manager_homes_lead_to_alerts_with_the_open_count_and_to_the_map(client, org):
+    from datetime import timedelta
+
+    from field.alerts.evaluate import evaluate
+    from field.core import company_today
+    from tests.factories import make_visit
+
+    make_visit(org.rep, planned_for=company_today() - timedelta(days=1))
+    evaluate(org.east)
+    db.session.commit()
+    for user in (org.supervisor, org.manager):
+        page = client.login_as(user).get("/").get_data(as_text=True)
+        count = re.search(r'id="alerts-link"[^>]*>[^<]*<span class="count-pill" data-open-alerts>(\d+)<', page)
+        assert count and int(count.group(1)) >= 1, user.login
+        assert 'href="/map"' in page
+    rep_home = client.login_as(org.rep).get("/").get_data(as_text=True)
+    assert 'id="alerts-link"' not in rep_home

@@ -34,7 +34,7 @@ def status_label(delivery: Delivery) -> str:
 
 @bp.app_context_processor
 def _labels():
-    return {"channel_label": channel_label, "delivery_status": status_label}
+    return {"delivery_way": channel_label, "delivery_status": status_label}
 
 
 @bp.route("/notifications")

@@ -13,6 +13,7 @@ Opt-in fixtures a module turns on with `pytestmark = pytest.mark.usefixtures(...
 `login(client, user)` signs a test client in (the same as `client.login_as(user)`)."""
 import os
 import secrets
+import time
 from functools import partial
 
 import pytest
@@ -21,6 +22,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
 from werkzeug.security import generate_password_hash
 
 from field import create_app
@@ -113,15 +115,26 @@ def app(tmp_path_factory):
 
 def _empty_all_tables():
     tables = list(reversed(db.metadata.sorted_tables))
+    if db.engine.dialect.name == "postgresql":
+        # A browser test's live server may still be answering the closed page's last request, holding a
+        # table the TRUNCATE needs while waiting for one the TRUNCATE holds: PostgreSQL then ends one of
+        # the two as a deadlock. Wait for it to finish and empty the tables again.
+        names = ", ".join(f'"{t.name}"' for t in tables)
+        for attempt in range(5):
+            try:
+                with db.engine.begin() as conn:
+                    conn.execute(text("SET LOCAL lock_timeout = '10s'"))
+                    conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+                return
+            except OperationalError:
+                if attempt == 4:
+                    raise
+                time.sleep(0.5)
     with db.engine.begin() as conn:
-        if db.engine.dialect.name == "postgresql":
-            names = ", ".join(f'"{t.name}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for t in tables:
-                conn.execute(t.delete())
-            conn.execute(text("DELETE FROM sqlite_sequence")) if conn.execute(
-                text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first() else None
+        for t in tables:
+            conn.execute(t.delete())
+        conn.execute(text("DELETE FROM sqlite_sequence")) if conn.execute(
+            text("SELECT 1 FROM sqlite_master WHERE name='sqlite_sequence'")).first() else None
 
 
 @pytest.fixture(autouse=True)

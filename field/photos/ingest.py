@@ -282,7 +282,7 @@ def add_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User) -> tup
             audit.record("photo.add", photo, actor=actor, visit=visit.id, step=step.id,
                          client_id=photo.client_id, flags=photo.flag_codes)
             db.session.flush()
-            db.session.add_all(photo_flags.window_rows(photo, looks))
+            photo_flags.store_windows(photo, looks)
             db.session.add(ClientWrite(client_id=photo.client_id, user_id=actor.id, kind=WriteKind.PHOTO,
                                        visit_id=visit.id, record_id=photo.id, phone_at=upload.phone_at,
                                        received_at=photo.created_at))

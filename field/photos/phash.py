@@ -56,14 +56,11 @@ def _grey32(image: Image.Image) -> list[list[float]]:
 
 
 def _low_dct(rows: list[list[float]]) -> list[float]:
-    """The KEEP×KEEP lowest DCT-II coefficients of a SIDE×SIDE block (unnormalised: only their order matters)."""
-    across = [[sum(p * c for p, c in zip(row, _COS[u])) for u in range(KEEP)] for row in rows]
-    out = []
-    for v in range(KEEP):
-        cv = _COS[v]
-        for u in range(KEEP):
-            out.append(sum(cv[y] * across[y][u] for y in range(SIDE)))
-    return out
+    """The KEEP×KEEP lowest DCT-II coefficients of a SIDE×SIDE block (unnormalised: only their order matters).
+    Separable: a pass along the rows, then one down the columns, each a C-level sum(map(mul)) with the
+    same products in the same order as the textbook double loop (so the same floats, bit for bit)."""
+    across = [[sum(map(mul, row, c)) for row in rows] for c in _COS]  # across[u][y]
+    return [sum(map(mul, cv, column)) for cv in _COS for column in across]  # v-major, u-minor
 
 
 def phash(image: Image.Image) -> int:
@@ -138,24 +135,35 @@ class Windows:
     probes: tuple[tuple[int, tuple[tuple[int, ...], ...]], ...]
 
 
-def _window_hash(grey: Image.Image, trims: tuple[int, ...]) -> tuple[int, list[int]]:
-    """The 64-bit hash of one window, and its bit positions from least to most certain."""
+def _window_hash(grey: Image.Image, trims: tuple[int, ...], weak: bool) -> tuple[int, list[int]]:
+    """The 64-bit hash of one window, and (when `weak`: a look's) the least certain bit of each band.
+
+    The 16 × 16 resample is Pillow's (C); the DCT is the separable one of _low_dct with the cosine
+    table precomputed. A stored window needs no weak bits; a look needs only the least certain bit
+    of each band (WINDOW_FLIPS = 1), found by a minimum a band instead of sorting all 64."""
     w, h = grey.size
     left, top, right, bottom = (t * WINDOW_STEP for t in trims)
-    small = grey.resize((WINDOW_SIDE, WINDOW_SIDE), Image.Resampling.LANCZOS,
-                        box=(w * left, h * top, w * (1 - right), h * (1 - bottom)))
-    data = small.tobytes()
-    rows = [data[y * WINDOW_SIDE:(y + 1) * WINDOW_SIDE] for y in range(WINDOW_SIDE)]
+    data = grey.resize((WINDOW_SIDE, WINDOW_SIDE), Image.Resampling.LANCZOS,
+                       box=(w * left, h * top, w * (1 - right), h * (1 - bottom))).tobytes()
+    rows = [data[y:y + WINDOW_SIDE] for y in range(0, WINDOW_SIDE * WINDOW_SIDE, WINDOW_SIDE)]
     across = [[sum(map(mul, row, c)) for row in rows] for c in _WCOS]          # across[u][y]
     coeffs = [sum(map(mul, cv, column)) for cv in _WCOS for column in across]  # v-major, u-minor
-    median = sorted(coeffs)[len(coeffs) // 2 - 1: len(coeffs) // 2 + 1]
-    cut = (median[0] + median[1]) / 2
+    ranked = sorted(coeffs)
+    cut = (ranked[31] + ranked[32]) / 2
     value = 0
     for c in coeffs:
-        value = (value << 1) | (1 if c > cut else 0)
-    # Coefficient i is bit 63 - i.
-    order = sorted(range(64), key=lambda i: abs(coeffs[i] - cut))
-    return value, [63 - i for i in order]
+        value = (value << 1) | (c > cut)
+    if not weak:
+        return value, []
+    # Coefficient i is bit 63 - i; within a band the first of the least certain in coefficient order
+    # wins a tie, as a stable sort of all 64 would have it.
+    margins = [abs(c - cut) for c in coeffs]
+    out = []
+    for shift, bits in WINDOW_BANDS:
+        first = 63 - (shift + bits - 1)
+        i = min(range(first, first + bits), key=margins.__getitem__)
+        out.append(63 - i)
+    return value, out
 
 
 def window_bands(value: int) -> list[int]:
@@ -164,6 +172,8 @@ def window_bands(value: int) -> list[int]:
 
 
 def _band_probes(value: int, weak: list[int]) -> tuple[tuple[int, ...], ...]:
+    """Each band's values to look up: the band as it is, then with its least certain bits flipped
+    (the first WINDOW_FLIPS of `weak` that fall in the band: bit positions, least certain first)."""
     out = []
     for shift, bits in WINDOW_BANDS:
         mine = [b for b in weak if shift <= b < shift + bits][:WINDOW_FLIPS]
@@ -178,15 +188,15 @@ def _band_probes(value: int, weak: list[int]) -> tuple[tuple[int, ...], ...]:
     return tuple(out)
 
 
+_LOOKS = frozenset(QUERY_TRIMS)
+
+
 def windows(image: Image.Image) -> Windows:
     """The window hashes of an image (the thumbnail ingest makes: 240–320 px)."""
     grey = image.convert("L")
     if max(grey.size) > WINDOW_BASE:
         grey.thumbnail((WINDOW_BASE, WINDOW_BASE), Image.Resampling.BOX)
-    made: dict[tuple[int, ...], tuple[int, list[int]]] = {}
-    for trims in STORED_TRIMS + QUERY_TRIMS:
-        if trims not in made:
-            made[trims] = _window_hash(grey, trims)
+    made = {trims: _window_hash(grey, trims, trims in _LOOKS) for trims in dict.fromkeys(STORED_TRIMS + QUERY_TRIMS)}
     stored = tuple(dict.fromkeys(to_signed(made[t][0]) for t in STORED_TRIMS))
     probes_ = tuple((to_signed(made[t][0]), _band_probes(*made[t])) for t in QUERY_TRIMS)
     return Windows(stored, probes_)

@@ -266,13 +266,14 @@ def add_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User) -> tup
         # Pillow's C work (reduce, encode, fsync) runs beside ours; the pure-Python pHash stays on this
         # thread, so the threads never queue for the GIL.
         thumb = thumbnail(decoded.display)
+        grey = thumb.convert("L")  # the hashes' one grey copy (each would make its own), before the encoders start
         photo = _new_photo(visit, step, upload, actor, decoded, sha, original_key)
         writes.start_jpeg(photo.thumb_key, thumb, THUMB_QUALITY)
         burn(decoded.display, watermark_lines(photo, zone, photo.created_at))
         writes.start_jpeg(photo.display_key, decoded.display, DISPLAY_QUALITY)
-        value = phash(thumb)
+        value = phash(grey)
         photo.set_phash(value)
-        looks = windows(thumb)
+        looks = windows(grey)
         writes.wait()
         with db.session.begin_nested():
             # The same bytes uploaded at this moment wait here for this photo, then see it.

@@ -226,6 +226,8 @@ def hold(sha256: str) -> None:
 
 
 def reuse(sha256: str, value: int, visit_id: int, windows: Windows | None = None) -> list[dict]:
+    """The reuse flags of an upload: its bytes, its whole-image hash and its windows looked up at once
+    (one statement: bench/near_dup.py times it among 1,000,000 photos)."""
     flags = []
     exact, near, by_window = _matches(sha256, value, visit_id, windows)
     if exact:

@@ -19,6 +19,11 @@ indexes are read once before timing, as a server that has been up has them in me
     .venv/bin/python bench/near_dup.py                       # SQLite, a temporary file
     DATABASE_URL=postgresql://postgres@127.0.0.1/field_help_d_bench .venv/bin/python bench/near_dup.py
     (the PostgreSQL database is emptied: use a scratch one)
+
+Loading 1,000,000 photos and 16,000,000 windows takes minutes. With NEAR_DUP_KEEP=1 a database that
+already holds this bench's rows (same size, same migration head: a marker table says so) is used
+as it is, for timing the lookups again after a code change; the random numbers are replayed so the
+queries and planted crops are the same as a fresh run's.
 """
 import os
 import random
@@ -65,10 +70,7 @@ def main() -> int:
     from sqlalchemy import select, text
 
     from field import create_app
-    from field.core import now
     from field.extensions import db
-    from field.photos import flags
-    from field.photos.phash import THRESHOLD, bands, probes, to_signed
     from field.visits.builtin import ensure_builtin_types
     from field.visits.models import Visit, VisitStatus, VisitType
     from tests.factories import make_org, make_store
@@ -79,6 +81,8 @@ def main() -> int:
     rnd = random.Random(5)
     with app.app_context(), app.test_request_context():
         postgres = db.engine.dialect.name == "postgresql"
+        if kept(db, text):
+            return measure(app, rnd, kept=True)
         if postgres:
             with db.engine.begin() as conn:
                 conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
@@ -90,15 +94,62 @@ def main() -> int:
         db.session.add_all(Visit(rep=org.rep, store=store, visit_type=vt, status=VisitStatus.COMPLETED, flags=[])
                            for _ in range(VISITS))
         db.session.commit()
-        visit_ids = list(db.session.execute(select(Visit.id)).scalars())
+    return measure(app, rnd, kept=False)
 
+
+MARKER = "near_dup_bench_kept"
+
+
+def kept(db, text) -> bool:
+    """Whether NEAR_DUP_KEEP=1 and the database holds a finished load of this size at this migration head."""
+    if not os.environ.get("NEAR_DUP_KEEP"):
+        return False
+    from alembic.script import ScriptDirectory
+    from flask_migrate import Migrate  # noqa: F401 — the app's migrate config
+    from flask import current_app
+    head = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config()).get_current_head()
+    try:
+        row = db.session.execute(text(f"SELECT n, head FROM {MARKER}")).first()
+    except Exception:  # noqa: BLE001 — no marker: load
+        db.session.rollback()
+        return False
+    db.session.rollback()
+    return row is not None and row[0] == N and row[1] == head
+
+
+def mark_kept(db, text) -> None:
+    from alembic.script import ScriptDirectory
+    from flask import current_app
+    head = ScriptDirectory.from_config(current_app.extensions["migrate"].migrate.get_config()).get_current_head()
+    with db.engine.begin() as conn:
+        conn.execute(text(f"DROP TABLE IF EXISTS {MARKER}"))
+        conn.execute(text(f"CREATE TABLE {MARKER} (n INTEGER, head VARCHAR(64))"))
+        conn.execute(text(f"INSERT INTO {MARKER} VALUES (:n, :h)"), {"n": N, "h": head})
+
+
+def measure(app, rnd, kept: bool) -> int:
+    from sqlalchemy import select, text
+
+    from field.core import now
+    from field.extensions import db
+    from field.photos.phash import bands, to_signed
+    from field.visits.models import Visit
+
+    with app.app_context(), app.test_request_context():
+        postgres = db.engine.dialect.name == "postgresql"
+        visit_ids = list(db.session.execute(select(Visit.id).order_by(Visit.id)).scalars())
         stored = hashes(rnd, N)
+        if kept:
+            for _ in range(N):
+                rnd.getrandbits(128)
+            return lookups(app, rnd, stored, visit_ids, postgres, None, kept=True)
+        rep_id, store_id = db.session.execute(select(Visit.rep_id, Visit.store_id).limit(1)).one()
         created = now()
         rows = []
         for i, h in enumerate(stored):
             s = to_signed(h)
-            rows.append((str(uuid.UUID(int=rnd.getrandbits(128), version=4)), visit_ids[i % VISITS], org.rep.id,
-                         store.id, "camera", f"{i:064x}", s, *bands(s), "image/jpeg", 1, 1, 1,
+            rows.append((str(uuid.UUID(int=rnd.getrandbits(128), version=4)), visit_ids[i % VISITS], rep_id,
+                         store_id, "camera", f"{i:064x}", s, *bands(s), "image/jpeg", 1, 1, 1,
                          "originals/x", "display/x", "thumbs/x", "[]", "", created))
         columns = ("client_id, visit_id, rep_id, store_id, source, sha256, phash, band0, band1, band2, band3, "
                    "content_type, width, height, bytes, original_key, display_key, thumb_key, flags, void_reason, "
@@ -133,7 +184,17 @@ def main() -> int:
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
                 conn.execute(text("VACUUM ANALYZE photos"))
         del rows
+    return lookups(app, rnd, stored, visit_ids, postgres, insert_s, kept=False)
 
+
+def lookups(app, rnd, stored, visit_ids, postgres, insert_s, kept: bool) -> int:
+    from sqlalchemy import text
+
+    from field.extensions import db
+    from field.photos import flags
+    from field.photos.phash import THRESHOLD, bands, probes, to_signed
+
+    with app.app_context(), app.test_request_context():
         queries = []
         for i in range(LOOKUPS):
             if i % 2:
@@ -174,14 +235,17 @@ def main() -> int:
     hits = sum(1 for _q, hit in queries if hit)
     print(f"near-duplicate lookup, {N:,} stored hashes on {'PostgreSQL' if postgres else 'SQLite'}, "
           f"threshold {THRESHOLD} bits, 4 bands × 16 bits probed within 2 bits")
-    print(f"  bulk insert: {insert_s:.1f} s ({N / insert_s:,.0f} rows/s, {'COPY' if postgres else 'executemany'}, "
-          f"band indexes in place)")
+    if kept:
+        print("  bulk insert: kept from an earlier run (NEAR_DUP_KEEP=1)")
+    else:
+        print(f"  bulk insert: {insert_s:.1f} s ({N / insert_s:,.0f} rows/s, {'COPY' if postgres else 'executemany'}, "
+              f"band indexes in place)")
     print(f"  lookup: median {med:.2f} ms (budget {BUDGET_MS:.0f} ms), p95 {p95:.2f} ms, over {LOOKUPS} lookups")
     print(f"  hits found: {found_hits} of {hits} planted near copies")
     print(f"  candidate rows touched by the band probes: median {statistics.median(candidates):,.0f} "
           f"({statistics.median(candidates) / N:.2%} of the table), max {max(candidates):,}")
     print(f"  plan: {plan[0].strip() if plan else '?'}")
-    crops_ok, wmed = windows_bench(app, url, rnd, stored, visit_ids)
+    crops_ok, wmed = windows_bench(app, rnd, stored, visit_ids, kept)
     return 0 if med < BUDGET_MS and found_hits == hits and wmed < BUDGET_MS and crops_ok else 1
 
 
@@ -189,7 +253,7 @@ WINDOWS = 16
 CHUNK = 200_000
 
 
-def windows_bench(app, url, rnd, stored, visit_ids) -> tuple[bool, float]:
+def windows_bench(app, rnd, stored, visit_ids, kept: bool) -> tuple[bool, float]:
     from sqlalchemy import select, text
 
     from field.extensions import db
@@ -209,44 +273,53 @@ def windows_bench(app, url, rnd, stored, visit_ids) -> tuple[bool, float]:
             "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'photo_windows' AND type = 'index' AND sql IS NOT NULL"))]
         db.session.commit()
         planted: dict[int, int] = {}  # photo number -> one of its window hashes, for the planted crops
+        if kept:  # the same random numbers as the load that made the rows
+            for k in range(n):
+                for w in range(WINDOWS):
+                    value = to_signed(rnd.getrandbits(64))
+                    if w == 0 and k % 997 == 0:
+                        planted[k] = value
+            load_s = index_s = None
         t = time.perf_counter()
-        raw = db.engine.raw_connection()
-        try:
-            cur = raw.cursor()
-            for name, _sql in indexes:
-                cur.execute(f"DROP INDEX {name}")
-            if not postgres:
-                cur.execute("PRAGMA synchronous=OFF")
-                cur.execute("PRAGMA cache_size=-1000000")
-            for start in range(0, n, CHUNK // WINDOWS):
-                rows = []
-                for k in range(start, min(n, start + CHUNK // WINDOWS)):
-                    for w in range(WINDOWS):
-                        value = to_signed(rnd.getrandbits(64))
-                        if w == 0 and k % 997 == 0:
-                            planted[k] = value
-                        rows.append((first_id + k, visit_ids[k % VISITS], value, *window_bands(value)))
-                if postgres:
-                    with cur.copy(f"COPY photo_windows ({columns}) FROM STDIN") as copy:
-                        for row in rows:
-                            copy.write_row(row)
-                else:
-                    cur.executemany(f"INSERT INTO photo_windows ({columns}) VALUES (?, ?, ?, ?, ?, ?)", rows)
-            load_s = time.perf_counter() - t
-            t = time.perf_counter()
-            for _name, sql in indexes:
-                cur.execute(sql)
-            raw.commit()
-            index_s = time.perf_counter() - t
-        finally:
-            raw.close()
-        db.session.close()
-        if postgres:
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE photo_windows"))
-        else:
-            with db.engine.begin() as conn:
-                conn.execute(text("ANALYZE photo_windows"))
+        if not kept:
+            raw = db.engine.raw_connection()
+            try:
+                cur = raw.cursor()
+                for name, _sql in indexes:
+                    cur.execute(f"DROP INDEX {name}")
+                if not postgres:
+                    cur.execute("PRAGMA synchronous=OFF")
+                    cur.execute("PRAGMA cache_size=-1000000")
+                for start in range(0, n, CHUNK // WINDOWS):
+                    rows = []
+                    for k in range(start, min(n, start + CHUNK // WINDOWS)):
+                        for w in range(WINDOWS):
+                            value = to_signed(rnd.getrandbits(64))
+                            if w == 0 and k % 997 == 0:
+                                planted[k] = value
+                            rows.append((first_id + k, visit_ids[k % VISITS], value, *window_bands(value)))
+                    if postgres:
+                        with cur.copy(f"COPY photo_windows ({columns}) FROM STDIN") as copy:
+                            for row in rows:
+                                copy.write_row(row)
+                    else:
+                        cur.executemany(f"INSERT INTO photo_windows ({columns}) VALUES (?, ?, ?, ?, ?, ?)", rows)
+                load_s = time.perf_counter() - t
+                t = time.perf_counter()
+                for _name, sql in indexes:
+                    cur.execute(sql)
+                raw.commit()
+                index_s = time.perf_counter() - t
+            finally:
+                raw.close()
+            db.session.close()
+            if postgres:
+                with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                    conn.execute(text("VACUUM ANALYZE photo_windows"))
+            else:
+                with db.engine.begin() as conn:
+                    conn.execute(text("ANALYZE photo_windows"))
+            mark_kept(db, text)
 
         # A server that has been up has read these indexes into memory (1,000,000 photos' windows
         # take ~2.5 GB on disk); a table just rebuilt has not. Read each once, as its lookups would.
@@ -305,8 +378,11 @@ def windows_bench(app, url, rnd, stored, visit_ids) -> tuple[bool, float]:
     med, p95 = statistics.median(times) * 1000, sorted(times)[int(len(times) * .95)] * 1000
     print(f"crop lookup: {n * WINDOWS:,} window hashes ({WINDOWS} a photo) on {'PostgreSQL' if postgres else 'SQLite'}, "
           f"3 bands × 21-22 bits, exact, {probes_n} probed values an upload")
-    print(f"  bulk insert: {load_s:.1f} s ({n * WINDOWS / load_s:,.0f} rows/s), indexes built after: {index_s:.1f} s, "
-          f"read once before timing: {warm_s:.1f} s")
+    if kept:
+        print(f"  bulk insert: kept from an earlier run (NEAR_DUP_KEEP=1), read once before timing: {warm_s:.1f} s")
+    else:
+        print(f"  bulk insert: {load_s:.1f} s ({n * WINDOWS / load_s:,.0f} rows/s), indexes built after: {index_s:.1f} s, "
+              f"read once before timing: {warm_s:.1f} s")
     print(f"  lookup (SHA-256 + whole-image bands + window bands): median {med:.2f} ms (budget {BUDGET_MS:.0f} ms), "
           f"p95 {p95:.2f} ms, over {LOOKUPS} lookups")
     print(f"  crops found: {found} of {should} planted crops the index rule finds "

@@ -15,13 +15,14 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import insert, select
 
 from field.extensions import db
 from field.geo import Point, distance_m
 from field.photos.exif import Capture
 from field.photos.models import Photo, PhotoWindow, Source
-from field.photos.phash import THRESHOLD, WINDOW_BANDS, WINDOW_THRESHOLD, Windows, bands, distance, probes
+from field.photos.phash import (THRESHOLD, WINDOW_BANDS, WINDOW_THRESHOLD, Windows, bands, distance, probes,
+                                window_bands)
 from field.stores.models import Store
 from field.visits.models import Visit
 
@@ -91,17 +92,8 @@ def exact_matches(sha256: str) -> list[int]:
                                    .order_by(Photo.id).limit(MAX_LISTED)).scalars())
 
 
-def near_matches(value: int, visit_id: int | None) -> list[tuple[int, int]]:
-    """(id, distance) of photos of other visits within THRESHOLD bits, nearest first.
-
-    One UNION of BANDS index-only lookups, each probing the band values within PROBE_RADIUS
-    bits: never a scan. The candidates (under 1 % of the photos) have their bits compared
-    inside the database — bit_count on PostgreSQL, hamming64 (field/photos/models.py) on
-    SQLite — so only real matches come back. Sent as the driver's own SQL on purpose: it
-    runs on every upload, its text never changes (prepared once), and building 548
-    parameters through the expression layer cost more than the lookup itself."""
-    connection = db.session.connection()
-    postgres = connection.dialect.name == "postgresql"
+def _near_parts(value: int, visit_id: int | None, postgres: bool) -> tuple[list[str], list]:
+    """The SELECTs (id, phash) of near_matches, one a band, and their parameters."""
     mark = "%s" if postgres else "?"
     parts, params = [], []
     for i, band in enumerate(bands(value)):
@@ -118,29 +110,11 @@ def near_matches(value: int, visit_id: int | None) -> list[tuple[int, int]]:
             other = f" AND visit_id <> {mark}"
             params.append(visit_id)
         parts.append(f"SELECT id, phash FROM photos WHERE {probed} AND {close}{other}")
-    if postgres:
-        # A parallel plan costs more to start than the whole lookup.
-        connection.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
-    found = {}
-    for photo_id, other_hash in connection.exec_driver_sql(" UNION ALL ".join(parts), tuple(params)):
-        d = distance(value, other_hash)
-        if d <= THRESHOLD:
-            found[photo_id] = d
-    return sorted(found.items(), key=lambda item: (item[1], item[0]))
+    return parts, params
 
 
-def window_matches(windows: Windows, visit_id: int | None) -> list[tuple[int, int]]:
-    """(id, distance) of photos of other visits one of whose windows is within WINDOW_THRESHOLD
-    bits of one of the upload's look windows, nearest first: a crop of them, or they of it.
-
-    One UNION of three joins, one a band: the (probed value, look) pairs of the upload against
-    that band's index — exact index probes only (192 values, flipped least certain bits
-    included) — each candidate's bits compared with its look inside the database, as
-    near_matches does, so only real matches come back."""
-    if not windows.probes:
-        return []
-    connection = db.session.connection()
-    postgres = connection.dialect.name == "postgresql"
+def _window_parts(windows: Windows, visit_id: int | None, postgres: bool) -> tuple[list[str], list]:
+    """The SELECTs (photo id, distance) of window_matches, one a band, and their parameters."""
     parts, params = [], []
     for i in range(len(WINDOW_BANDS)):
         pairs = list(dict.fromkeys((v, value) for value, band_probes in windows.probes for v in band_probes[i]))
@@ -155,10 +129,87 @@ def window_matches(windows: Windows, visit_id: int | None) -> list[tuple[int, in
                          f"FROM (VALUES {looks}) AS l JOIN photo_windows w ON w.band{i} = l.column1) AS w "
                          f"WHERE d <= ? AND w.visit_id IS NOT ?")
             params += [x for pair in pairs for x in pair] + [WINDOW_THRESHOLD, visit_id]
+    return parts, params
+
+
+def _no_parallel(connection) -> None:
+    """A parallel plan costs more to start than the whole lookup (PostgreSQL; for this transaction)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
+
+
+def _near_found(value: int, rows) -> dict[int, int]:
+    found = {}
+    for photo_id, other_hash in rows:
+        d = distance(value, other_hash)
+        if d <= THRESHOLD:
+            found[photo_id] = d
+    return found
+
+
+def _nearest(found: dict[int, int]) -> list[tuple[int, int]]:
+    return sorted(found.items(), key=lambda item: (item[1], item[0]))
+
+
+def near_matches(value: int, visit_id: int | None) -> list[tuple[int, int]]:
+    """(id, distance) of photos of other visits within THRESHOLD bits, nearest first.
+
+    One UNION of BANDS index-only lookups, each probing the band values within PROBE_RADIUS
+    bits: never a scan. The candidates (under 1 % of the photos) have their bits compared
+    inside the database — bit_count on PostgreSQL, hamming64 (field/photos/models.py) on
+    SQLite — so only real matches come back. Sent as the driver's own SQL on purpose: it
+    runs on every upload, its text never changes (prepared once), and building 548
+    parameters through the expression layer cost more than the lookup itself."""
+    connection = db.session.connection()
+    parts, params = _near_parts(value, visit_id, connection.dialect.name == "postgresql")
+    _no_parallel(connection)
+    return _nearest(_near_found(value, connection.exec_driver_sql(" UNION ALL ".join(parts), tuple(params))))
+
+
+def window_matches(windows: Windows, visit_id: int | None) -> list[tuple[int, int]]:
+    """(id, distance) of photos of other visits one of whose windows is within WINDOW_THRESHOLD
+    bits of one of the upload's look windows, nearest first: a crop of them, or they of it.
+
+    One UNION of three joins, one a band: the (probed value, look) pairs of the upload against
+    that band's index — exact index probes only (192 values, flipped least certain bits
+    included) — each candidate's bits compared with its look inside the database, as
+    near_matches does, so only real matches come back."""
+    if not windows.probes:
+        return []
+    connection = db.session.connection()
+    parts, params = _window_parts(windows, visit_id, connection.dialect.name == "postgresql")
     found: dict[int, int] = {}
     for photo_id, d in connection.exec_driver_sql(" UNION ALL ".join(parts), tuple(params)):
         found[photo_id] = min(d, found.get(photo_id, d))
-    return sorted(found.items(), key=lambda item: (item[1], item[0]))
+    return _nearest(found)
+
+
+def _matches(sha256: str, value: int, visit_id: int | None, windows: Windows | None):
+    """exact_matches, near_matches and window_matches in one statement (one round trip, one plan):
+    each SELECT of the UNION says which lookup its row answers."""
+    connection = db.session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    mark = "%s" if postgres else "?"
+    parts = [f"SELECT 0, id, 0 FROM (SELECT id FROM photos WHERE sha256 = {mark} ORDER BY id LIMIT {MAX_LISTED}) AS e"]
+    params: list = [sha256]
+    near_parts, near_params = _near_parts(value, visit_id, postgres)
+    parts += [part.replace("SELECT ", "SELECT 1, ", 1) for part in near_parts]
+    params += near_params
+    if windows is not None and windows.probes:
+        window_parts, window_params = _window_parts(windows, visit_id, postgres)
+        parts += [part.replace("SELECT ", "SELECT 2, ", 1) for part in window_parts]
+        params += window_params
+    _no_parallel(connection)
+    rows = connection.exec_driver_sql(" UNION ALL ".join(parts), tuple(params)).all()
+    exact, near_rows, cropped = [], [], {}
+    for kind, photo_id, x in rows:
+        if kind == 0:
+            exact.append(photo_id)
+        elif kind == 1:
+            near_rows.append((photo_id, x))
+        else:
+            cropped[photo_id] = min(x, cropped.get(photo_id, x))
+    return sorted(exact), _near_found(value, near_rows), cropped
 
 
 def hold(sha256: str) -> None:
@@ -175,17 +226,17 @@ def hold(sha256: str) -> None:
 
 
 def reuse(sha256: str, value: int, visit_id: int, windows: Windows | None = None) -> list[dict]:
+    """The reuse flags of an upload: its bytes, its whole-image hash and its windows looked up at once
+    (one statement: bench/near_dup.py times it among 1,000,000 photos)."""
     flags = []
-    exact = exact_matches(sha256)
+    exact, near, by_window = _matches(sha256, value, visit_id, windows)
     if exact:
         flags.append({"code": Flag.EXACT_REUSE, "photo_ids": exact})
-    near = dict(near_matches(value, visit_id))
     cropped = set()
-    if windows is not None:
-        for pid, d in window_matches(windows, visit_id):
-            if pid not in near:
-                near[pid] = d
-                cropped.add(pid)
+    for pid, d in by_window.items():
+        if pid not in near:
+            near[pid] = d
+            cropped.add(pid)
     ranked = sorted(((pid, d) for pid, d in near.items() if pid not in exact), key=lambda item: (item[1], item[0]))
     if ranked:
         flag = {"code": Flag.NEAR_REUSE, "photo_ids": [pid for pid, _d in ranked[:MAX_LISTED]],
@@ -197,8 +248,18 @@ def reuse(sha256: str, value: int, visit_id: int, windows: Windows | None = None
 
 
 def window_rows(photo: Photo, windows: Windows) -> list[PhotoWindow]:
-    """The rows that keep a flushed photo's window hashes."""
+    """The rows that keep a flushed photo's window hashes (as ORM objects; ingest uses store_windows)."""
     return [PhotoWindow.of(photo, value) for value in windows.stored]
+
+
+def store_windows(photo: Photo, windows: Windows) -> None:
+    """Insert a flushed photo's window hashes: one Core executemany in the session's transaction (16 rows
+    written once and never read back as objects need no ORM unit of work: a third of the cost)."""
+    if not windows.stored:
+        return
+    rows = [{"photo_id": photo.id, "visit_id": photo.visit_id, "hash": value,
+             **{f"band{i}": b for i, b in enumerate(window_bands(value))}} for value in windows.stored]
+    db.session.execute(insert(PhotoWindow.__table__), rows)
 
 
 # --- words ------------------------------------------------------------------------------------

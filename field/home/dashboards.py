@@ -403,8 +403,8 @@ class Spend:
 
 def _spend_rows(user: User, filters: list[Filters], last_day: date):
     """The kept figures of the activity stores of each period added up (a roll-up's fields per period),
-    in one statement: the lines of the span are joined and filtered once (a materialized CTE, as
-    roi.figures.rollups does), then summed per period; plus one row per line of a period whose kept
+    in one statement: the lines of any of the periods are joined and filtered once (a materialized
+    CTE, as roi.figures.rollups does), then summed per period; plus one row per line of a period whose kept
     figures are missing or stale."""
     span = Filters(min(f.start for f in filters), max(f.end for f in filters), region=filters[0].region)
     kept = roi_figures._kept(span, user, last_day)
@@ -413,7 +413,9 @@ def _spend_rows(user: User, filters: list[Filters], last_day: date):
                     ActivityStore.budget, f.actual, f.baseline, f.incremental, f.incremental_gp, f.written_off,
                     f.settled, f.verified, f.required,
                     case((f.settled, f.written_off), else_=ActivityStore.budget).label("cost"),
-                    kept.stale.label("stale")).cte("kept").prefix_with("MATERIALIZED")
+                    kept.stale.label("stale")).where(
+        or_(*[and_(Activity.period_start <= x.end, Activity.period_end >= x.start) for x in filters])
+    ).cte("kept").prefix_with("MATERIALIZED")
     within = [and_(t.c.period_start <= x.end, t.c.period_end >= x.start) for x in filters]
     columns = roi_figures._sums(t)
     no_label = literal("", Text)
@@ -470,7 +472,10 @@ def reps_named(ids) -> dict:
     ids = list(ids)
     if not ids:
         return {}
-    return {u.id: u for u in db.session.execute(select(User.id, User.name, User.login).where(User.id.in_(ids)))}
+    # One range of the key, not thousands of bound values (which cost more to send than to read).
+    wanted = set(ids)
+    rows = db.session.execute(select(User.id, User.name, User.login).where(User.id.between(min(wanted), max(wanted))))
+    return {u.id: u for u in rows if u.id in wanted}
 
 
 # --- the supervisor's dashboard ---------------------------------------------------------------

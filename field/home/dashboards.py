@@ -368,7 +368,7 @@ def visit_rows(user: User, periods: list[Period], zone: ZoneInfo, region: Region
         start, end = period.bounds(zone)
         stmt = (select(literal(i, Integer).label("bucket"), Visit.rep_id, func.count().label("visits"),
                        func.count(func.distinct(day)).label("days"), func.sum(dwell).label("seconds"),
-                       func.sum(case((and_(dwell >= low, dwell <= high), 1), else_=0)).label("in_band"))
+                       func.sum(case((dwell.between(low, high), 1), else_=0)).label("in_band"))
                 .where(scope.rule(Visit, user), Visit.status == VisitStatus.COMPLETED,
                        Visit.checkout_at.is_not(None), Visit.checkin_at >= start, Visit.checkin_at < end)
                 .group_by(Visit.rep_id))

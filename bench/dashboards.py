@@ -255,8 +255,8 @@ def measure(name: str, url: str) -> bool:
         code, median, worst, opened = alerts
         over = median >= BUDGET_MS
         ok = ok and not over
-        print(f"  alerts evaluation for one region ({code}, {opened} alerts opened, rolled back): median {median:.0f} ms "
-              f"(budget {BUDGET_MS:.0f} ms){f'  OVER BUDGET by {median - BUDGET_MS:.0f} ms' if over else ''}, "
+        print(f"  alerts evaluation for one region ({code}, {opened} alerts opened, rolled back): "
+              f"median {median:.0f} ms (budget {BUDGET_MS:.0f} ms){f'  OVER BUDGET by {median - BUDGET_MS:.0f} ms' if over else ''}, "
               f"max {worst:.0f} ms")
     return ok
 

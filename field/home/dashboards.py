@@ -357,8 +357,9 @@ def _zone_minutes(zone: ZoneInfo, on: date) -> int:
 def visit_rows(user: User, periods: list[Period], zone: ZoneInfo, region: Region | None = None):
     """Completed visits checked in during any of the periods, in scope: (period index, rep, visits,
     days worked, seconds in store, visits within the anchor band) grouped per rep for the first period;
-    each other period comes as one row (rep NULL) of its reps' lines added up. One grouped select per period, added together, so each reads one range of the check-in index
-    (an OR of the ranges is read as a scan of every visit)."""
+    each other period comes as one row (rep NULL) of its reps' lines added up. One grouped select per
+    period, added together, so each reads one range of the covering check-in index (an OR of the
+    ranges is read as a scan of every visit)."""
     dwell = seconds_between(Visit.checkin_at, Visit.checkout_at)
     low, high = (m * 60 for m in ANCHOR_DWELL_MINUTES)
     day = local_day(Visit.checkin_at, zone.key, _zone_minutes(zone, periods[0].start))
@@ -410,8 +411,8 @@ class Spend:
 def _spend_rows(user: User, filters: list[Filters], last_day: date):
     """The kept figures of the activity stores of each period added up (a roll-up's fields per period),
     in one statement: the lines of any of the periods are joined and filtered once (a materialized
-    CTE, as roi.figures.rollups does), then summed per period; plus one row per line of a period whose kept
-    figures are missing or stale."""
+    CTE, as roi.figures.rollups does), then summed per period; plus one row per line of a period
+    whose kept figures are missing or stale."""
     span = Filters(min(f.start for f in filters), max(f.end for f in filters), region=filters[0].region)
     kept = roi_figures._kept(span, user, last_day)
     f = RoiFigure

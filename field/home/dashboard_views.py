@@ -38,7 +38,9 @@ DWELL_EDGES = list(range(0, 72, 8))        # minutes a visit: 0–8 … 56–64,
 # --- formatting -------------------------------------------------------------------------------------
 
 def _tenths(value: Fraction) -> str:
-    tenths = int((abs(value) * 10 + Fraction(1, 2)) // 1)
+    value = value if isinstance(value, Fraction) else Fraction(value)
+    n, d = abs(value.numerator), value.denominator
+    tenths = (20 * n + d) // (2 * d)      # ⌊|value| × 10 + ½⌋ in integers (a page formats thousands)
     sign = "−" if value < 0 and tenths else ""
     return f"{sign}{tenths // 10:,}.{tenths % 10}"
 
@@ -149,6 +151,12 @@ def targets_for(user: User, on: date):
 
 # --- the manager's dashboard ------------------------------------------------------------------------
 
+def _floors(values) -> list[int | None]:
+    """Values rounded down: they fall in the same buckets of whole-number edges (a ≤ v < b exactly when
+    a ≤ ⌊v⌋ < b), and integers compare faster than 2,000 fractions do."""
+    return [None if v is None else v.numerator // v.denominator for v in values]
+
+
 def _charts(asked: Asked, found: dash.Overview) -> dict:
     args = asked.args
     cov_tier = charts.share_bars([
@@ -165,14 +173,14 @@ def _charts(asked: Asked, found: dash.Overview) -> dict:
         for t, c in found.coverage.by_tier.items()])
     reps = found.productivity.reps
     per_day = charts.histogram(
-        [r.per_day for r in reps], VISIT_EDGES, anchor=ANCHOR_VISITS_PER_DAY,
+        _floors(r.per_day for r in reps), VISIT_EDGES, anchor=ANCHOR_VISITS_PER_DAY,
         anchor_label=_("Benchmark %(n)s", n="7.3"),
         bucket_label=lambda lo, hi: f"{lo}" if hi is not None else f"{lo}+",
         name=lambda label, n: _("%(bucket)s visits a day: %(num)s reps", bucket=label, num=n),
         href=lambda lo, hi: url_for("home.dashboard_reps", measure="per_day", min=lo, **({"max": hi} if hi else {}),
                                     **args))
     dwell = charts.histogram(
-        [r.minutes for r in reps], DWELL_EDGES, band=ANCHOR_DWELL_MINUTES,
+        _floors(r.minutes for r in reps), DWELL_EDGES, band=ANCHOR_DWELL_MINUTES,
         anchor_label=_("Benchmark %(low)s–%(high)s min", low=ANCHOR_DWELL_MINUTES[0], high=ANCHOR_DWELL_MINUTES[1]),
         bucket_label=lambda lo, hi: f"{lo}" if hi is not None else f"{lo}+",
         name=lambda label, n: _("%(bucket)s minutes a visit: %(num)s reps", bucket=label, num=n),
@@ -228,8 +236,7 @@ def dashboard():
     tiles = kpis(found)
     for tile in tiles:
         tile["url"] = _kpi_href(asked, *tile["href"])
-    names = dash.reps_named(r.rep_id for r in found.productivity.reps)
-    return render("home/dashboard.html", asked=asked, found=found, tiles=tiles, names=names,
+    return render("home/dashboard.html", asked=asked, found=found, tiles=tiles,
                   targets=targets_for(user, asked.period.start), tiers=TIERS, channel_label=channel_label,
                   **_charts(asked, found))
 
@@ -291,10 +298,22 @@ def dashboard_stores():
         conditions.append(t.c.tier == tier)
     if channel:
         conditions.append(t.c.channel == channel)
-    total = db.session.execute(select(func.count()).select_from(t).where(*conditions)).scalar_one()
-    page = min(page_arg(), max(1, -(-total // PER_PAGE)))
-    rows = db.session.execute(select(Store, t.c.last0).join(t, t.c.store_id == Store.id).where(*conditions)
-                              .order_by(Store.name, Store.id).offset((page - 1) * PER_PAGE).limit(PER_PAGE)).all()
+    # The page and the count in one statement (the stores' states are worked out once); a page past
+    # the last is asked again as the last.
+    listed = (select(Store, t.c.last0, func.count().over().label("total")).join(t, t.c.store_id == Store.id)
+              .where(*conditions).order_by(Store.name, Store.id).limit(PER_PAGE))
+    page = page_arg()
+    rows = db.session.execute(listed.offset((page - 1) * PER_PAGE)).all()
+    if rows:
+        total = rows[0].total
+    else:
+        total = db.session.execute(select(func.count()).select_from(t).where(*conditions)).scalar_one()
+        if page > 1 and total:
+            page = max(1, -(-total // PER_PAGE))
+            rows = db.session.execute(listed.offset((page - 1) * PER_PAGE)).all()
+        else:
+            page = 1
+    rows = [(store, last) for store, last, _total in rows]
     filters = {k: v for k, v in (("state", state), ("tier", tier), ("channel", channel)) if v}
     page_args = {**filters, **asked.args}
     return render("home/dashboard_stores.html", block="results", asked=asked, rows=rows, total=total, page=page,

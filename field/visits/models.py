@@ -99,6 +99,11 @@ class Visit(db.Model):
         # probes, however long the history (migration 0008, field/visits/planning.py).
         Index("ix_visits_store_id_status_checkout_at", "store_id", "status", "checkout_at"),
         Index("ix_visits_rep_id_status_checkout_at", "rep_id", "status", "checkout_at"),
+        # The dashboards read these as index ranges, every column they need in the index (migration
+        # 0016, field/home/dashboards.py): visits per rep per day, stores' last visits of a month.
+        Index("ix_visits_status_checkin_at_rep_id_store_id_checkout_at", "status", "checkin_at", "rep_id", "store_id",
+              "checkout_at"),
+        Index("ix_visits_status_checkout_at_store_id", "status", "checkout_at", "store_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

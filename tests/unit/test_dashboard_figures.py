@@ -177,3 +177,31 @@ def test_histogram_buckets_values_and_places_the_benchmark_inside_its_bucket():
 def test_share_bars_scale_to_one_hundred_percent():
     chart = charts.share_bars([("A", Fraction(1, 2), "50 %", "/x"), ("B", None, "—", "")])
     assert chart.bars[0].width == pytest.approx(22.0) and chart.bars[1].width == 0
+
+
+# --- evidence, spend, ROI ------------------------------------------------------------------------------
+
+def test_spend_of_the_three_periods_is_the_roi_pages_total_of_each(org, stores):
+    from field.activities.models import ActivityStatus
+    from field.core import company_today
+    from field.extensions import db
+    from field.roi import figures
+    from field.roi.queries import Filters
+    from tests.factories import make_activity
+    a, b, c, d, west = stores
+    today = company_today()
+    period = dash.period_for("month", None, today)
+    periods = [period, period.previous(), period.last_year()]
+    make_activity(org.manager, [a, b], status=ActivityStatus.RUNNING, start=period.start - timedelta(days=3),
+                  end=today + timedelta(days=10), budget=50_000)
+    make_activity(org.manager, [c], status=ActivityStatus.ENDED, start=periods[1].start,
+                  end=periods[1].end, budget=70_000)
+    make_activity(org.manager, [d, west], status=ActivityStatus.ENDED, start=periods[2].start - timedelta(days=40),
+                  end=periods[2].start, budget=90_000)
+    found = dash.spend(org.manager, periods, today)
+    expected = [figures.rollups(Filters(p.start, p.end), org.manager, today).total for p in periods]
+    assert [vars(t) for t in found.totals] == [vars(t) for t in expected]
+    # The west store counts too: the manager applied for that activity (scope.activity_stores).
+    assert [t.lines for t in found.totals] == [2, 1, 2]
+    assert found.cost.value == 100_000 and found.cost.previous == 70_000 and found.cost.last_year == 180_000
+    db.session.rollback()

@@ -79,6 +79,14 @@ def test_drill_down_lists_the_stores_behind_a_figure_in_scope(client, org, visit
     assert as_manager.get("/dashboard?period=x&on=not-a-date").status_code == 200
 
 
+def test_a_page_past_the_last_shows_the_last_and_an_empty_list_says_so(client, org, visited):
+    as_manager = client.login_as(org.manager)
+    past = as_manager.get("/dashboard/stores?period=week&state=unvisited&page=9").get_data(as_text=True)
+    assert "东方二店" in past and "东方一店" not in past
+    none = as_manager.get("/dashboard/stores?period=week&state=visited&tier=B&page=3")
+    assert none.status_code == 200 and "东方" not in none.get_data(as_text=True)
+
+
 def test_the_export_carries_what_the_page_shows(client, org, visited):
     as_manager = client.login_as(org.manager)
     html = as_manager.get("/dashboard?period=week").get_data(as_text=True)

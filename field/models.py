@@ -2,6 +2,7 @@
 from field.audit import AuditEvent  # noqa: F401
 from field.auth.models import Region, User, user_regions  # noqa: F401
 from field.notifications.models import Delivery, Notification  # noqa: F401
+from field.dealers.models import Dealer  # noqa: F401
 from field.products.models import Product  # noqa: F401
 from field.stores.models import Store  # noqa: F401
 from field.sales.models import Sale  # noqa: F401

@@ -18,6 +18,7 @@ class Role(StrEnum):
     SUPERVISOR = "supervisor"
     MANAGER = "manager"
     ADMIN = "admin"
+    DEALER = "dealer"  # a dealer's staff: that dealer's orders and stores only
 
 
 user_regions = Table(
@@ -65,6 +66,7 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20), index=True)
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealers.id"), index=True)  # dealer role only
     phone: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(String(254))  # where notifications are mailed (SMTP_HOST set)
     locale: Mapped[str | None] = mapped_column(String(10))

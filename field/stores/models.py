@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from field.auth.models import Region, User
 from field.core import UTCDateTime, now
+from field.dealers.models import Dealer
 from field.extensions import db
 from field.geo import Point
 
@@ -49,7 +50,8 @@ class Store(db.Model):
     geofence_m: Mapped[int] = mapped_column(Integer, default=200)
     tier: Mapped[str] = mapped_column(String(1), default="C")
     channel: Mapped[str] = mapped_column(String(20), default=Channel.TRADITIONAL)
-    dealer: Mapped[str] = mapped_column(String(200), default="")
+    dealer: Mapped[str] = mapped_column(String(200), default="")  # as imported; dealer_id is the record
+    dealer_id: Mapped[int | None] = mapped_column(ForeignKey("dealers.id"), index=True)
     owner_rep_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     visit_every_days: Mapped[int | None] = mapped_column(Integer)
@@ -58,6 +60,7 @@ class Store(db.Model):
 
     owner_rep: Mapped[User | None] = relationship()
     region: Mapped[Region | None] = relationship()
+    dealer_record: Mapped[Dealer | None] = relationship()
 
     @property
     def point(self) -> Point | None:

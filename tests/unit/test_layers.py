@@ -24,6 +24,7 @@ else of a domain."""
 LAYERS = (
     ("auth",),
     ("notifications",),
+    ("dealers",),
     ("stores", "products"),
     ("sales",),
     ("targets",),

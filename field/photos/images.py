@@ -31,6 +31,9 @@ pillow_heif.register_heif_opener()
 DISPLAY_SIDE = 1600
 THUMB_SIDE = 320
 DISPLAY_QUALITY = 82
+# The display copy's last resample (at most 2:1 after the decoder's own scaling): bilinear, half the
+# cost of bicubic at this ratio and no visible difference at display size.
+DISPLAY_RESAMPLE = Image.Resampling.BILINEAR
 THUMB_QUALITY = 75
 HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"hevs", b"mif1", b"msf1"}
 
@@ -443,7 +446,7 @@ def derive(opened: Opened) -> Decoded:
                 image.close()  # the full-size pixels go now, not when the request ends
     display = exif.upright(pixels, capture.orientation)
     width, height = (opened.height, opened.width) if capture.swaps_sides else (opened.width, opened.height)
-    display.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE), Image.Resampling.BICUBIC)
+    display.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE), DISPLAY_RESAMPLE)
     return Decoded(kind=opened.kind, width=width, height=height, capture=capture, display=display,
                    trailing_bytes=opened.trailing_bytes)
 

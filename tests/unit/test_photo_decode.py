@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from field.photos import images
-from field.photos.images import BadPhoto, decode, open_checked
+from field.photos.images import DISPLAY_RESAMPLE, BadPhoto, decode, open_checked
 from tests.fixtures import photo_inputs as inputs
 from tests.fixtures.photos import encode, exif_bytes, jpeg, scene
 
@@ -100,7 +100,7 @@ def test_strips_give_the_same_picture_as_a_whole_reduce():
     data = encode(img, "PNG")
     decoded = decode(data, "UTC", CAP)
     whole = img.reduce(2)
-    whole.thumbnail((1600, 1600), Image.Resampling.BICUBIC)
+    whole.thumbnail((1600, 1600), DISPLAY_RESAMPLE)
     assert decoded.display.size == whole.size
     diff = max(abs(a - b) for a, b in zip(decoded.display.tobytes(), whole.tobytes()))
     assert diff <= 2

@@ -16,6 +16,9 @@ each run) is timed on its own line, against the same budget.
 
     .venv/bin/python bench/dashboards.py              # both databases
     .venv/bin/python bench/dashboards.py sqlite       # one
+
+DASH_KEEP=1 keeps the PostgreSQL database for the next run: a run that finds a finished build there
+(a marker table holds its user ids and migration head) times the pages again without building.
 """
 import os
 import random
@@ -210,11 +213,51 @@ def _alerts_evaluation(app) -> tuple[str, float, float, float, int] | None:
         return region.code, median, worst, cpu, opened[-1]
 
 
+MARKER = "bench_dashboards_marker"
+
+
+def _kept(app) -> tuple[int, int, dict] | None:
+    """(manager id, supervisor id, counts) of a finished build kept by DASH_KEEP=1 at this migration head."""
+    from alembic.script import ScriptDirectory
+    with app.app_context():
+        head = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config()).get_current_head()
+        try:
+            row = db.session.execute(text(f"SELECT manager_id, supervisor_id, head FROM {MARKER}")).first()
+        except Exception:  # noqa: BLE001 — no marker: build
+            return None
+        finally:
+            db.session.rollback()
+        if row is None or row[2] != head:
+            return None
+        counts = {name: db.session.execute(text(f"SELECT COUNT(*) FROM {name}")).scalar_one()
+                  for name in ("stores", "users", "visits", "activity_stores")}
+        return row[0], row[1], {**counts, "company_s": 0.0, "visits_s": 0.0}
+
+
+def _keep(app, manager_id: int, supervisor_id: int) -> None:
+    from alembic.script import ScriptDirectory
+    with app.app_context():
+        head = ScriptDirectory.from_config(app.extensions["migrate"].migrate.get_config()).get_current_head()
+        db.session.execute(text(f"CREATE TABLE {MARKER} (manager_id int, supervisor_id int, head text)"))
+        db.session.execute(text(f"INSERT INTO {MARKER} VALUES (:m, :s, :h)"),
+                           {"m": manager_id, "s": supervisor_id, "h": head})
+        db.session.commit()
+
+
 def measure(name: str, url: str) -> bool:
     postgres = url.startswith("postgresql")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SERVER_NAME": None,
                       "LOGIN_RATE_LIMIT": "100000 per minute"})
-    manager_id, supervisor_id, counts = build(app, postgres)
+    kept = _kept(app) if postgres and os.environ.get("DASH_KEEP") else None
+    if kept is None:
+        if postgres and not fresh_postgres(url):
+            return True
+        manager_id, supervisor_id, counts = build(app, postgres)
+        if postgres and os.environ.get("DASH_KEEP"):
+            _keep(app, manager_id, supervisor_id)
+    else:
+        manager_id, supervisor_id, counts = kept
+        print(f"\n{name}: kept from an earlier run (DASH_KEEP=1)")
     print(f"\n{name}: {counts['stores']:,} stores, {counts['users']:,} users, {counts['visits']:,} visits, "
           f"{counts['activity_stores']:,} activity stores (company in {counts['company_s']:.0f} s, visits in "
           f"{counts['visits_s']:.0f} s)")
@@ -269,7 +312,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         if "sqlite" in which:
             results.append(measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite'}"))
-        if "postgresql" in which and fresh_postgres(PG_URL):
+        if "postgresql" in which:
             results.append(measure("PostgreSQL", PG_URL))
     return 0 if all(results) else 1
 

@@ -48,7 +48,7 @@ def rule(model, user=None):
     via = getattr(model, "scope_via", None)
     if via is not None:
         attr, target = via
-        return getattr(model, attr).has(rule(target, user))
+        return _through(model, attr, target, rule(target, user))
     rep_col = getattr(model, model.scope_rep_column) if model.scope_rep_column else None
     clauses = []
     if user.role == Role.REP:
@@ -78,8 +78,17 @@ def _in_regions(model, user: User):
     via = getattr(model, "scope_region_via", None)
     if via is not None:
         attr, target = via
-        return getattr(model, attr).has(getattr(target, target.scope_region_column).in_(region_ids(user)))
+        return _through(model, attr, target, getattr(target, target.scope_region_column).in_(region_ids(user)))
     return None
+
+
+def _through(model, attr: str, target, clause):
+    """'The record's `attr` (a many-to-one) meets `clause`': its key IN (SELECT target.id WHERE clause).
+
+    Not `relationship.has()`: that EXISTS is correlated, which SQLite runs once per outer row; the IN
+    list is made once. The same rows in a WHERE (a NULL key is in neither); never negate it."""
+    (column,) = getattr(model, attr).property.local_columns
+    return getattr(model, column.key).in_(select(target.id).where(clause))
 
 
 def users_in_regions(user: User) -> Select:

@@ -99,16 +99,10 @@ def evaluate(region: Region, day: date | None = None, *, moment: datetime | None
                 findings.setdefault(finding.key, finding)
     outcome = Outcome()
     known = _known(list(findings))
-    for key, finding in findings.items():
-        if key in known:
-            outcome.standing += 1
-            continue
-        alert = _open(region, finding)
-        if alert is not None:
-            outcome.opened.append(alert)
+    outcome.standing = len(known)
+    outcome.opened = _open_all(region, [f for key, f in findings.items() if key not in known])
     outcome.cleared = _clear(region, day, rules, set(findings), rep_id)
-    for alert in outcome.opened:
-        notify_opened(alert)
+    notify_opened_all(outcome.opened, _People(region))
     return outcome
 
 
@@ -119,11 +113,33 @@ def _known(keys: list[str]) -> set[str]:
     return out
 
 
+def _new_alert(region: Region, finding: Finding) -> Alert:
+    return Alert(key=finding.key, rule=finding.rule, region_id=region.id, period=finding.period,
+                 rep_id=finding.rep_id, store_id=finding.store_id, activity_id=finding.activity_id,
+                 detail=finding.detail, status=AlertStatus.OPEN, opened_at=now(), note="")
+
+
+def _open_all(region: Region, findings: list[Finding]) -> list[Alert]:
+    """Stage the alerts of new findings: all in one savepoint (one flush), or, when another evaluation
+    opened one of them meanwhile (the unique key), one savepoint each, so the others still open."""
+    if not findings:
+        return []
+    try:
+        with db.session.begin_nested():
+            alerts = [_new_alert(region, finding) for finding in findings]
+            db.session.add_all(alerts)
+            db.session.flush()
+    except IntegrityError:
+        alerts = [alert for alert in (_open(region, finding) for finding in findings) if alert is not None]
+    else:
+        for alert in alerts:
+            audit.record("alert.open", alert, actor=audit.SYSTEM, rule=alert.rule, key=alert.key)
+    return alerts
+
+
 def _open(region: Region, finding: Finding) -> Alert | None:
     """Stage the alert of a new finding; None when another evaluation opened it meanwhile (the unique key)."""
-    alert = Alert(key=finding.key, rule=finding.rule, region_id=region.id, period=finding.period,
-                  rep_id=finding.rep_id, store_id=finding.store_id, activity_id=finding.activity_id,
-                  detail=finding.detail, status=AlertStatus.OPEN, opened_at=now(), note="")
+    alert = _new_alert(region, finding)
     try:
         with db.session.begin_nested():
             db.session.add(alert)
@@ -175,22 +191,47 @@ def on_visit(visit, *args, **kwargs) -> None:
 
 # --- who hears of it ----------------------------------------------------------------------------------------
 
-def recipients(alert: Alert) -> list[User]:
+class _People:
+    """Who hears of the alerts of one region, looked up once for all of them: the region's managers
+    and the reps' supervisors (loaded as they are first asked for)."""
+
+    def __init__(self, region: Region | None):
+        self.region = region
+        self._managers: list[User] | None = None
+        self._supervisors: dict[int, User | None] = {}
+
+    def managers(self, region: Region) -> list[User]:
+        if region is not self.region or self._managers is None:
+            found = [user for user in db.session.execute(
+                select(User).join(user_regions, user_regions.c.user_id == User.id)
+                .where(user_regions.c.region_id.in_(ancestor_ids(region)), User.active.is_(True))).scalars()
+                if permissions.is_manager(user)]
+            if region is not self.region:
+                return found
+            self._managers = found
+        return self._managers
+
+    def supervisors(self, rep_ids: list[int]) -> list[User]:
+        missing = [rep_id for rep_id in rep_ids if rep_id not in self._supervisors]
+        if missing:
+            for rep in db.session.execute(select(User).where(User.id.in_(missing))).scalars():
+                boss = rep.supervisor
+                self._supervisors[rep.id] = boss if boss is not None and boss.active else None
+        return [boss for rep_id in rep_ids if (boss := self._supervisors.get(rep_id)) is not None]
+
+
+def recipients(alert: Alert, people: _People | None = None) -> list[User]:
     """The rep's supervisor (for an alert about an activity: the supervisors of the reps whose stores
     it names) and the managers of the alert's region or a region above it; active people only."""
+    people = people or _People(None)
     rep_ids = [alert.rep_id] if alert.rep_id else list((alert.detail or {}).get("rep_ids", []))
-    people: dict[int, User] = {}
-    if rep_ids:
-        for rep in db.session.execute(select(User).where(User.id.in_(rep_ids))).scalars():
-            if rep.supervisor is not None and rep.supervisor.active:
-                people[rep.supervisor.id] = rep.supervisor
+    found: dict[int, User] = {}
+    for user in people.supervisors(rep_ids):
+        found[user.id] = user
     region = alert.region or db.session.get(Region, alert.region_id)
-    above = ancestor_ids(region)
-    for user in db.session.execute(select(User).join(user_regions, user_regions.c.user_id == User.id)
-                                   .where(user_regions.c.region_id.in_(above), User.active.is_(True))).scalars():
-        if permissions.is_manager(user):
-            people[user.id] = user
-    return sorted(people.values(), key=lambda u: u.id)
+    for user in people.managers(region):
+        found[user.id] = user
+    return sorted(found.values(), key=lambda u: u.id)
 
 
 def alert_url(alert: Alert) -> str:
@@ -198,12 +239,28 @@ def alert_url(alert: Alert) -> str:
     return current_app.url_map.bind("").build("alerts.show", {"alert_id": alert.id})
 
 
-def notify_opened(alert: Alert) -> None:
-    """Tell the alert's people, each in their language (providers: the notifications domain listens)."""
-    people = recipients(alert)
+def _messages(alert: Alert, people: _People | None = None) -> list[dict]:
+    """The alert's notifications, one a language its people read (send()'s arguments each)."""
+    recipients_ = recipients(alert, people)
     default = current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")
-    for locale, group in groupby(sorted(people, key=lambda u: u.locale or default), key=lambda u: u.locale or default):
+    out = []
+    for locale, group in groupby(sorted(recipients_, key=lambda u: u.locale or default),
+                                 key=lambda u: u.locale or default):
         with force_locale(locale):
             title, body = text.title(alert), text.body(alert)
-        providers.notify("alert.opened", users=list(group), kind="alert", title=str(title), body=str(body),
-                         url=alert_url(alert), key=f"alert:{alert.id}")
+        out.append(dict(users=list(group), kind="alert", title=str(title), body=str(body),
+                        url=alert_url(alert), key=f"alert:{alert.id}"))
+    return out
+
+
+def notify_opened(alert: Alert, people: _People | None = None) -> None:
+    """Tell the alert's people, each in their language (providers: the notifications domain listens)."""
+    for message in _messages(alert, people):
+        providers.notify("alert.opened", **message)
+
+
+def notify_opened_all(alerts: list[Alert], people: _People | None = None) -> None:
+    """notify_opened() for an evaluation's new alerts, handed over together."""
+    messages = [message for alert in alerts for message in _messages(alert, people)]
+    if messages:
+        providers.notify("alerts.opened", messages)

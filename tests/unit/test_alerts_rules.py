@@ -270,8 +270,8 @@ def test_a_region_sees_only_its_own_reps(org):
 
 def test_a_new_alert_tells_the_reps_supervisor_and_the_regions_managers_once(org, monkeypatch):
     heard = []
-    monkeypatch.setattr(providers, "_listeners", {**providers._listeners, "alert.opened": [
-        lambda **kw: heard.append(kw)]})
+    monkeypatch.setattr(providers, "_listeners", {**providers._listeners, "alerts.opened": [
+        lambda messages: heard.extend(messages)]})  # an evaluation's new alerts come together
     top = make_user(role="manager", login="country", regions=[org.china])
     make_user(role="manager", login="westmanager", regions=[org.west])
     only(org.east, "missed_visits", min_missed=1)

@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import BigInteger, Integer, Text, and_, case, cast, func, literal, null, or_, select, union_all
 
-from field import scope
+from field import reads, scope
 from field.activities import queue
 from field.activities.models import Activity, ActivityStore
 from field.auth.models import Region, User
@@ -284,12 +284,22 @@ def store_states(user: User, periods: list[Period], zone: ZoneInfo, region: Regi
 
 
 def coverage(user: User, periods: list[Period], zone: ZoneInfo, region: Region | None = None) -> Coverage:
+    return _coverage(db.session.execute(coverage_rows(user, periods, zone, region)), len(periods))
+
+
+def coverage_rows(user: User, periods: list[Period], zone: ZoneInfo, region: Region | None = None):
+    """The statement: (tier, channel, stores, then due, visited, on schedule per period)."""
     t = store_states(user, periods, zone, region)
     sums = []
     for i in range(len(periods)):
         sums += [func.sum(t.c[f"due{i}"]), func.sum(t.c[f"visited{i}"]), func.sum(t.c[f"on{i}"])]
+    return select(t.c.tier, t.c.channel, func.count(), *sums).group_by(t.c.tier, t.c.channel)
+
+
+def _coverage(rows, n_periods: int) -> Coverage:
     cells = {}
-    for row in db.session.execute(select(t.c.tier, t.c.channel, func.count(), *sums).group_by(t.c.tier, t.c.channel)):
+    periods = range(n_periods)
+    for row in rows:
         tier, channel, n, *rest = row
         cell = Cell(stores=int(n))
         for i in range(len(periods)):
@@ -387,9 +397,13 @@ def visit_rows(user: User, periods: list[Period], zone: ZoneInfo, region: Region
 
 def productivity(user: User, periods: list[Period], zone: ZoneInfo, region: Region | None = None) -> Productivity:
     """The period's lines per rep (periods[0]) and every period's totals."""
-    totals = [RepLine(0) for _ in periods]
+    return _productivity(db.session.execute(visit_rows(user, periods, zone, region)), len(periods))
+
+
+def _productivity(rows, n_periods: int) -> Productivity:
+    totals = [RepLine(0) for _ in range(n_periods)]
     reps = []
-    for row in db.session.execute(visit_rows(user, periods, zone, region)):
+    for row in rows:
         line = RepLine(row.rep_id, int(row.visits), int(row.days), float(row.seconds or 0), int(row.in_band or 0))
         totals[row.bucket] += line
         if row.bucket == 0:
@@ -470,8 +484,12 @@ class Overview:
 def overview(user: User, period: Period, as_of: date, region: Region | None = None) -> Overview:
     zone = company_zone()
     periods = [period, period.previous(), period.last_year()]
-    return Overview(period, periods, coverage(user, periods, zone, region),
-                    productivity(user, periods, zone, region), spend(user, periods, as_of, region))
+    # The two big reads run beside the spend's (which may measure stale ROI lines first: it writes).
+    stores_rows, visits_rows = reads.beside([coverage_rows(user, periods, zone, region),
+                                             visit_rows(user, periods, zone, region)])
+    money = spend(user, periods, as_of, region)
+    return Overview(period, periods, _coverage(stores_rows(), len(periods)),
+                    _productivity(visits_rows(), len(periods)), money)
 
 
 def reps_named(ids) -> dict:

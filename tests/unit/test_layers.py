@@ -11,7 +11,7 @@ FIELD = ROOT / "field"
 TEMPLATES = ROOT / "templates"
 
 CORE = ("core", "geo", "web", "extensions", "config", "tabular", "audit", "providers", "transaction", "errors",
-        "nav", "i18n", "security")
+        "nav", "i18n", "security", "reads")
 """Core-level modules (field/<name>.py): shared tools that import no domain at all."""
 
 CORE_MAY_IMPORT = {"nav": ("auth",)}

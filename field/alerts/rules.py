@@ -210,9 +210,15 @@ def fires_no_checkin(local_now: time, by: time, checked_in: bool) -> bool:
     return local_now >= by and not checked_in
 
 
+def works_weekday(day: date) -> bool:
+    """Monday to Friday: the days a rep is out whether or not a visit is planned."""
+    return day.weekday() < 5
+
+
 def no_checkin(ctx: Context, p: dict) -> list[Finding]:
     """Reps with no check-in today once the company's clock has passed `by_time`. A check-in later in
-    the day clears the alert (the supervisor wanted to know the rep had not started)."""
+    the day clears the alert (the supervisor wanted to know the rep had not started). Monday to Friday
+    every rep is expected out; on a Saturday or Sunday only a rep with a visit planned for that day."""
     zone = company_zone()
     local = ctx.moment.astimezone(zone)
     by = time.fromisoformat(p["by_time"])
@@ -220,8 +226,10 @@ def no_checkin(ctx: Context, p: dict) -> list[Finding]:
         return []
     start, end = day_bounds(ctx.day, zone)
     checked = exists().where(Visit.rep_id == User.id, Visit.checkin_at >= start, Visit.checkin_at < end)
+    expected = [] if works_weekday(ctx.day) else [
+        exists().where(Visit.rep_id == User.id, Visit.planned_for == ctx.day)]
     rep_ids = db.session.execute(
-        select(User.id).where(User.id.in_(ctx.rep_ids()), ~checked).order_by(User.id)).scalars()
+        select(User.id).where(User.id.in_(ctx.rep_ids()), ~checked, *expected).order_by(User.id)).scalars()
     return [Finding("no_checkin", f"rep:{rep_id}", ctx.day, rep_id=rep_id, detail={"by": p["by_time"]})
             for rep_id in rep_ids]
 

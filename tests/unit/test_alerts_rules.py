@@ -170,9 +170,13 @@ def test_coverage_counts_a_store_late_only_past_the_days_allowed(org):
     assert len(evaluate(org.east, day).opened) == 1
 
 
+def last_weekday(day, weekday):
+    return day - timedelta(days=(day.weekday() - weekday) % 7)
+
+
 def test_no_checkin_by_the_time_of_day_and_a_check_in_clears_it(org):
     only(org.east, "no_checkin", by_time="10:00")
-    day = today()
+    day = last_weekday(today(), 2)  # a Wednesday
     assert evaluate(org.east, day, moment=at(day, 9, 59)).opened == []
     make_visit(org.teammate, at=at(day, 8, 30), minutes=20)
     opened = evaluate(org.east, day, moment=at(day, 10, 0)).opened
@@ -180,6 +184,15 @@ def test_no_checkin_by_the_time_of_day_and_a_check_in_clears_it(org):
     make_visit(org.rep, at=at(day, 10, 40))
     outcome = evaluate(org.east, day, moment=at(day, 10, 45))
     assert [a.rep_id for a in outcome.cleared] == [org.rep.id]
+
+
+def test_no_checkin_on_a_weekend_only_for_a_rep_with_a_visit_planned(org):
+    only(org.east, "no_checkin", by_time="10:00")
+    saturday = last_weekday(today(), 5)
+    assert evaluate(org.east, saturday, moment=at(saturday, 11)).opened == []
+    make_visit(org.teammate, planned_for=saturday)
+    opened = evaluate(org.east, saturday, moment=at(saturday, 11)).opened
+    assert [a.rep_id for a in opened] == [org.teammate.id]
 
 
 def test_a_check_in_evaluates_the_reps_rules_at_once(org):

@@ -11,7 +11,7 @@ from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, Regexp
 
-from field.auth.forms import language_choices
+from field.auth.forms import email_field, language_choices
 from field.auth.models import Region, Role, User
 
 LOGIN_PATTERN = r"^[a-z0-9][a-z0-9._@-]*$"
@@ -44,6 +44,7 @@ class UserForm(FlaskForm):
     regions = SelectMultipleField(_l("Regions"), choices=[])
     phone = StringField(_l("Phone"), filters=[_strip], validators=[Optional(), Length(max=40)],
                         render_kw={"inputmode": "tel", "autocomplete": "off"})
+    email = email_field()
     locale = SelectField(_l("Language"), choices=language_choices(),
                          default="zh_CN")
 
@@ -71,6 +72,7 @@ class UserForm(FlaskForm):
         self.supervisor.data = str(user.supervisor_id) if user.supervisor_id else ""
         self.regions.data = [str(r.id) for r in user.regions]
         self.phone.data = user.phone or ""
+        self.email.data = user.email or ""
         self.locale.data = user.locale or "zh_CN"
 
     def values(self) -> dict:
@@ -83,6 +85,7 @@ class UserForm(FlaskForm):
             "supervisor": self._supervisors.get(self.supervisor.data or ""),
             "regions": [self._regions[i] for i in self.regions.data or [] if i in self._regions],
             "phone": self.phone.data or None,
+            "email": self.email.data or None,
             "locale": self.locale.data,
         }
 

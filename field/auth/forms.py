@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, EqualTo, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 
 from field.auth.timezones import TIMEZONES
 
@@ -21,8 +21,26 @@ class LoginForm(FlaskForm):
     remember = BooleanField(default=False)  # "keep me signed in"; the label names the days
 
 
+# Enough to catch a typo (no @, a space, no dot in the domain); the mail server has the last word.
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
+
+
+def _email(value):
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def email_field():
+    """Where a user's notifications are mailed (when the server sends mail: SMTP_HOST)."""
+    return StringField(_l("E-mail for notifications"), filters=[_email],
+                       validators=[Optional(), Length(max=254),
+                                   Regexp(EMAIL_PATTERN, message=_l("Write an e-mail address like name@example.com."))],
+                       render_kw={"type": "email", "inputmode": "email", "autocomplete": "email",
+                                  "autocapitalize": "none", "spellcheck": "false"})
+
+
 class ProfileForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=language_choices())
+    email = email_field()
     timezone = SelectField(_l("Time zone"), choices=[SelectChoice(tz) for tz in TIMEZONES])  # named per request
 
 

@@ -102,8 +102,8 @@ def _supervisor(values: dict) -> User | None:
 def _user_changes(user: User, values: dict) -> dict:
     """{field: [old, new]} for display in the audit log (names, not ids; never a password)."""
     changes = {}
-    for key in ("login", "name", "role", "phone", "locale"):
-        if getattr(user, key) != values[key]:
+    for key in ("login", "name", "role", "phone", "email", "locale"):
+        if key in values and getattr(user, key) != values[key]:
             changes[key] = [getattr(user, key), values[key]]
     supervisor = _supervisor(values)
     if user.supervisor_id != (supervisor.id if supervisor else None):
@@ -123,7 +123,7 @@ def create_user(values: dict, actor: User) -> User:
     _check_user(values, None, actor)
     with unique("login", _("That login was taken a moment ago. Pick another.")):
         user = User(login=values["login"], name=values["name"], role=Role(values["role"]).value,
-                    phone=values.get("phone"), locale=values.get("locale"), active=True,
+                    phone=values.get("phone"), email=values.get("email"), locale=values.get("locale"), active=True,
                     supervisor=_supervisor(values))
         user.set_password(values["password"])
         user.regions = list(values["regions"])
@@ -141,8 +141,9 @@ def update_user(user: User, values: dict, actor: User) -> dict:
     if not changes:
         return changes
     with unique("login", _("That login was taken a moment ago. Pick another.")):
-        for key in ("login", "name", "phone", "locale"):
-            setattr(user, key, values[key])
+        for key in ("login", "name", "phone", "email", "locale"):
+            if key in values:  # an e-mail only where the caller knows it (the form does)
+                setattr(user, key, values[key])
         user.role = Role(values["role"]).value
         user.supervisor = _supervisor(values)
         user.regions = list(values["regions"])

@@ -119,8 +119,10 @@ def profile():
         if form.validate():
             current_user.locale = form.locale.data
             current_user.timezone = form.timezone.data
+            current_user.email = form.email.data or None
             session["lang"] = form.locale.data
-            audit.record("profile.update", current_user, locale=form.locale.data, timezone=form.timezone.data)
+            audit.record("profile.update", current_user, locale=form.locale.data, timezone=form.timezone.data,
+                         email=current_user.email)
             return redirect(url_for("auth.profile"))
         status = 422
     return render("auth/profile.html", form=form, password_form=password_form, status=status)

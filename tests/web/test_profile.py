@@ -130,3 +130,15 @@ def test_time_zones_are_named_in_the_reader_s_language_with_their_offset(client,
     db.session.commit()
     page = client.get("/profile").get_data(as_text=True)
     assert "China (Shanghai) Time · UTC+08:00" in page and "India Time · UTC+05:30" in page
+
+
+def test_an_e_mail_for_notifications_is_saved_and_a_mistyped_one_refused(as_rep, org):
+    form = {"profile-locale": "en", "profile-timezone": "Asia/Shanghai"}
+    r = as_rep.post("/profile", data={**form, "profile-email": "zhang san@example"})
+    assert r.status_code == 422 and "name@example.com" in r.get_data(as_text=True)
+    assert reload(org.rep).email is None
+    r = as_rep.post("/profile", data={**form, "profile-email": " Zhang.San@Example.com "})
+    assert r.status_code == 302 and reload(org.rep).email == "zhang.san@example.com"
+    assert 'value="zhang.san@example.com"' in as_rep.get("/profile").get_data(as_text=True)
+    as_rep.post("/profile", data={**form, "profile-email": ""})
+    assert reload(org.rep).email is None  # emptied: no more mail

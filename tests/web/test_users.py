@@ -285,3 +285,14 @@ def test_a_rep_without_an_active_supervisor_is_not_reactivated(as_admin, org):
 def test_deactivate_without_csrf_token_is_refused(as_admin, org):
     assert as_admin.post(f"/users/{org.west_rep.id}/deactivate", csrf=False).status_code == 400
     assert reload(org.west_rep).active
+
+
+def test_an_admin_sets_a_users_e_mail_and_the_audit_log_says_so(as_admin, org):
+    data = new_rep_form(org, login="rep", name=org.rep.name, password="", phone="", locale="en",
+                        email="rep@example.com")
+    assert as_admin.post(f"/users/{org.rep.id}/edit", data=data).status_code == 302
+    assert reload(org.rep).email == "rep@example.com"
+    (event,) = events("user.update", org.rep)
+    assert event.details["email"] == [None, "rep@example.com"]
+    r = as_admin.post(f"/users/{org.rep.id}/edit", data={**data, "email": "rep@"})
+    assert r.status_code == 422 and reload(org.rep).email == "rep@example.com"

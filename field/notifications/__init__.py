@@ -160,9 +160,9 @@ def send_batch(messages: list[dict]) -> list[Notification]:
         if key is not None:
             keys.add(key)
     if keys and planned:
-        had = set(db.session.execute(select(Notification.user_id, Notification.key).where(
+        had = set(tuple(row) for row in db.session.execute(select(Notification.user_id, Notification.key).where(
             Notification.key.in_(sorted(keys)),
-            Notification.user_id.in_(sorted({user.id for user, _row in planned})))).tuples())
+            Notification.user_id.in_(sorted({user.id for user, _row in planned})))).all())
         planned = [(user, row) for user, row in planned if (user.id, row["key"]) not in had]
     if not planned:
         return []

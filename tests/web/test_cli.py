@@ -307,6 +307,19 @@ def test_the_demo_pages_open_for_each_role(seeded, client, login, urls):
         page(client, login, url.format(ended=ended))
 
 
+def test_roi_refresh_measures_the_missing_figures_once(seeded, runner):
+    db.session.execute(delete(RoiFigure))  # a cache: whatever an earlier test measured goes
+    db.session.commit()
+    first = runner.invoke(args=["roi-refresh"])
+    assert first.exit_code == 0, first.output
+    measured = int(re.search(r"Measured (\d+) activity stores", first.output).group(1))
+    assert measured == count(select(RoiFigure)) > 0
+    assert "Measured 0 activity stores" in runner.invoke(args=["roi-refresh"]).output
+
+
+# --- photos-sweep --------------------------------------------------------------------------------
+
+
 def test_a_seed_that_fails_half_way_gives_the_real_clock_back(runner, monkeypatch):
     def broken(_demo):
         raise RuntimeError("a step of the demo's past failed")
@@ -358,18 +371,6 @@ def test_create_admin_refuses_an_existing_login(runner):
     assert result.exit_code != 0 and "already exists" in result.output
     assert count(select(User)) == 1
 
-
-def test_roi_refresh_measures_the_missing_figures_once(seeded, runner):
-    db.session.execute(delete(RoiFigure))  # a cache: whatever an earlier test measured goes
-    db.session.commit()
-    first = runner.invoke(args=["roi-refresh"])
-    assert first.exit_code == 0, first.output
-    measured = int(re.search(r"Measured (\d+) activity stores", first.output).group(1))
-    assert measured == count(select(RoiFigure)) > 0
-    assert "Measured 0 activity stores" in runner.invoke(args=["roi-refresh"]).output
-
-
-# --- photos-sweep --------------------------------------------------------------------------------
 
 @pytest.fixture
 def own_uploads(app, tmp_path, monkeypatch):

@@ -430,8 +430,10 @@ def _heif_display(data: bytes) -> Image.Image:
         view.release()
 
 
-def derive(opened: Opened) -> Decoded:
-    """Decode once (a JPEG already scaled down by its decoder) into the upright display copy."""
+def derive(opened: Opened, *, sized: bool = True) -> Decoded:
+    """Decode once (a JPEG already scaled down by its decoder) into the upright display copy; with
+    `sized=False` the display is left as decoded (at most twice the display side: display_copy()
+    finishes it), so a caller can take the thumbnail first and resize beside other work."""
     image, capture = opened.image, opened.capture
     with _reading():
         if opened.kind is HEIF:
@@ -446,9 +448,16 @@ def derive(opened: Opened) -> Decoded:
                 image.close()  # the full-size pixels go now, not when the request ends
     display = exif.upright(pixels, capture.orientation)
     width, height = (opened.height, opened.width) if capture.swaps_sides else (opened.width, opened.height)
-    display.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE), DISPLAY_RESAMPLE)
+    if sized:
+        display_copy(display)
     return Decoded(kind=opened.kind, width=width, height=height, capture=capture, display=display,
                    trailing_bytes=opened.trailing_bytes)
+
+
+def display_copy(image: Image.Image) -> Image.Image:
+    """Decoded pixels brought to the display size, in place (at most DISPLAY_SIDE a side)."""
+    image.thumbnail((DISPLAY_SIDE, DISPLAY_SIDE), DISPLAY_RESAMPLE)
+    return image
 
 
 def thumbnail(display: Image.Image) -> Image.Image:
@@ -467,8 +476,9 @@ def thumb_and_hash(display: Image.Image) -> tuple[Image.Image, int]:
 
 def decode(data: bytes, zone: str, max_pixels: int) -> Decoded:
     """Recognise, check and decode the upload once; derive the display copy, thumbnail and pHash."""
-    decoded = derive(open_checked(data, max_pixels, zone))
-    decoded.thumb, decoded.phash = thumb_and_hash(decoded.display)
+    decoded = derive(open_checked(data, max_pixels, zone), sized=False)
+    decoded.thumb, decoded.phash = thumb_and_hash(decoded.display)  # as ingest: before the display copy
+    display_copy(decoded.display)
     return decoded
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 import uuid
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,8 +31,8 @@ from field.core import Conflict, DomainError, now, user_zone
 from field.extensions import db
 from field.geo import Point, valid_lat_lng
 from field.photos import flags as photo_flags
-from field.photos.images import (DISPLAY_QUALITY, THUMB_QUALITY, BadPhoto, derive, jpeg_bytes, open_checked,
-                                 thumbnail)
+from field.photos.images import (DISPLAY_QUALITY, THUMB_QUALITY, BadPhoto, derive, display_copy, jpeg_bytes,
+                                 open_checked, thumbnail)
 from field.photos.models import Photo, Source
 from field.photos.phash import phash, windows
 from field.photos.storage import Storage, storage
@@ -195,6 +196,8 @@ def watermark_lines(photo: Photo, zone: str, received: datetime) -> list[str]:
 # Durable writes (fsync, or an S3 PUT) wait on the disk or the network, not on Python: they run
 # beside the decode and the encodes instead of after them.
 _IO = ThreadPoolExecutor(max_workers=4, thread_name_prefix="photo-io")
+# One watermark at a time: the FreeType faces are shared (watermark.font caches them) and not thread-safe.
+_FONT = threading.Lock()
 
 
 class _Writes:
@@ -209,6 +212,16 @@ class _Writes:
     def start_jpeg(self, key: str, image, quality: int) -> None:
         """Encode `image` as JPEG and write it, both in the background (the encoder releases the GIL)."""
         self.pending.append((key, _IO.submit(lambda: self.store.put(key, jpeg_bytes(image, quality), "image/jpeg"))))
+
+    def start_display(self, key: str, pixels, lines: list[str]) -> None:
+        """Make the display copy of the decoded `pixels` (resize, watermark, encode) and write it, all in
+        the background: Pillow's resample and encoder release the GIL while the request hashes."""
+        def make() -> bool:
+            display = display_copy(pixels)
+            with _FONT:
+                burn(display, lines)
+            return self.store.put(key, jpeg_bytes(display, DISPLAY_QUALITY), "image/jpeg")
+        self.pending.append((key, _IO.submit(make)))
 
     def add(self, key: str, write: Future) -> None:
         """Count a write started elsewhere as this attempt's (to be undone on failure)."""
@@ -259,19 +272,19 @@ def add_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User) -> tup
     original = _IO.submit(_store_original, writes.store, upload.data, opened.kind, named)
     sha = original_key = ""
     try:
-        decoded = derive(opened)
+        decoded = derive(opened, sized=False)  # at most twice the display side: resized below, beside us
         sha, original_key = named.result()
         writes.add(original_key, original)
-        # The thumbnail comes from the display copy before its watermark, the hashes from the thumbnail
-        # (one grey copy for both). Pillow's C work (encode, fsync) runs beside ours while this thread
-        # computes the window hashes (~6 ms); the pHash (~1 ms) goes first, before the encoders start.
+        # The thumbnail comes from the decoded pixels before the display copy is made of them, the hashes
+        # from the thumbnail (one grey copy for both). The display copy (resize, watermark, encode) and the
+        # writes run in the background while this thread computes the pHash (~1 ms) and the window
+        # hashes (~6 ms): Pillow's C work releases the GIL.
         thumb = thumbnail(decoded.display)
         grey = thumb.convert("L")
         value = phash(grey)
         photo = _new_photo(visit, step, upload, actor, decoded, sha, original_key)
         writes.start_jpeg(photo.thumb_key, thumb, THUMB_QUALITY)
-        burn(decoded.display, watermark_lines(photo, zone, photo.created_at))
-        writes.start_jpeg(photo.display_key, decoded.display, DISPLAY_QUALITY)
+        writes.start_display(photo.display_key, decoded.display, watermark_lines(photo, zone, photo.created_at))
         photo.set_phash(value)
         looks = windows(grey)
         writes.wait()

@@ -73,7 +73,7 @@ class PointsEntry(db.Model):
                         "(kind = 'reversal' AND points < 0 AND reverses_id IS NOT NULL)",
                         name="ck_points_ledger_kind"),
         Index("ix_points_ledger_earned_on_rep", "earned_on", "rep_id", "points"),
-        Index("ix_points_ledger_rep_points", "rep_id", "points"),
+        Index("ix_points_ledger_rep_day", "rep_id", "earned_on", "points"),
     )
     scope_rep_column = "rep_id"
     scope_region_column = None

@@ -2,7 +2,9 @@
 team leaderboard of the week or month."""
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import date
 
 from sqlalchemy import func, select
@@ -55,28 +57,46 @@ def redemptions(rep: User, viewer: User) -> list[Redemption]:
     return list(db.session.execute(stmt).scalars())
 
 
+TOP = 100
+"""A board shows its first hundred places (a manager's regions may hold thousands of reps)."""
+
+
 @dataclass
 class Place:
     rank: int
-    rep: User
+    rep: object  # (id, name, login)
     points: int
 
 
-def leaderboard(viewer: User, period: str, today: date) -> tuple[date, date, list[Place]]:
+@dataclass
+class Board:
+    start: date
+    end: date
+    places: list[Place]
+    reps: int  # on the board in all (more than shown past TOP)
+
+
+def leaderboard(viewer: User, period: str, today: date) -> Board:
     """The viewer's team (their regions' reps for a manager; scope.leaderboard_reps says who), most points of the
     week or month first; reps with none count 0 and stand last, by name. Only sums are shown, never a
-    teammate's lines."""
+    teammate's lines; the first TOP places."""
     start, end = ops.day_range(period, today)
-    reps = scope.leaderboard_reps(viewer)
-    sums = (select(PointsEntry.rep_id, func.sum(PointsEntry.points).label("points"))
-            .where(PointsEntry.earned_on >= start, PointsEntry.earned_on <= end, PointsEntry.rep_id.in_(reps))
-            .group_by(PointsEntry.rep_id).subquery())
-    rows = db.session.execute(
-        select(User, func.coalesce(sums.c.points, 0)).outerjoin(sums, sums.c.rep_id == User.id)
-        .where(User.id.in_(reps)).order_by(func.coalesce(sums.c.points, 0).desc(), User.name, User.id)).all()
+    # Two plain reads (the board's reps, then their sums in the period's index range) and a sort here: one
+    # query joining them made SQLite walk the users for every rep of a manager's regions.
+    reps = db.session.execute(scope.leaderboard_reps(viewer).with_only_columns(User.id, User.name, User.login)).all()
+    in_range = (PointsEntry.earned_on >= start, PointsEntry.earned_on <= end)
+    ids = [rep_id for rep_id, _name, _login in reps]
+    if len(ids) <= 500:
+        stmt = select(PointsEntry.rep_id, func.sum(PointsEntry.points)).where(*in_range, PointsEntry.rep_id.in_(ids))
+    else:  # a big board: every rep's sum in the range, those not on the board dropped below
+        stmt = select(PointsEntry.rep_id, func.sum(PointsEntry.points)).where(*in_range)
+    sums = dict(db.session.execute(stmt.group_by(PointsEntry.rep_id)).all())
+    rows = heapq.nsmallest(TOP, ((rep_id, name, login, int(sums.get(rep_id) or 0)) for rep_id, name, login in reps),
+                           key=lambda row: (-row[3], row[1], row[0]))
+    total = len(reps)
     places, rank, last = [], 0, None
-    for n, (rep, points) in enumerate(rows, start=1):
-        if points != last:
-            rank, last = n, points
-        places.append(Place(rank, rep, int(points)))
-    return start, end, places
+    for n, (rep_id, name, login, pts) in enumerate(rows, start=1):
+        if pts != last:
+            rank, last = n, pts
+        places.append(Place(rank, SimpleNamespace(id=rep_id, name=name, login=login), int(pts)))
+    return Board(start, end, places, total)

@@ -47,9 +47,9 @@ def leaderboard():
         period = ops.check_period(request.args.get("period"))
     except DomainError as exc:
         abort(exc.status)
-    start, end, places = queries.leaderboard(user, period, local_today(user))
-    return render("incentives/leaderboard.html", page_title=_("Leaderboard"), period=period, start=start, end=end,
-                  places=places)
+    board = queries.leaderboard(user, period, local_today(user))
+    return render("incentives/leaderboard.html", page_title=_("Leaderboard"), period=period, board=board,
+                  open_reps=permissions.may_redeem_rewards(user))
 
 
 def _task_page(task, form=None, error=None, field=None, status=200):

@@ -88,7 +88,7 @@ def upgrade():
     )
     op.create_index('ix_points_ledger_earned_on_rep', 'points_ledger', ['earned_on', 'rep_id', 'points'],
                     unique=False)
-    op.create_index('ix_points_ledger_rep_points', 'points_ledger', ['rep_id', 'points'], unique=False)
+    op.create_index('ix_points_ledger_rep_day', 'points_ledger', ['rep_id', 'earned_on', 'points'], unique=False)
     op.create_table(
         'incentive_levels',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -124,7 +124,7 @@ def downgrade():
     op.drop_index('ix_points_redemptions_rep_id', table_name='points_redemptions')
     op.drop_table('points_redemptions')
     op.drop_table('incentive_levels')
-    op.drop_index('ix_points_ledger_rep_points', table_name='points_ledger')
+    op.drop_index('ix_points_ledger_rep_day', table_name='points_ledger')
     op.drop_index('ix_points_ledger_earned_on_rep', table_name='points_ledger')
     op.drop_table('points_ledger')
     op.drop_index('ix_incentive_tasks_period_end', table_name='incentive_tasks')

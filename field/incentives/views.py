@@ -33,7 +33,10 @@ def index():
     user = me()
     today = local_today(user)
     mine = queries.card(user, today)
+    editable = set(db.session.execute(scope.query(IncentiveTask, user).with_only_columns(IncentiveTask.id))
+                   .scalars()) if permissions.may_manage_incentives(user) else set()
     return render("incentives/index.html", page_title=_("Points and rewards"), card=mine, tasks=_tasks(user),
+                  editable=editable,
                   today=today, levels=ops.levels(), kind_label=rules.kind_label,
                   lines=queries.lines(user, user, 30) if mine else [],
                   redemptions=queries.redemptions(user, user) if mine else [])

@@ -233,3 +233,28 @@ def test_a_route_task_asks_for_days_within_its_period(org):
     with pytest.raises(FieldError):
         ops.read_task(form, [org.east])
     assert ops.read_task({**form, "target": "7"}, [org.east]).target == 7
+
+
+# --- the command, and whose tasks apply ----------------------------------------------------------------
+
+def test_the_grant_command_pays_what_was_done_before_the_task_and_only_once(app, org):
+    make_visit(org.rep, at=now() - timedelta(days=2), minutes=30, planned_for=company_today() - timedelta(days=2))
+    task(org, rules.ROUTE_DAYS, points=30)                     # set after the work was done
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["incentives-grant"])
+    assert first.exit_code == 0 and "1 granted, 0 reversed" in first.output
+    again = runner.invoke(args=["incentives-grant"])
+    assert "0 granted, 0 reversed" in again.output
+    assert runner.invoke(args=["incentives-grant", "--day", "soon"]).exit_code != 0
+    assert ledger(org.rep) == [("grant", 30)]
+
+
+def test_a_task_of_a_region_above_applies_to_the_reps_below_it(org):
+    from field import scope
+    country = task(org, rules.ROUTE_DAYS, region=org.china)
+    west = task(org, rules.ROUTE_DAYS, region=org.west)
+    assert set(db.session.execute(scope.region_reps(org.china)).scalars()) == {org.rep.id, org.teammate.id,
+                                                                                 org.west_rep.id}
+    seen = set(db.session.execute(scope.incentive_tasks(org.rep)).scalars())
+    assert country in seen and west not in seen
+    assert set(db.session.execute(scope.query(IncentiveTask, org.manager)).scalars()) == set()  # East only

@@ -268,3 +268,20 @@ def may_read_dashboards(user: User) -> bool:
     """The manager's dashboard (coverage, frequency, productivity, evidence, spend and ROI) and its
     drill-downs: managers and admins. Supervisors watch their team's (may_watch_team)."""
     return user.role in (Role.MANAGER, Role.ADMIN)
+
+
+# --- incentives (issue 16) ----------------------------------------------------------------------------
+
+def may_manage_incentives(user: User) -> bool:
+    """Set the incentive tasks of one's regions and the company's levels and rewards: managers and admins."""
+    return user.role in (Role.MANAGER, Role.ADMIN)
+
+
+def may_redeem_rewards(user: User) -> bool:
+    """Record a reward handed to a rep in scope: supervisors, managers and admins."""
+    return user.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+
+
+def may_earn_points(user: User) -> bool:
+    """Points are earned by reps (their home shows the card)."""
+    return user.role == Role.REP

@@ -218,3 +218,49 @@ def notifications(user=None) -> Select:
     """A user's own notifications: nobody reads another's, an admin neither."""
     from field.notifications.models import Notification
     return select(Notification).where(Notification.user_id == _user(user).id)
+
+
+# --- incentives (issue 16) ---------------------------------------------------------------------------
+
+def incentive_tasks(user=None) -> Select:
+    """Incentive tasks a user may see: those of their regions and below, and those of a region above one of
+    theirs (a task for the whole East applies to the reps of its areas). Editing takes query(IncentiveTask)."""
+    from field.incentives.models import IncentiveTask
+    user = _user(user)
+    if user.role == Role.ADMIN:
+        return select(IncentiveTask)
+    prefixes = {"/" + "/".join(r.path.strip("/").split("/")[:n]) + "/"
+                for r in user.regions for n in range(1, r.path.strip("/").count("/") + 2)}
+    above = select(Region.id).where(Region.path.in_(prefixes)) if prefixes else select(Region.id).where(false())
+    return select(IncentiveTask).where(or_(IncentiveTask.region_id.in_(region_ids(user)),
+                                           IncentiveTask.region_id.in_(above)))
+
+
+def region_reps(region: Region) -> Select:
+    """Ids of the active reps working in this region or below (whom a task of the region is for)."""
+    from field.auth.models import user_regions
+    below = select(Region.id).where(Region.path.startswith(region.path))
+    return select(User.id).where(User.role == Role.REP, User.active.is_(True), User.id.in_(
+        select(user_regions.c.user_id).where(user_regions.c.region_id.in_(below))))
+
+
+def leaderboard_reps(user=None) -> Select:
+    """Ids of the active reps on a user's leaderboard: a rep's team (those sharing their supervisor), a
+    supervisor's team, a manager's regions' reps, every rep for an admin."""
+    user = _user(user)
+    reps_ = select(User.id).where(User.role == Role.REP, User.active.is_(True))
+    if user.role == Role.ADMIN:
+        return reps_
+    if user.role == Role.REP:
+        if user.supervisor_id is None:
+            return reps_.where(User.id == user.id)
+        return reps_.where(User.supervisor_id == user.supervisor_id)
+    if user.role == Role.SUPERVISOR:
+        return reps_.where(User.supervisor_id == user.id)
+    return reps(user).with_only_columns(User.id)
+
+
+def points_entries(user=None) -> Select:
+    """Points ledger lines a user may see: a rep their own, a supervisor their team's, a manager their regions'."""
+    from field.incentives.models import PointsEntry
+    return query(PointsEntry, user)

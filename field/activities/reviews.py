@@ -15,7 +15,7 @@ from typing import Iterable, Sequence
 from flask_babel import gettext as _, lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
-from field import audit, notifications, permissions
+from field import audit, notifications, permissions, providers
 from field.activities.models import Review, Verdict
 from field.activities.queue import REVIEWABLE, Item, Key, load, standing
 from field.auth.models import User
@@ -162,6 +162,7 @@ def record(item: Item, verdict: str, actor: User, *, reason: str = "", note: str
                  reason=reason, note=note, evidence_upto=item.newest, follows=item.review_id)
     if verdict == Verdict.REJECTED:
         _notify_rejected(item, review, reason, note)
+    providers.notify("review.recorded", review)  # incentives grant (or reverse) points for first-time approvals
     return review
 
 

@@ -56,6 +56,8 @@ ACTION_LABELS = {
     "alert_rule.save": _l("Set alert thresholds"),
     "targets.set": _l("Set a sales target"), "targets.split": _l("Split a sales target"),
     "targets.delete": _l("Took a sales target away"), "targets.import": _l("Imported sales targets"),
+    "incentive_task.create": _l("Set an incentive task"), "incentive_task.edit": _l("Changed an incentive task"),
+    "incentive_levels.save": _l("Set the incentive levels"), "points.redeem": _l("Recorded a reward handed out"),
     "product.create": _l("Created a product"), "product.update": _l("Changed a product"),
     "product.activate": _l("Reactivated a product"), "product.deactivate": _l("Deactivated a product"),
     "products.import": _l("Imported products"), "sales.import": _l("Imported sales"),

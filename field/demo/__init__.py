@@ -28,6 +28,8 @@ def seed() -> dict:
     Returns the counts of what was made."""
     counts = company.build()
     counts.update(promotions.build(SEED))
+    from field.demo import incentives
+    counts.update(incentives.build())  # the incentives helper's levels, tasks and points earned
     audit.record("demo.seed", None, **counts)
     transaction.commit()
     return counts

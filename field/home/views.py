@@ -140,5 +140,7 @@ def index():
         if home == "rep" else None
     # Open alerts (field/alerts registers the count), for the homes that handle them.
     open_alerts = providers.ask("open_alerts_count", user, default=0) if home in ("team", "regions") else 0
+    # The incentives helper's points card (field/incentives registers "incentives_card").
+    points = providers.ask("incentives_card", user, local_today(user), default=None) if home == "rep" else None
     return render("home/index.html", home=home, summary=SUMMARIES[home](user), tier_names=TIERS, now=now(),
-                  targets=targets, open_alerts=open_alerts)
+                  targets=targets, open_alerts=open_alerts, points=points)

@@ -42,6 +42,12 @@ ROLE_TABLE.update({
     "may_handle_alerts":       (False, True,  True,  True),
     "may_edit_alert_rules":    (False, False, True,  True),
 })
+# Incentives (issue 16): appended here as their own rows.
+ROLE_TABLE.update({
+    "may_manage_incentives":   (False, False, True,  True),
+    "may_redeem_rewards":      (False, True,  True,  True),
+    "may_earn_points":         (True,  False, False, False),
+})
 
 # The checks that need a record; each has its own tests below.
 RECORD_CHECKS = {"may_cancel_visit", "may_score_visit", "may_answer_checklist", "may_edit_activity", "may_approve",

@@ -268,3 +268,15 @@ def may_read_dashboards(user: User) -> bool:
     """The manager's dashboard (coverage, frequency, productivity, evidence, spend and ROI) and its
     drill-downs: managers and admins. Supervisors watch their team's (may_watch_team)."""
     return user.role in (Role.MANAGER, Role.ADMIN)
+
+
+# --- competitor intelligence (竞品采集, issue 17) ---------------------------------------------------
+
+def may_read_competitors(user: User) -> bool:
+    """The competitor report, its sightings and export (over one's scope): supervisors, managers, admins."""
+    return user.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+
+
+def may_edit_competitor_lists(user: User) -> bool:
+    """The list of competitor promotion types a rep picks from: the administrator's."""
+    return is_admin(user)

@@ -209,3 +209,9 @@ def notifications(user=None) -> Select:
     """A user's own notifications: nobody reads another's, an admin neither."""
     from field.notifications.models import Notification
     return select(Notification).where(Notification.user_id == _user(user).id)
+
+
+def competitor_sightings(user=None) -> Select:
+    """Competitor sightings a user may see: scoped like the visits they come from (rep, store's region)."""
+    from field.competitors.models import CompetitorSighting
+    return query(CompetitorSighting, user)

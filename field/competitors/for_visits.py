@@ -4,19 +4,20 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask_babel import get_locale
+from flask import has_request_context
 from sqlalchemy import delete, select
 
 from field import providers
 from field.competitors.models import CompetitorPromotionType, CompetitorSighting
 from field.core import local_today
 from field.extensions import db
+from field.i18n import locale_code
 from field.visits.models import StepKind
 
 
 def promotion_types() -> dict[str, str]:
     """The active promotion types as the step's form offers them: {id as text: name in the reader's language}."""
-    locale = str(get_locale() or "")
+    locale = locale_code() if has_request_context() else ""
     rows = db.session.execute(select(CompetitorPromotionType).where(CompetitorPromotionType.active.is_(True))
                               .order_by(CompetitorPromotionType.id)).scalars()
     return {str(t.id): t.label(locale) for t in rows}

@@ -25,7 +25,7 @@ class Invalid(DomainError):
 def _names(name: str, name_en: str, errors: dict, same_as: int | None = None) -> tuple[str, str]:
     name, name_en = (name or "").strip(), (name_en or "").strip()
     if not name:
-        errors["name"] = _("Enter the promotion type's name.")
+        errors["name"] = _("Enter a name for the promotion type.")
     elif len(name) > MAX_NAME:
         errors["name"] = _("At most %(n)s characters.", n=MAX_NAME)
     elif db.session.execute(select(CompetitorPromotionType.id).where(

@@ -218,7 +218,7 @@ def shelf_price(text: str) -> int:
     if fen <= 0:
         raise ValueError(_("A shelf price is above zero."))
     if fen > MAX_SHELF_PRICE:
-        raise ValueError(_("%(price)s is not a shelf price: at most ¥100,000.", price=text))
+        raise ValueError(_("“%(price)s” is not a shelf price: at most ¥100,000.", price=text[:40]))
     return fen
 
 
@@ -236,7 +236,7 @@ def _competitor(step, form, errors, promotions: dict[str, str]):
             break
         row = {}
         if not cell["brand"]:
-            errors[f"c-brand-{i}"] = _("Enter the competitor's brand.")
+            errors[f"c-brand-{i}"] = _("Enter the competitor brand.")
         elif len(cell["brand"]) > MAX_BRAND:
             errors[f"c-brand-{i}"] = _("At most %(n)s characters.", n=MAX_BRAND)
         if len(cell["product"]) > MAX_PRODUCT:

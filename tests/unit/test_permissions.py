@@ -42,6 +42,11 @@ ROLE_TABLE.update({
     "may_handle_alerts":       (False, True,  True,  True),
     "may_edit_alert_rules":    (False, False, True,  True),
 })
+# Competitor intelligence (issue 17)
+ROLE_TABLE.update({
+    "may_read_competitors":      (False, True,  True,  True),
+    "may_edit_competitor_lists": (False, False, False, True),
+})
 
 # The checks that need a record; each has its own tests below.
 RECORD_CHECKS = {"may_cancel_visit", "may_score_visit", "may_answer_checklist", "may_edit_activity", "may_approve",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from field import scope
 from field.auth.models import Region, User
@@ -107,6 +108,7 @@ class Report:
     rows: list[Row]
     trend: dict[str, list[PriceStats]]   # brand → one PriceStats per week
     total: int
+    brands: list[str]                    # the brands in the table, for the filter's list
 
 
 def promotion_names(locale: str | None) -> dict[int, str]:
@@ -114,22 +116,25 @@ def promotion_names(locale: str | None) -> dict[int, str]:
 
 
 def report(user: User, filters: Filters, locale: str | None, no_promotion: str) -> Report:
-    """The report's table (brand × promotion: sightings, price, where) and trend (median price per week of
-    the most seen brands), over what `user` may see."""
+    """The report's table (brand × promotion: sightings, prices) and trend (median price per week of the most
+    seen brands), over what `user` may see. One query, grouped in the order of ix_competitor_sightings_prices
+    so the database streams the groups out of the index; where a brand was seen (by region) is asked only once
+    a brand is picked, as a range of that index."""
     weeks = week_range(user, filters.weeks)
     where = _where(user, filters, weeks[0])
     by_row: dict[tuple, Counter] = defaultdict(Counter)
     by_week: dict[tuple, Counter] = defaultdict(Counter)
-    for week, brand, promo, price, n in db.session.execute(
-            select(CS.week, CS.brand, CS.promotion_type_id, CS.price, func.count())
-            .where(*where).group_by(CS.week, CS.brand, CS.promotion_type_id, CS.price)):
+    for brand, promo, price, week, n in db.session.execute(
+            select(CS.brand, CS.promotion_type_id, CS.price, CS.week, func.count())
+            .where(*where).group_by(CS.brand, CS.promotion_type_id, CS.price, CS.week)):
         by_row[(brand, promo)][price] += n
         by_week[(brand, week)][price] += n
     regions: dict[tuple, Counter] = defaultdict(Counter)
-    for region_id, brand, promo, n in db.session.execute(
-            select(CS.region_id, CS.brand, CS.promotion_type_id, func.count())
-            .where(*where).group_by(CS.region_id, CS.brand, CS.promotion_type_id)):
-        regions[(brand, promo)][region_id] += n
+    if filters.brand:
+        for promo, region_id, n in db.session.execute(
+                select(CS.promotion_type_id, CS.region_id, func.count())
+                .where(*where).group_by(CS.promotion_type_id, CS.region_id)):
+            regions[(filters.brand, promo)][region_id] += n
     names = promotion_names(locale)
     region_names = dict(db.session.execute(select(Region.id, Region.name)).all()) if regions else {}
     rows = []
@@ -142,21 +147,19 @@ def report(user: User, filters: Filters, locale: str | None, no_promotion: str) 
         brand_counts[row.brand] += row.stats.sightings
     top = [b for b, _ in brand_counts.most_common(TREND_BRANDS)]
     trend = {b: [price_stats(by_week.get((b, w), {})) for w in weeks] for b in top}
-    return Report(weeks, rows, trend, sum(brand_counts.values()))
+    return Report(weeks, rows, trend, sum(brand_counts.values()), sorted(brand_counts))
 
 
-def brands(user: User, filters: Filters) -> list[str]:
-    """The brands seen in the window (for the filter's list)."""
+def sightings(user: User, filters: Filters, page: int, per_page: int) -> tuple[list[CS], bool]:
+    """One page of the sightings behind the report (drill-down), newest first, and whether an older page
+    follows. No total is counted: walking ix_competitor_sightings_seen_on_id backwards stops at the page's
+    end, where a count would read every sighting of the weeks."""
     weeks = week_range(user, filters.weeks)
-    unfiltered = Filters(weeks=filters.weeks, region=filters.region, channel=filters.channel)
-    return list(db.session.execute(select(CS.brand).where(*_where(user, unfiltered, weeks[0]))
-                                   .group_by(CS.brand).order_by(CS.brand)).scalars())
-
-
-def sightings(user: User, filters: Filters):
-    """The sightings behind the report (drill-down), newest first, as a statement to page."""
-    weeks = week_range(user, filters.weeks)
-    return (select(CS).where(*_where(user, filters, weeks[0])).order_by(CS.seen_on.desc(), CS.id.desc()))
+    found = list(db.session.execute(
+        select(CS).where(*_where(user, filters, weeks[0])).order_by(CS.seen_on.desc(), CS.id.desc())
+        .options(joinedload(CS.store), joinedload(CS.rep), joinedload(CS.promotion_type))
+        .offset((page - 1) * per_page).limit(per_page + 1)).scalars())
+    return found[:per_page], len(found) > per_page
 
 
 def photos_of(user: User, rows: list[CS]) -> dict[tuple[int, int], list]:

@@ -10,21 +10,21 @@ from flask import abort, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from field import permissions, scope, tabular
 from field.competitors import bp, charts, operations as ops
 from field.competitors import report as rep
-from field.competitors.models import CompetitorPromotionType, CompetitorSighting
+from field.competitors.models import CompetitorPromotionType
 from field.core import money_decimal
 from field.extensions import db
 from field.i18n import locale_code
 from field.stores.forms import CHANNEL_LABELS, channel_label
 from field.stores.models import Channel
 from field.visits.steps import display_label
-from field.web import id_arg, me, page_arg, paginate, refusal, render, see_other
+from field.web import id_arg, me, page_arg, refusal, render, see_other
 
 PER_PAGE = 50
+MAX_PAGE = 200  # 10,000 sightings back; narrow the filters to go further
 EXPORT_HEADERS = ("brand", "promotion", "sightings", "min_price", "median_price", "max_price", "where")
 
 
@@ -61,7 +61,7 @@ def _context(filters: rep.Filters) -> dict:
             "channels": [(c.value, str(label)) for c, label in CHANNEL_LABELS.items()],
             "promotions": list(db.session.execute(select(CompetitorPromotionType)
                                                   .order_by(CompetitorPromotionType.id)).scalars()),
-            "brands": rep.brands(user, filters), "week_choices": rep.WEEK_CHOICES, "locale": locale_code()}
+            "week_choices": rep.WEEK_CHOICES, "locale": locale_code()}
 
 
 @bp.get("/")
@@ -71,7 +71,8 @@ def index():
     filters = _filters()
     found = rep.report(me(), filters, locale_code(), _("No promotion"))
     chart = charts.trend(found.weeks, found.trend)
-    return render("competitors/report.html", block="report", found=found, chart=chart, **_context(filters))
+    return render("competitors/report.html", block="report", found=found, chart=chart,
+                  brands=_brands(found.brands, filters), **_context(filters))
 
 
 @bp.get("/sightings")
@@ -79,13 +80,17 @@ def index():
 def sightings():
     _reader()
     filters = _filters()
-    stmt = rep.sightings(me(), filters).options(joinedload(CompetitorSighting.store),
-                                                joinedload(CompetitorSighting.rep),
-                                                joinedload(CompetitorSighting.promotion_type))
-    page = paginate(stmt, page_arg(), PER_PAGE)
-    photos = rep.photos_of(me(), page.items)
-    return render("competitors/sightings.html", block="rows", page=page, photos=photos,
-                  display_label=display_label, channel_label=channel_label, **_context(filters))
+    number = min(page_arg(), MAX_PAGE)
+    items, more = rep.sightings(me(), filters, number, PER_PAGE)
+    photos = rep.photos_of(me(), items)
+    return render("competitors/sightings.html", block="rows", items=items, number=number, more=more, photos=photos,
+                  brands=_brands([], filters), display_label=display_label, channel_label=channel_label,
+                  **_context(filters))
+
+
+def _brands(seen: list[str], filters: rep.Filters) -> list[str]:
+    """The brand filter's choices: those in the report, and the one asked for."""
+    return sorted({*seen, filters.brand} - {""})
 
 
 def _yuan(minor: int | None) -> Decimal | None:

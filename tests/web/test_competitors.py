@@ -123,7 +123,9 @@ def test_the_report_shows_promotions_prices_and_where_within_scope(client, org):
     html = client.login_as(org.manager).get("/competitors/").get_data(as_text=True)
     assert "康师傅" in html and "Price cut" in html and "西部可乐" not in html
     assert "¥3.00" in html and "¥3.50" in html and "¥4.00" in html  # min, median, max
-    assert "East 3" in html  # where
+    assert "By region" in html
+    html = client.get("/competitors/?brand=康师傅").get_data(as_text=True)
+    assert "East 3" in html  # where, once a brand is picked
     assert "<polyline" in html  # the trend
     html = client.login_as(org.west_supervisor).get("/competitors/").get_data(as_text=True)
     assert "西部可乐" in html and "康师傅" not in html
@@ -154,7 +156,7 @@ def test_the_drill_down_lists_the_sightings_with_their_photos(client, org):
     html = r.get_data(as_text=True)
     assert r.status_code == 200 and "Corner Shop" in html and "¥3.00" in html and "¥5.00" not in html
     assert f"/photos/{photo.id}/thumb" in html or f'id="photo-{photo.id}"' in html
-    assert "1 sighting" in html
+    assert html.count('class="card competitor-sighting"') == 1
     html = client.get("/competitors/sightings?promotion=none").get_data(as_text=True)
     assert "No competitor sightings match." in html
 

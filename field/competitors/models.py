@@ -40,11 +40,11 @@ class CompetitorSighting(db.Model):
     scope_rep_column = "rep_id"
     scope_region_column = "region_id"
     __table_args__ = (
-        # The report groups weeks of sightings by brand, promotion, price and week: this index holds every column
-        # it filters or groups by, in the grouping's order, so the database streams the groups out of the index
-        # without sorting or touching the table (bench/channel_competitors.py). Its brand prefix serves one brand.
-        Index("ix_competitor_sightings_prices", "brand", "promotion_type_id", "price", "week", "region_id", "channel",
-              "rep_id"),
+        # The report groups a range of weeks by week, brand, promotion and price: this index holds every column it
+        # filters or groups by, in the grouping's order, so the database reads one range of it and streams the
+        # groups out without sorting or touching the table (bench/channel_competitors.py).
+        Index("ix_competitor_sightings_week_prices", "week", "brand", "promotion_type_id", "price", "region_id",
+              "channel", "rep_id"),
         # The drill-down: newest first, a page at a time.
         Index("ix_competitor_sightings_seen_on_id", "seen_on", "id"),
         Index("ix_competitor_sightings_visit_id_step_id", "visit_id", "step_id"),

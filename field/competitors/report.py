@@ -116,25 +116,22 @@ def promotion_names(locale: str | None) -> dict[int, str]:
 
 
 def report(user: User, filters: Filters, locale: str | None, no_promotion: str) -> Report:
-    """The report's table (brand × promotion: sightings, prices) and trend (median price per week of the most
-    seen brands), over what `user` may see. One query, grouped in the order of ix_competitor_sightings_prices
-    so the database streams the groups out of the index; where a brand was seen (by region) is asked only once
-    a brand is picked, as a range of that index."""
+    """The report's table (brand × promotion: sightings, prices; where, once a brand is picked) and trend
+    (median price per week of the most seen brands), over what `user` may see. One query, grouped in the
+    order of ix_competitor_sightings_week_prices so the database streams the groups out of one range of it."""
     weeks = week_range(user, filters.weeks)
-    where = _where(user, filters, weeks[0])
     by_row: dict[tuple, Counter] = defaultdict(Counter)
     by_week: dict[tuple, Counter] = defaultdict(Counter)
-    for brand, promo, price, week, n in db.session.execute(
-            select(CS.brand, CS.promotion_type_id, CS.price, CS.week, func.count())
-            .where(*where).group_by(CS.brand, CS.promotion_type_id, CS.price, CS.week)):
+    regions: dict[tuple, Counter] = defaultdict(Counter)
+    columns = [CS.week, CS.brand, CS.promotion_type_id, CS.price]
+    if filters.brand:
+        columns.append(CS.region_id)  # one brand: where it was seen, from the same read
+    for week, brand, promo, price, *region, n in db.session.execute(
+            select(*columns, func.count()).where(*_where(user, filters, weeks[0])).group_by(*columns)):
         by_row[(brand, promo)][price] += n
         by_week[(brand, week)][price] += n
-    regions: dict[tuple, Counter] = defaultdict(Counter)
-    if filters.brand:
-        for promo, region_id, n in db.session.execute(
-                select(CS.promotion_type_id, CS.region_id, func.count())
-                .where(*where).group_by(CS.promotion_type_id, CS.region_id)):
-            regions[(filters.brand, promo)][region_id] += n
+        if region:
+            regions[(brand, promo)][region[0]] += n
     names = promotion_names(locale)
     region_names = dict(db.session.execute(select(Region.id, Region.name)).all()) if regions else {}
     rows = []

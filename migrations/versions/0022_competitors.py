@@ -2,7 +2,7 @@
 
 - competitor_promotion_types: the list reps pick from (seeded with six common types, editable);
 - competitor_sightings: derived from visits' competitor steps for the report, with a covering index
-  in the order the report groups by (brand, promotion type, price, week; then region, channel, rep).
+  in the order the report groups by (week, brand, promotion type, price; then region, channel, rep).
 
 Revision ID: 0022_competitors
 Revises: 0017_dealers
@@ -65,8 +65,8 @@ def upgrade():
         sa.PrimaryKeyConstraint('id'),
     )
     with op.batch_alter_table('competitor_sightings') as batch_op:
-        batch_op.create_index('ix_competitor_sightings_prices',
-                              ['brand', 'promotion_type_id', 'price', 'week', 'region_id', 'channel', 'rep_id'],
+        batch_op.create_index('ix_competitor_sightings_week_prices',
+                              ['week', 'brand', 'promotion_type_id', 'price', 'region_id', 'channel', 'rep_id'],
                               unique=False)
         batch_op.create_index('ix_competitor_sightings_seen_on_id', ['seen_on', 'id'], unique=False)
         batch_op.create_index('ix_competitor_sightings_visit_id_step_id', ['visit_id', 'step_id'], unique=False)

@@ -14,3 +14,4 @@ from field.claims.models import Claim, ClaimReceipt, LedgerLine  # noqa: F401
 from field.roi.models import SalesDaily  # noqa: F401
 from field.alerts.models import Alert, AlertRule  # noqa: F401
 from field.incentives.models import IncentiveLevel, IncentiveTask, PointsEntry, Redemption  # noqa: F401
+from field.competitors.models import CompetitorPromotionType, CompetitorSighting  # noqa: F401

@@ -285,3 +285,15 @@ def may_redeem_rewards(user: User) -> bool:
 def may_earn_points(user: User) -> bool:
     """Points are earned by reps (their home shows the card)."""
     return user.role == Role.REP
+
+
+# --- competitor intelligence (竞品采集, issue 17) ---------------------------------------------------
+
+def may_read_competitors(user: User) -> bool:
+    """The competitor report, its sightings and export (over one's scope): supervisors, managers, admins."""
+    return user.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+
+
+def may_edit_competitor_lists(user: User) -> bool:
+    """The list of competitor promotion types a rep picks from: the administrator's."""
+    return is_admin(user)

@@ -264,3 +264,9 @@ def points_entries(user=None) -> Select:
     """Points ledger lines a user may see: a rep their own, a supervisor their team's, a manager their regions'."""
     from field.incentives.models import PointsEntry
     return query(PointsEntry, user)
+
+
+def competitor_sightings(user=None) -> Select:
+    """Competitor sightings a user may see: scoped like the visits they come from (rep, store's region)."""
+    from field.competitors.models import CompetitorSighting
+    return query(CompetitorSighting, user)

@@ -54,6 +54,8 @@ ACTION_LABELS = {
     "alert.open": _l("Opened an alert"), "alert.acknowledge": _l("Acknowledged an alert"),
     "alert.resolve": _l("Resolved an alert"), "alert.clear": _l("An alert cleared by itself"),
     "alert_rule.save": _l("Set alert thresholds"),
+    "competitor_promotion_type.create": _l("Added a competitor promotion type"),
+    "competitor_promotion_type.update": _l("Changed a competitor promotion type"),
     "targets.set": _l("Set a sales target"), "targets.split": _l("Split a sales target"),
     "targets.delete": _l("Took a sales target away"), "targets.import": _l("Imported sales targets"),
     "incentive_task.create": _l("Set an incentive task"), "incentive_task.edit": _l("Changed an incentive task"),

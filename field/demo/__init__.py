@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from field import audit, transaction
 from field.auth.models import User
 from field.demo import company, promotions
+from field.demo import competitors as competitor_sightings
 from field.demo.company import BOUNDS, CITY_NAMES, LOGINS, PASSWORD, SEED, USERS, store_rows
 from field.extensions import db
 
@@ -30,6 +31,7 @@ def seed() -> dict:
     counts.update(promotions.build(SEED))
     from field.demo import incentives
     counts.update(incentives.build())  # the incentives helper's levels, tasks and points earned
+    counts.update(competitor_sightings.build(SEED))
     audit.record("demo.seed", None, **counts)
     transaction.commit()
     return counts

@@ -119,7 +119,7 @@ def photo_step(visit: Visit, step_id: int) -> VisitStep:
     step = next((s for s in visit.visit_type.steps if s.id == step_id), None)
     if step is None:
         raise DomainError(_("Not found, or not yours to see."), 404)
-    if step.kind != StepKind.PHOTO:
+    if step.kind not in (StepKind.PHOTO, StepKind.COMPETITOR):  # a competitor sighting's photos too
         raise DomainError(_("This step takes no photos."))
     return step
 

@@ -30,7 +30,7 @@ BUILTIN = [
          {"items": ["活动物料已布置", "促销价已执行", "促销员在岗"]}),
         (D, K.PHOTO, "活动举证照片", "Promotion evidence photos", False, {"min_photos": 2}),
         (D, K.NUMBER, "活动期间销量（件）", "Units sold during promotion", False, {"min": 0, "max": 100000}),
-        (C, K.TEXT, "竞品动态", "Competitor activity", False, {}),
+        (D, K.COMPETITOR, "竞品采集", "Competitor sightings", False, {"min_photos": 0}),
     ]),
     ("stock_count", "库存盘点", "Stock count", 10, ["盘点全部在售产品"], [
         (D, K.STOCK_COUNT, "库存盘点", "Stock count", True, {"products": [], "floor": {}}),

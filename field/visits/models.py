@@ -33,6 +33,7 @@ class StepKind(StrEnum):
     PHOTO = "photo"                # config: {"min_photos": 1, "allow_album": false}
     SIGNATURE = "signature"
     SCORECARD = "scorecard"        # co-visit: config: {"items": [{"label", "max"}]}
+    COMPETITOR = "competitor"      # value: {"sightings": [{"brand", "product", "price", "promotion", …}]}
 
 
 class VisitStatus(StrEnum):

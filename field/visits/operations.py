@@ -323,11 +323,14 @@ def save_step(visit: Visit, step_id: int, form, actor: User, write: Write = NO_W
     def act() -> StepResult:
         _require_in_progress(visit)
         step = _step_of(visit, step_id)
-        value = step_rules.parse(step, form, products_by_sku(form.getlist("sku")))
+        promotions = (providers.ask("competitor_promotion_types", default={})
+                      if step.kind == StepKind.COMPETITOR else None)
+        value = step_rules.parse(step, form, products_by_sku(form.getlist("sku")), promotions)
         result = _result(visit, step)
         result.status, result.value, result.skip_reason, result.saved_at = "done", value, "", write.tapped(now())
         _in_order(visit, write, "step")
         audit.record("visit.step", visit, actor=actor, step=step.id, kind=step.kind)
+        providers.notify("visit.step_saved", visit, step, result)  # competitors derive their sightings
         return result
     return _once(write, actor, WriteKind.STEP, visit, act, _step_result)
 
@@ -347,6 +350,7 @@ def skip_step(visit: Visit, step_id: int, reason: str, actor: User, write: Write
         result.status, result.value, result.skip_reason, result.saved_at = "skipped", {}, why, write.tapped(now())
         _in_order(visit, write, "step")
         audit.record("visit.step_skip", visit, actor=actor, step=step.id, reason=why)
+        providers.notify("visit.step_saved", visit, step, result)
         return result
     return _once(write, actor, WriteKind.STEP_SKIP, visit, act, _step_result)
 

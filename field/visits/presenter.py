@@ -38,11 +38,12 @@ from field.visits.forms import CancelForm, CheckInForm, CheckOutForm, CoVisitAns
 from field.visits.history_views import day_skeleton
 from field.visits.models import (CoVisit, FollowUp, Objective, StepKind, StepResult, Visit, VisitStatus, VisitStep,
                                  VisitType)
-from field.visits.steps import min_photos
+from field.visits.steps import DISPLAY_TYPES, MAX_SIGHTINGS, min_photos
 from field.visits.workflow import state_label
 from field.web import me
 
 ORDER_ROWS = 5  # order-line rows offered without JavaScript
+COMPETITOR_ROWS = 2  # competitor sighting rows offered when none is saved (one more beyond those saved)
 
 
 def active_products() -> list[Product]:
@@ -111,6 +112,14 @@ def _values_from_result(step: VisitStep, result: StepResult | None) -> MultiDict
         out.add("text", value.get("text", ""))
     elif kind == StepKind.SIGNATURE:
         out.add("signer", value.get("signer", ""))
+    elif kind == StepKind.COMPETITOR:
+        for row in value.get("sightings", []):
+            price = row.get("price") or 0
+            for name, text in (("brand", row.get("brand", "")), ("product", row.get("product", "")),
+                               ("price", f"{price // 100}.{price % 100:02d}"),
+                               ("promotion", row.get("promotion") or ""), ("display", row.get("display", "")),
+                               ("facings", "" if row.get("facings") is None else str(row["facings"]))):
+                out.add(f"c-{name}", text)
     return out
 
 
@@ -131,6 +140,8 @@ def _placed(step: VisitStep, key: str, products: list, rows: list) -> bool:
         return any(key == f"{prefix}-{sku}" for prefix in ("shelf", "back", "sku") for sku in skus)
     if kind == StepKind.ORDER_LINES:
         return any(key in (f"sku-{i}", f"quantity-{i}") for i in range(len(rows)))
+    if kind == StepKind.COMPETITOR:
+        return key.startswith("c-") and key != "c-rows"
     return key in _FIELDS.get(kind, ())
 
 
@@ -157,6 +168,15 @@ def _step_view(step, number, result, products, errors=None, data=None) -> StepVi
         view.rows = list(zip(values.getlist("sku"), values.getlist("quantity")))
         view.rows += [("", "")] * max(ORDER_ROWS - len(view.rows), 1)
         view.groups = _order_groups(view.products)
+    elif step.kind == StepKind.COMPETITOR:
+        names = ("brand", "product", "price", "promotion", "display", "facings")
+        columns = [values.getlist(f"c-{name}") for name in names]
+        count = max((len(c) for c in columns), default=0)
+        view.rows = [dict(zip(names, (c[i] if i < len(c) else "" for c in columns))) for i in range(count)]
+        view.rows += [dict.fromkeys(names, "")] * max(COMPETITOR_ROWS - len(view.rows), 1)
+        view.rows = view.rows[:MAX_SIGHTINGS]
+        view.rows = [{**row, "problems": [errors[f"c-{name}-{i}"] for name in names if f"c-{name}-{i}" in errors]}
+                     for i, row in enumerate(view.rows)]
     view.general = [msg for key, msg in errors.items() if not _placed(step, key, view.products, view.rows)]
     return view
 
@@ -169,9 +189,9 @@ def step_views(visit: Visit, results: dict, products: list, counts: dict, errors
     (asked once: it is the same for every photo step)."""
     errors, data = errors or {}, data or {}
     steps = list(visit.visit_type.steps)
-    photo_steps = [s for s in steps if s.kind == StepKind.PHOTO]
+    photo_steps = [s for s in steps if s.kind in (StepKind.PHOTO, StepKind.COMPETITOR)]
     photos = providers.ask("step_photos", visit, default={}) if photo_steps and bodies else {}
-    ev_items = None
+    ev_items = promotions = None
     states = ops.step_states(visit, counts)
     views = {}
     for n, s in enumerate(steps, start=1):
@@ -186,6 +206,14 @@ def step_views(visit: Visit, results: dict, products: list, counts: dict, errors
                 if ev_items is None:
                     ev_items = providers.ask("visit_evidence", visit, s, default=[])
                 view.evidence = ev_items
+        elif s.kind == StepKind.COMPETITOR:
+            view.photos = [p for p in photos.get(s.id, []) if p.voided_at is None]
+            view.voided = [p for p in photos.get(s.id, []) if p.voided_at is not None]
+            if bodies:
+                if promotions is None:
+                    promotions = list(providers.ask("competitor_promotion_types", default={}).items())
+                view.groups = promotions
+                view.labels = {code: str(label) for code, label in DISPLAY_TYPES.items()}
         views[s.id] = view
     return views
 

@@ -7,9 +7,10 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
-from field.core import DomainError
+from field.core import DomainError, MoneyError, money_problem, parse_money
 from field.visits.models import StepKind, VisitStep
 
 MAX_COUNT = 100_000
@@ -183,8 +184,92 @@ def _photo(step, form, errors):
     return {}
 
 
-def parse(step: VisitStep, form: MultiDict, products: dict) -> dict:
-    """The value to store for `step` from its posted form; StepInvalid lists what is wrong."""
+# --- competitor sightings (竞品采集) ----------------------------------------------------------------
+
+MAX_SHELF_PRICE = 100_000 * 100
+"""Fen. A shelf price above 100,000 yuan is a typing slip (an extra zero, a barcode in the price box), not a
+price seen in a store: it is refused, not stored to skew the report's medians."""
+MAX_FACINGS = 500
+MAX_SIGHTINGS = 10
+MAX_BRAND = 60
+MAX_PRODUCT = 120
+SIGHTING_FIELDS = ("brand", "product", "price", "promotion", "display", "facings")
+
+DISPLAY_TYPES = {
+    "shelf": _l("Regular shelf"),
+    "end_cap": _l("End-cap"),
+    "floor_stack": _l("Floor stack"),
+    "cooler": _l("Cooler"),
+    "counter": _l("Counter / checkout"),
+    "hanging": _l("Hanging strip"),
+    "other": _l("Other display"),
+}
+"""Where the competitor's product stood: a fixed list (the report groups by it)."""
+
+
+def display_label(code: str) -> str:
+    return str(DISPLAY_TYPES.get(code, code))
+
+
+def shelf_price(text: str) -> int:
+    """A competitor's shelf price as typed → fen; MoneyError (with money_problem's sentence) or ValueError
+    for zero and for an absurd price (above MAX_SHELF_PRICE)."""
+    fen = parse_money(text)
+    if fen <= 0:
+        raise ValueError(_("A shelf price is above zero."))
+    if fen > MAX_SHELF_PRICE:
+        raise ValueError(_("“%(price)s” is not a shelf price: at most ¥100,000.", price=text[:40]))
+    return fen
+
+
+def _competitor(step, form, errors, promotions: dict[str, str]):
+    """Each filled row of the form is one sighting; wholly empty rows are ignored."""
+    columns = {name: form.getlist(f"c-{name}") for name in SIGHTING_FIELDS}
+    rows = max((len(v) for v in columns.values()), default=0)
+    sightings = []
+    for i in range(rows):
+        cell = {name: (columns[name][i] if i < len(columns[name]) else "").strip() for name in SIGHTING_FIELDS}
+        if not any(cell[name] for name in ("brand", "product", "price", "facings")):
+            continue
+        if len(sightings) >= MAX_SIGHTINGS:
+            errors["c-rows"] = _("At most %(n)s sightings in one step.", n=MAX_SIGHTINGS)
+            break
+        row = {}
+        if not cell["brand"]:
+            errors[f"c-brand-{i}"] = _("Enter the competitor brand.")
+        elif len(cell["brand"]) > MAX_BRAND:
+            errors[f"c-brand-{i}"] = _("At most %(n)s characters.", n=MAX_BRAND)
+        if len(cell["product"]) > MAX_PRODUCT:
+            errors[f"c-product-{i}"] = _("At most %(n)s characters.", n=MAX_PRODUCT)
+        if not cell["price"]:
+            errors[f"c-price-{i}"] = _("Enter the shelf price.")
+        else:
+            try:
+                row["price"] = shelf_price(cell["price"])
+            except MoneyError as exc:
+                errors[f"c-price-{i}"] = money_problem(exc)
+            except ValueError as exc:
+                errors[f"c-price-{i}"] = str(exc)
+        if cell["promotion"] and cell["promotion"] not in promotions:
+            errors[f"c-promotion-{i}"] = _("Pick a promotion type from the list.")
+        if cell["display"] not in DISPLAY_TYPES:
+            errors[f"c-display-{i}"] = _("Pick where the product is displayed.")
+        sub = MultiDict({"f": cell["facings"]})
+        facings = _int(sub, "f", errors, low=0, high=MAX_FACINGS)
+        if "f" in errors:
+            errors[f"c-facings-{i}"] = errors.pop("f")
+        row.update(brand=cell["brand"], product=cell["product"], promotion=cell["promotion"] or None,
+                   promotion_name=promotions.get(cell["promotion"], "") if cell["promotion"] else "",
+                   display=cell["display"], facings=facings)
+        sightings.append(row)
+    if not sightings and not errors:
+        errors["c-rows"] = _("Enter at least one competitor product, or skip the step with a reason.")
+    return {"sightings": sightings}
+
+
+def parse(step: VisitStep, form: MultiDict, products: dict, promotions: dict[str, str] | None = None) -> dict:
+    """The value to store for `step` from its posted form; StepInvalid lists what is wrong.
+    `promotions` are the competitor promotion types a sighting may name ({id as text: name})."""
     errors: dict[str, str] = {}
     kind = step.kind
     if kind == StepKind.CHECKLIST:
@@ -207,6 +292,8 @@ def parse(step: VisitStep, form: MultiDict, products: dict) -> dict:
         value = _signature(step, form, errors)
     elif kind == StepKind.PHOTO:
         value = _photo(step, form, errors)
+    elif kind == StepKind.COMPETITOR:
+        value = _competitor(step, form, errors, promotions or {})
     else:
         errors["kind"] = _("This step cannot be filled in here.")
         value = {}

@@ -31,6 +31,7 @@ KIND_LABELS = {
     StepKind.PHOTO: _l("Photos"),
     StepKind.SIGNATURE: _l("Signature"),
     StepKind.SCORECARD: _l("Co-visit scorecard"),
+    StepKind.COMPETITOR: _l("Competitor sightings"),
 }
 
 # What the rep does in a step of each kind, shown where the admin picks one.
@@ -46,6 +47,7 @@ KIND_HINTS = {
     StepKind.PHOTO: _l("Photos with the camera"),
     StepKind.SIGNATURE: _l("The name of the person signing"),
     StepKind.SCORECARD: _l("The supervisor scores each item"),
+    StepKind.COMPETITOR: _l("Competitors' brand, product, shelf price, promotion, display, facings and photos"),
 }
 
 

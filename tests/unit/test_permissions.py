@@ -49,6 +49,12 @@ ROLE_TABLE.update({
     "may_earn_points":         (True,  False, False, False),
 })
 
+# Competitor intelligence (issue 17)
+ROLE_TABLE.update({
+    "may_read_competitors":      (False, True,  True,  True),
+    "may_edit_competitor_lists": (False, False, False, True),
+})
+
 # The checks that need a record; each has its own tests below.
 RECORD_CHECKS = {"may_cancel_visit", "may_score_visit", "may_answer_checklist", "may_edit_activity", "may_approve",
                  "may_decide_claim", "may_void_photo", "may_split_target"}

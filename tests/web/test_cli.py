@@ -144,6 +144,7 @@ def test_seed_is_deterministic_and_audited(seeded):
     assert details.pop("sales") > 20_000 and 80 <= details.pop("photos") <= 160
     assert details.pop("reviews") > 50 and details.pop("claims") >= 10 and details.pop("ledger_lines") >= 8
     assert details.pop("incentive_tasks") == 3 and details.pop("points_lines") > 0  # the incentives demo
+    assert details.pop("competitor_sightings") > 50  # the promotion visits' competitor steps
     assert details == {"regions": 7, "users": 27, "stores": 600, "products": 40, "activity_types": 5,
                        "activities": 13}
     area_ids = {r.code: r.id for r in db.session.scalars(select(Region))}

@@ -38,7 +38,7 @@ def index():
     if status:
         stmt = stmt.where(Order.status == status)
     page = paginate(stmt.order_by(Order.placed_at.desc(), Order.id.desc()), page_arg(), PER_PAGE)
-    return render("orders/index.html", block="results", page_title=_("Orders"), page=page, status=status,
+    return render("orders/index.html", block="results", page_title=_("Orders"), page=page, current=status,
                   statuses=STATUSES, counts=counts, label=ops.status_label)
 
 

@@ -284,6 +284,11 @@ DEALER_PAGES = ("static", "app_shell.favicon", "app_shell.manifest", "app_shell.
 stores. Every other page answers them 403, whatever its own checks say."""
 
 
+def binds_to_dealer(role: str) -> bool:
+    """A user of this role works for one dealer (users.dealer_id), and must name it."""
+    return role == Role.DEALER
+
+
 def may_reach(user: User | None, endpoint: str | None) -> bool:
     """Whether a signed-in user may open this page at all (a dealer's staff: their pages only)."""
     if not is_dealer(user) or endpoint is None:

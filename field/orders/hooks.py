@@ -65,7 +65,16 @@ def dealer_orders_summary(dealer, since=None, limit: int = 10) -> dict:
                        for o in recent]}
 
 
+def dealer_choices() -> list[tuple[int, str]]:
+    """The active dealers in the signed-in admin's scope, for the user form's dealer picker."""
+    from field.dealers.models import Dealer
+    rows = db.session.execute(scope.query(Dealer).where(Dealer.active.is_(True)).order_by(Dealer.name)
+                              .with_only_columns(Dealer.id, Dealer.name, Dealer.code)).all()
+    return [(i, f"{name} ({code})") for i, name, code in rows]
+
+
 providers.listen("visit.step_saved", _step_saved)
+providers.register("dealer_choices", dealer_choices)
 providers.register("order_replaces_visit_sales", ops.replaces_visit_sales)
 providers.register("store_last_order", store_last_order)
 providers.register("visit_step_orders", visit_step_orders)

@@ -163,3 +163,17 @@ def test_the_summary_counts_a_dealers_orders_by_status(org, shop):
     summary = dealer_orders_summary(shop.dealer_record)
     assert summary["counts"] == {"confirmed": 1}
     assert summary["recent"][0]["id"] == order.id
+
+
+def test_a_dealers_staff_reach_their_own_pages_only_and_handle_their_dealers_orders(org, shop):
+    from field import permissions
+    staff = make_dealer_user(shop.dealer_record)
+    assert permissions.may_see_orders(staff) and permissions.may_reach(staff, "orders.index")
+    assert permissions.may_reach(staff, "stores.detail") and not permissions.may_reach(staff, "visits.today")
+    assert permissions.may_reach(org.rep, "visits.today")
+    order = the_order(take_order(org.rep, shop)[0])
+    assert permissions.may_handle_order(staff, order)
+    assert not permissions.may_handle_order(make_dealer_user(make_order_dealer(org.east)), order)
+    assert permissions.may_cancel_order(org.rep, order) and not permissions.may_cancel_order(org.teammate, order)
+    for user in (org.supervisor, org.manager, org.admin):
+        assert not permissions.may_handle_order(user, order)

@@ -144,3 +144,17 @@ def test_the_dealer_cancels_with_a_reason(client, org, setup):
     assert client.post(f"/orders/{order.id}/cancel", data={"reason": "out of stock"}).status_code == 303
     db.session.expire_all()
     assert order.status == "cancelled"
+
+
+def test_an_admin_makes_a_dealer_user_bound_to_a_dealer(client, org, setup):
+    from field.auth.models import User
+    dealer = setup[0]
+    login(client, org.admin)
+    base = {"login": "dealer9", "name": "Dealer Nine", "role": "dealer", "password": "field-demo",
+            "supervisor": "", "dealer": "", "locale": "en", "regions": [str(org.east.id)]}
+    r = client.post("/users/new", data=base)
+    assert r.status_code == 422, r.get_data(as_text=True)[-3000:]
+    assert "needs a dealer" in r.get_data(as_text=True), r.get_data(as_text=True)[1500:5000]
+    assert client.post("/users/new", data={**base, "dealer": str(dealer.id)}).status_code in (302, 303)
+    user = db.session.execute(select(User).where(User.login == "dealer9")).scalar_one()
+    assert user.dealer_id == dealer.id

@@ -14,7 +14,7 @@ from field.sales.models import Sale
 from field.visits import operations as ops
 from tests.factories import make_dealer_user, make_order_dealer, make_product, make_store, vtype
 
-pytestmark = [pytest.mark.usefixtures("request_ctx"), pytest.mark.language(None)]
+pytestmark = pytest.mark.usefixtures("request_ctx")
 
 
 @pytest.fixture
@@ -177,3 +177,26 @@ def test_a_dealers_staff_reach_their_own_pages_only_and_handle_their_dealers_ord
     assert permissions.may_cancel_order(org.rep, order) and not permissions.may_cancel_order(org.teammate, order)
     for user in (org.supervisor, org.manager, org.admin):
         assert not permissions.may_handle_order(user, order)
+
+
+def test_a_dealers_staff_see_their_dealers_stores_and_orders_and_nothing_else(org, shop):
+    from field import scope
+    from field.stores.models import Store
+    from field.visits.models import FollowUp, Visit
+    staff = make_dealer_user(shop.dealer_record)
+    visit, _ = take_order(org.rep, shop)
+    other_store = make_store(rep=org.rep, region=org.east)
+    ops.add_follow_up(visit, "Bring the new flavours", org.rep.id, None, org.rep)
+    db.session.flush()
+    assert db.session.execute(scope.stores(staff)).scalars().all() == [shop]
+    assert [o.store_id for o in db.session.execute(scope.orders(staff)).scalars()] == [shop.id]
+    for stmt in (scope.visits(staff), scope.sales(staff), scope.follow_ups(staff), scope.photos(staff),
+                 scope.claims(staff), scope.activities(staff), scope.regions(staff)):
+        assert db.session.execute(stmt).scalars().all() == []
+    assert db.session.execute(scope.users(staff)).scalars().all() == [staff]
+    assert db.session.execute(scope.follow_ups(org.rep).where(FollowUp.visit_id == visit.id)).scalars().all()
+    assert other_store.id not in {s.id for s in db.session.execute(scope.stores(staff)).scalars()}
+    unbound = make_dealer_user(shop.dealer_record)
+    unbound.dealer_id = None
+    assert db.session.execute(scope.stores(unbound)).scalars().all() == []
+    assert db.session.execute(scope.query(Visit, org.rep)).scalars().all() and Store

@@ -214,8 +214,8 @@ def cancel(order: Order, actor: User, reason: str) -> Order:
 # --- what other pages show ------------------------------------------------------------------------
 
 def progress(order: Order) -> tuple[int, int]:
-    """(lines delivered in full or in part, lines ordered)."""
-    return sum(1 for line in order.lines if line.delivered_quantity), len(order.lines)
+    """(lines delivered in full, lines ordered): "partly delivered 3 of 4 lines"."""
+    return sum(1 for line in order.lines if line.delivered_quantity == line.quantity), len(order.lines)
 
 
 def summary_text(order: Order) -> str:

@@ -29,6 +29,8 @@ def store_last_order(store, before_visit=None) -> dict | None:
     stmt = scope.orders().where(Order.store_id == store.id).options(selectinload(Order.lines))
     if before_visit is not None:
         stmt = stmt.where((Order.visit_id != before_visit.id) | Order.visit_id.is_(None))
+        if before_visit.checkin_at is not None:  # a visit under way or done: what was known when it began
+            stmt = stmt.where(Order.placed_at < before_visit.checkin_at)
     order = db.session.execute(stmt.order_by(Order.placed_at.desc(), Order.id.desc()).limit(1)).scalar_one_or_none()
     if order is None:
         return None

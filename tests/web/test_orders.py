@@ -158,3 +158,14 @@ def test_an_admin_makes_a_dealer_user_bound_to_a_dealer(client, org, setup):
     assert client.post("/users/new", data={**base, "dealer": str(dealer.id)}).status_code in (302, 303)
     user = db.session.execute(select(User).where(User.login == "dealer9")).scalar_one()
     assert user.dealer_id == dealer.id
+
+
+def test_a_dealers_staff_have_three_tabs_and_land_on_their_orders(client, org, setup):
+    staff = setup[2]
+    from tests.factories import PASSWORD
+    r = client.post("/login", data={"login": staff.login, "password": PASSWORD})
+    assert r.status_code in (302, 303) and r.headers["Location"].endswith("/orders")
+    page = client.get("/orders").get_data(as_text=True)
+    assert [t for t in ("Orders", "Stores", "Me", "Today", "Activities") if f'tab-label">{t}<' in page] == \
+        ["Orders", "Stores", "Me"]
+    assert client.post("/visits/1/cancel", data={"reason": "x"}).status_code == 403

@@ -18,6 +18,7 @@ from field.extensions import db
 from field.orders import bp
 from field.orders import operations as ops
 from field.orders.models import Order
+from field.visits.models import StepKind
 
 
 def _step_saved(visit, result, actor) -> None:
@@ -40,11 +41,13 @@ def store_last_order(store, before_visit=None) -> dict | None:
 
 def visit_step_orders(visit) -> dict[int, dict]:
     """Per order step of the visit: {"sent": True, "text": status} or {"sent": False, "text": why not}."""
+    if not any(r.step.kind == StepKind.ORDER_LINES and r.status == "done" for r in visit.results):
+        return {}  # no query for a visit without an order taken
     orders = {o.step_result_id: o for o in db.session.execute(
         select(Order).where(Order.visit_id == visit.id).options(selectinload(Order.lines))).scalars()}
     out = {}
     for result in visit.results:
-        if result.step.kind != "order_lines" or result.status != "done":
+        if result.step.kind != StepKind.ORDER_LINES or result.status != "done":
             continue
         order = orders.get(result.id)
         if order is not None:

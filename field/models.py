@@ -15,3 +15,4 @@ from field.roi.models import SalesDaily  # noqa: F401
 from field.alerts.models import Alert, AlertRule  # noqa: F401
 from field.incentives.models import IncentiveLevel, IncentiveTask, PointsEntry, Redemption  # noqa: F401
 from field.competitors.models import CompetitorPromotionType, CompetitorSighting  # noqa: F401
+from field.orders.models import Order, OrderLine, OrderTransition  # noqa: F401

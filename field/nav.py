@@ -46,6 +46,8 @@ TABS = {
                                                        "competitors.promotion_types")),
               Tab("auth.users", _l("Users"), "team", ("auth.user_new", "auth.user_edit")),
               STORES, PRODUCTS, ME],
+    # A dealer's staff (field/orders): their dealer's orders and stores.
+    "dealer": [Tab("orders.index", _l("Orders"), "activity", ("orders.",)), STORES, ME],
 }
 
 
@@ -67,7 +69,7 @@ def tabs():
 
 
 ROLE_LABELS = {Role.REP: _l("Rep"), Role.SUPERVISOR: _l("Supervisor"),
-               Role.MANAGER: _l("Manager"), Role.ADMIN: _l("Admin")}
+               Role.MANAGER: _l("Manager"), Role.ADMIN: _l("Admin"), Role.DEALER: _l("Dealer staff")}
 
 
 def role_label(role) -> str:

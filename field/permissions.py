@@ -61,7 +61,8 @@ def supervises(supervisor: User, rep: User | None) -> bool:
 
 def home_of(user: User) -> str:
     """Which home a user lands on: 'rep', 'team', 'regions' or 'admin'."""
-    return {Role.REP: "rep", Role.SUPERVISOR: "team", Role.MANAGER: "regions", Role.ADMIN: "admin"}[Role(user.role)]
+    return {Role.REP: "rep", Role.SUPERVISOR: "team", Role.MANAGER: "regions", Role.ADMIN: "admin",
+            Role.DEALER: "dealer"}[Role(user.role)]
 
 
 # --- administration -----------------------------------------------------------------------------
@@ -297,3 +298,45 @@ def may_read_competitors(user: User) -> bool:
 def may_edit_competitor_lists(user: User) -> bool:
     """The list of competitor promotion types a rep picks from: the administrator's."""
     return is_admin(user)
+
+
+# --- dealers' staff and their orders -------------------------------------------------------------
+
+def is_dealer(user: User | None) -> bool:
+    return user is not None and user.role == Role.DEALER
+
+
+DEALER_PAGES = ("static", "app_shell.favicon", "app_shell.manifest", "app_shell.service_worker", "app_shell.offline",
+                "auth.login", "auth.logout", "auth.profile", "auth.change_password", "auth.language",
+                "auth.sign_out_everywhere", "home.index", "stores.index", "stores.detail")
+"""What a dealer's staff may open besides their orders (orders.*) and their own notifications: signing in and out, their profile, their
+stores. Every other page answers them 403, whatever its own checks say."""
+
+
+def binds_to_dealer(role: str) -> bool:
+    """A user of this role works for one dealer (users.dealer_id), and must name it."""
+    return role == Role.DEALER
+
+
+def may_reach(user: User | None, endpoint: str | None) -> bool:
+    """Whether a signed-in user may open this page at all (a dealer's staff: their pages only)."""
+    if not is_dealer(user) or endpoint is None:
+        return True
+    return endpoint.startswith(("orders.", "notifications.")) or endpoint in DEALER_PAGES
+
+
+def may_see_orders(user: User) -> bool:
+    """The orders list: a dealer's staff (their dealer's), and the people who follow orders in their scope."""
+    return is_dealer(user) or user.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+
+
+def may_handle_order(user: User, order=None) -> bool:
+    """Confirm, deliver or cancel an order: the staff of the order's dealer only."""
+    return is_dealer(user) and user.dealer_id is not None and (order is None or order.dealer_id == user.dealer_id)
+
+
+def may_cancel_order(user: User, order) -> bool:
+    """Cancel an order not yet delivered: the dealer's staff, or the rep who took it while it is only submitted."""
+    if may_handle_order(user, order):
+        return True
+    return is_rep(user) and order.rep_id == user.id and order.status == "submitted"

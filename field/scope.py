@@ -45,6 +45,8 @@ def rule(model, user=None):
     user = _user(user)
     if user.role == Role.ADMIN:
         return true()
+    if user.role == Role.DEALER:
+        return _dealer_rule(model, user)
     via = getattr(model, "scope_via", None)
     if via is not None:
         attr, target = via
@@ -69,6 +71,23 @@ def rule(model, user=None):
             clauses.append(rep_col.in_(
                 select(User.id).where(User.supervisor_id.in_(users_in_regions(user)))))
     return or_(*clauses) if clauses else false()
+
+
+def _dealer_rule(model, user: User):
+    """A dealer's staff see their dealer, the stores it supplies and the records that name it (a model's
+    `scope_dealer_column`, orders); nothing else — no visit, sale, photo or person of those stores."""
+    from field.dealers.models import Dealer
+    from field.stores.models import Store
+    if user.dealer_id is None:
+        return false()
+    if model is Store:
+        return Store.dealer_id == user.dealer_id
+    if model is Dealer:
+        return Dealer.id == user.dealer_id
+    column = getattr(model, "scope_dealer_column", None)
+    if column:
+        return getattr(model, column) == user.dealer_id
+    return false()
 
 
 def _in_regions(model, user: User):
@@ -115,6 +134,8 @@ def follow_ups(user=None) -> Select:
     """Follow-ups a user may see: their own, and any at a store they may see (the next visitor acts on them)."""
     from field.stores.models import Store
     from field.visits.models import FollowUp
+    if _user(user).role == Role.DEALER:
+        return select(FollowUp).where(false())
     return select(FollowUp).where(or_(rule(FollowUp, user), FollowUp.store.has(rule(Store, user))))
 
 
@@ -135,7 +156,7 @@ def users(user=None) -> Select:
     user = _user(user)
     if user.role == Role.ADMIN:
         return select(User)
-    if user.role == Role.REP:
+    if user.role in (Role.REP, Role.DEALER):
         return select(User).where(User.id == user.id)
     if user.role == Role.SUPERVISOR:
         return select(User).where(or_(User.id == user.id, User.supervisor_id == user.id))
@@ -212,6 +233,12 @@ def ledger_lines(user=None) -> Select:
     """Write-off lines a user may see: those at stores in their scope."""
     from field.claims.models import LedgerLine
     return query(LedgerLine, user)
+
+
+def orders(user=None) -> Select:
+    """Orders a user may see: a dealer's staff their dealer's; anyone else those at stores in scope."""
+    from field.orders.models import Order
+    return query(Order, user)
 
 
 def notifications(user=None) -> Select:

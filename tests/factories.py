@@ -216,3 +216,23 @@ def earlier_today(minutes: float, zone: str = "Asia/Shanghai") -> datetime:
     current = now()
     midnight = current.astimezone(ZoneInfo(zone)).replace(hour=0, minute=0, second=0, microsecond=0)
     return max(current - timedelta(minutes=minutes), current - (current - midnight) / 2)
+
+
+# --- dealers and their orders (field/orders) ------------------------------------------------------
+
+def make_order_dealer(region=None, code=None, name=None, active=True):
+    """A dealer record (field/dealers) for order tests."""
+    from field.dealers.models import Dealer
+    n = next(_seq)
+    dealer = Dealer(code=code or f"D{n}", name=name or f"Dealer {n}", region=region, active=active)
+    db.session.add(dealer)
+    db.session.commit()
+    return dealer
+
+
+def make_dealer_user(dealer, login=None):
+    """A dealer's staff member: the dealer role, bound to `dealer`."""
+    user = make_user(Role.DEALER, login=login)
+    user.dealer_id = dealer.id
+    db.session.commit()
+    return user

@@ -91,6 +91,12 @@ ACTION_LABELS = {
     "claim.file": _l("Filed a claim"), "claim.approve": _l("Approved a claim"), "claim.reject": _l("Rejected a claim"),
     "claim.reverse": _l("Reversed a claim"), "ledger.reverse": _l("Reversed a ledger line"),
 }
+# Orders to dealers (issue 17, field/orders).
+ACTION_LABELS.update({
+    "order.submitted": _l("Sent an order to a dealer"), "order.amended": _l("Changed an order before confirmation"),
+    "order.confirmed": _l("Confirmed an order"), "order.delivered": _l("Delivered an order"),
+    "order.partly_delivered": _l("Partly delivered an order"), "order.cancelled": _l("Cancelled an order"),
+})
 
 
 # What the keys of an event's details read as; a key missing here shows as itself.

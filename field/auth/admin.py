@@ -6,7 +6,7 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
-from field import permissions, scope
+from field import permissions, providers, scope
 from field.auth import bp
 from field.auth import operations as ops
 from field.auth.admin_forms import RegionForm, UserForm
@@ -47,7 +47,9 @@ def users():
 
 def _user_form(user: User | None) -> UserForm:
     supervisors = [s for s in ops.active_supervisors() if user is None or s.id != user.id]
-    return UserForm(supervisors=supervisors, regions=_all_regions(), new=user is None)
+    # Dealers to bind a dealer's staff member to: field/orders answers (auth sits below dealers).
+    dealers = providers.ask("dealer_choices", default=[])
+    return UserForm(supervisors=supervisors, regions=_all_regions(), new=user is None, dealers=dealers)
 
 
 def _user_page(form: UserForm, user: User | None, status: int = 200, error: str | None = None):

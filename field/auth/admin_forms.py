@@ -42,6 +42,7 @@ class UserForm(FlaskForm):
     password = PasswordField(_l("Password"), render_kw={"autocomplete": "new-password"})
     supervisor = SelectField(_l("Supervisor"), choices=[])
     regions = SelectMultipleField(_l("Regions"), choices=[])
+    dealer = SelectField(_l("Dealer"), choices=[], validate_choice=False)  # unknown: none (operations refuse)
     phone = StringField(_l("Phone"), filters=[_strip], validators=[Optional(), Length(max=40)],
                         render_kw={"inputmode": "tel", "autocomplete": "off"})
     email = email_field()
@@ -49,9 +50,12 @@ class UserForm(FlaskForm):
                          default="zh_CN")
 
     def __init__(self, *args, supervisors: list[User] = (), regions: list[Region] = (), new: bool = True,
-                 **kwargs):
+                 dealers: list[tuple[int, str]] = (), **kwargs):
         super().__init__(*args, **kwargs)
         from field.nav import role_label
+        # A dealer's staff member is bound to one dealer (the picker's choices come from field/orders).
+        self._dealers = {str(i): i for i, _ in dealers}
+        self.dealer.choices = [SelectChoice("", _l("— none —"))] + [SelectChoice(str(i), label) for i, label in dealers]
         self.role.choices = [SelectChoice(r.value, role_label(r)) for r in Role]
         self._supervisors = {str(u.id): u for u in supervisors}
         self._regions = {str(r.id): r for r in regions}
@@ -71,6 +75,7 @@ class UserForm(FlaskForm):
         self.role.data = user.role
         self.supervisor.data = str(user.supervisor_id) if user.supervisor_id else ""
         self.regions.data = [str(r.id) for r in user.regions]
+        self.dealer.data = str(user.dealer_id) if user.dealer_id else ""
         self.phone.data = user.phone or ""
         self.email.data = user.email or ""
         self.locale.data = user.locale or "zh_CN"
@@ -84,6 +89,7 @@ class UserForm(FlaskForm):
             "password": self.password.data or None,
             "supervisor": self._supervisors.get(self.supervisor.data or ""),
             "regions": [self._regions[i] for i in self.regions.data or [] if i in self._regions],
+            "dealer_id": self._dealers.get(self.dealer.data or ""),
             "phone": self.phone.data or None,
             "email": self.email.data or None,
             "locale": self.locale.data,

@@ -86,6 +86,8 @@ def _check_user(values: dict, user: User | None, actor: User, role_changes: bool
             raise FieldError("supervisor", _("Pick an active supervisor."))
         if user is not None and supervisor.id == user.id:
             raise FieldError("supervisor", _("Nobody supervises themselves."))
+    if permissions.binds_to_dealer(role) and values.get("dealer_id") is None:
+        raise FieldError("dealer", _("A dealer's staff member needs a dealer."))
     if user is not None and role_changes:
         if user.id == actor.id:
             raise FieldError("role", _("You cannot change your own role."))
@@ -97,6 +99,11 @@ def _check_user(values: dict, user: User | None, actor: User, role_changes: bool
 def _supervisor(values: dict) -> User | None:
     """The supervisor the values give, kept only for a role that reports to one."""
     return values["supervisor"] if permissions.reports_to_supervisor(values["role"]) else None
+
+
+def _dealer_id(values: dict) -> int | None:
+    """The dealer the values give, kept only for a dealer's staff member."""
+    return values.get("dealer_id") if permissions.binds_to_dealer(values["role"]) else None
 
 
 def _user_changes(user: User, values: dict) -> dict:
@@ -113,6 +120,8 @@ def _user_changes(user: User, values: dict) -> dict:
     new_regions = ", ".join(sorted(r.code for r in values["regions"]))
     if old_regions != new_regions:
         changes["regions"] = [old_regions, new_regions]
+    if user.dealer_id != _dealer_id(values):
+        changes["dealer"] = [user.dealer_id, _dealer_id(values)]
     if values.get("password"):
         changes["password"] = "changed"
     return changes
@@ -124,7 +133,7 @@ def create_user(values: dict, actor: User) -> User:
     with unique("login", _("That login was taken a moment ago. Pick another.")):
         user = User(login=values["login"], name=values["name"], role=Role(values["role"]).value,
                     phone=values.get("phone"), email=values.get("email"), locale=values.get("locale"), active=True,
-                    supervisor=_supervisor(values))
+                    supervisor=_supervisor(values), dealer_id=_dealer_id(values))
         user.set_password(values["password"])
         user.regions = list(values["regions"])
         db.session.add(user)
@@ -146,6 +155,7 @@ def update_user(user: User, values: dict, actor: User) -> dict:
                 setattr(user, key, values[key])
         user.role = Role(values["role"]).value
         user.supervisor = _supervisor(values)
+        user.dealer_id = _dealer_id(values)
         user.regions = list(values["regions"])
         if values.get("password"):
             user.set_password(values["password"])

@@ -23,7 +23,10 @@ def _login_limit():
 def _landing(user) -> str:
     """Where a user lands after signing in: a rep on Today (the day's route is their work), anyone else
     on their home."""
-    return url_for("visits.today") if permissions.home_of(user) == "rep" else url_for("home.index")
+    home = permissions.home_of(user)
+    if home == "dealer":
+        return url_for("orders.index")  # a dealer's staff: their dealer's orders
+    return url_for("visits.today") if home == "rep" else url_for("home.index")
 
 
 def _safe_next(target: str | None, user=None) -> str:

@@ -38,7 +38,7 @@ def sightings_from(visit, step, result) -> list[CompetitorSighting]:
         for row in (result.value or {}).get("sightings", [])]
 
 
-def step_saved(visit, step, result) -> None:
+def step_saved(visit, step, result, actor=None) -> None:
     """Replace the sightings of this visit's step with those of its saved result.
 
     The step result is the rep's record (audited as visit.step); sightings are derived from it for the

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from flask import current_app, url_for
+from flask import current_app, redirect, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 from sqlalchemy import func, select
@@ -135,6 +135,8 @@ SUMMARIES = {"rep": rep_summary, "team": supervisor_summary, "regions": manager_
 def index():
     user = me()
     home = permissions.home_of(user)
+    if home == "dealer":
+        return redirect(url_for("orders.index"))  # a dealer's staff have no overview: their orders are home
     # The targets helper's card (field/targets registers "targets_summary"); nothing until it does.
     targets = providers.ask("targets_summary", user, local_today(user).replace(day=1), default=None) \
         if home == "rep" else None

@@ -9,7 +9,7 @@ from flask import current_app, flash, redirect, request, url_for
 from flask_babel import format_decimal, gettext as _
 from flask_login import login_required
 
-from field import permissions, scope, tabular
+from field import permissions, providers, scope, tabular
 from field.auth.models import Region, User
 from field.extensions import db
 from field.geo import Datum, Point, valid_lat_lng
@@ -79,7 +79,9 @@ def index():
 @login_required
 def detail(store_id: int):
     store = _store(store_id)
-    return render("stores/store.html", store=store)
+    # field/orders: the last order at the store and its status, for whoever may see the store.
+    return render("stores/store.html", store=store,
+                  last_order=providers.ask("store_last_order", store, default=None))
 
 
 def _choices(store: Store | None = None) -> tuple[list[User], list[Region]]:

@@ -330,7 +330,7 @@ def save_step(visit: Visit, step_id: int, form, actor: User, write: Write = NO_W
         result.status, result.value, result.skip_reason, result.saved_at = "done", value, "", write.tapped(now())
         _in_order(visit, write, "step")
         audit.record("visit.step", visit, actor=actor, step=step.id, kind=step.kind)
-        providers.notify("visit.step_saved", visit, step, result)  # competitors derive their sightings
+        providers.notify("visit.step_saved", visit, step, result, actor)  # competitors derive their sightings; orders: an order step goes to the dealer
         return result
     return _once(write, actor, WriteKind.STEP, visit, act, _step_result)
 
@@ -350,7 +350,7 @@ def skip_step(visit: Visit, step_id: int, reason: str, actor: User, write: Write
         result.status, result.value, result.skip_reason, result.saved_at = "skipped", {}, why, write.tapped(now())
         _in_order(visit, write, "step")
         audit.record("visit.step_skip", visit, actor=actor, step=step.id, reason=why)
-        providers.notify("visit.step_saved", visit, step, result)
+        providers.notify("visit.step_saved", visit, step, result, actor)
         return result
     return _once(write, actor, WriteKind.STEP_SKIP, visit, act, _step_result)
 
@@ -489,7 +489,7 @@ def _add_follow_up(visit: Visit, text: str, owner_id: int, due_on: date | None, 
 def check_out(visit: Visit, actor: User, *, position: Point | None, accuracy_m: float | None,
               position_at: datetime | None, reason: str = "", write: Write = NO_WRITE) -> Visit:
     """Finish the visit: every required step done or skipped; dwell and position judged;
-    order lines become Sales; follow-ups whose objective was met are closed. The visit ends when the
+    order lines not sent to a dealer become Sales; follow-ups whose objective was met are closed. The visit ends when the
     rep tapped (`write.phone_at`); a tap the phone puts before the check-in is flagged out of order."""
     _require_rep(visit, actor)
     return _once(write, actor, WriteKind.CHECK_OUT, visit, lambda: _check_out(
@@ -532,7 +532,9 @@ def _check_out(visit: Visit, actor: User, *, position: Point | None, accuracy_m:
         _flag(visit, rules.Flag.SHORT_DWELL, minutes=round(dwell, 1), minimum=minimum)
     sold_on = local_today(visit.rep, tapped)
     for result in visit.results:
-        if result.status == "done" and result.step.kind == StepKind.ORDER_LINES:
+        # An order step that went to a dealer becomes sales when the dealer delivers (field/orders).
+        if result.status == "done" and result.step.kind == StepKind.ORDER_LINES and not providers.ask(
+                "order_replaces_visit_sales", result, default=False):
             products = products_by_sku([line["sku"] for line in result.value.get("lines", [])])
             for i, line in enumerate(result.value.get("lines", [])):
                 product = products.get(line["sku"])

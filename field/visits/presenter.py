@@ -328,6 +328,9 @@ def visit_page(visit: Visit, step_errors=None, step_data=None, bodies: bool = Tr
                                                  bodies=bodies),
         "old_results": [r for r in visit.results if r.step_id not in step_ids],
         "plan": _plan(visit, viewer),
+        # field/orders: the store's last order before this visit, and what became of this visit's order steps.
+        "last_order": providers.ask("store_last_order", visit.store, before_visit=visit, default=None),
+        "step_orders": providers.ask("visit_step_orders", visit, default={}),
         "checks": ops.auto_checks(visit, locale, counts) if visit.status != VisitStatus.PLANNED else [],
         "missing": ops.missing_required(visit, counts) if fill_in else [],
         "dwell": dwell_left(visit) if fill_in else None,

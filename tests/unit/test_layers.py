@@ -29,6 +29,7 @@ LAYERS = (
     ("sales",),
     ("targets",),
     ("visits",),
+    ("orders",),
     ("photos",),
     ("activities",),
     ("claims",),

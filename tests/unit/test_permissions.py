@@ -55,9 +55,15 @@ ROLE_TABLE.update({
     "may_edit_competitor_lists": (False, False, False, True),
 })
 
+# Orders to dealers (issue 17): the orders list is for dealer staff and the people above reps.
+ROLE_TABLE.update({
+    "may_see_orders":          (False, True,  True,  True),
+})
+
 # The checks that need a record; each has its own tests below.
 RECORD_CHECKS = {"may_cancel_visit", "may_score_visit", "may_answer_checklist", "may_edit_activity", "may_approve",
-                 "may_decide_claim", "may_void_photo", "may_split_target"}
+                 "may_decide_claim", "may_void_photo", "may_split_target",
+                 "may_reach", "may_handle_order", "may_cancel_order"}  # orders: tests/unit/test_orders.py
 
 
 @pytest.mark.parametrize("check", sorted(ROLE_TABLE))

@@ -68,7 +68,7 @@ def in_city(store: Store) -> str | None:
 
 def test_seed_builds_the_company_and_prints_every_login(seeded):
     roles = dict(db.session.execute(select(User.role, func.count()).group_by(User.role)).all())
-    assert roles == {Role.ADMIN: 1, Role.MANAGER: 2, Role.SUPERVISOR: 4, Role.REP: 20}
+    assert roles == {Role.ADMIN: 1, Role.MANAGER: 2, Role.SUPERVISOR: 4, Role.REP: 20, Role.DEALER: 1}
     assert count(select(Store)) == 600
     assert count(select(Product)) == 40
     regions = {r.code: r for r in db.session.scalars(select(Region))}
@@ -145,6 +145,7 @@ def test_seed_is_deterministic_and_audited(seeded):
     assert details.pop("reviews") > 50 and details.pop("claims") >= 10 and details.pop("ledger_lines") >= 8
     assert details.pop("incentive_tasks") == 3 and details.pop("points_lines") > 0  # the incentives demo
     assert details.pop("competitor_sightings") > 50  # the promotion visits' competitor steps
+    assert details.pop("dealer_orders") == 6  # field/demo/orders.py: dealer1's orders
     assert details == {"regions": 7, "users": 27, "stores": 600, "products": 40, "activity_types": 5,
                        "activities": 13}
     area_ids = {r.code: r.id for r in db.session.scalars(select(Region))}
@@ -173,7 +174,7 @@ def test_second_run_adds_nothing_and_shows_the_logins_again(seeded, runner):
     result = runner.invoke(args=["seed-demo"])
     assert result.exit_code == 0
     assert "already seeded" in result.output and "rep20" in result.output
-    assert count(select(User)) == 27 and count(select(Store)) == 600 and count(select(Product)) == 40
+    assert count(select(User)) == 28 and count(select(Store)) == 600 and count(select(Product)) == 40
     assert count(select(AuditEvent).where(AuditEvent.action == "demo.seed")) == 1
     assert {t: count(select(t)) for t in tables} == before
 

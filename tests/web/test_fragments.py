@@ -14,7 +14,8 @@ from field.targets.operations import set_region_target
 from field.extensions import db
 from field.incentives.models import IncentiveTask
 from tests.conftest import login
-from tests.factories import make_claim, make_photo, make_product, make_store, make_visit, promo_visit, running, vtype
+from tests.factories import make_claim, make_dealer_user, make_order_dealer, make_photo, make_product, make_store, \
+    make_visit, promo_visit, running, vtype
 
 pytestmark = pytest.mark.usefixtures("builtin_types")
 
@@ -37,10 +38,14 @@ def records(org):
     incentive_task = IncentiveTask(name="路线", kind="route_days", points=10, target=1, region=org.east,
                                    period_start=company_today(), period_end=company_today(), created_by=org.manager)
     db.session.add(incentive_task)
+    # A dealer's staff member whose dealer supplies no store of these records (field/orders).
+    org.dealer = make_dealer_user(make_order_dealer(org.east))
+    order = make_order(org.rep, store, make_order_dealer(org.east))
     db.session.commit()
     ids = {"task_id": incentive_task.id, "alert_id": alert.id, "target_id": target.id, "store_id": store.id, "product_id": product.id, "activity_id": activity.id, "line_id": line.id,
            "period_index": 1, "claim_id": claim.id, "visit_id": visit.id, "photo_id": photo.id,
-           "region_id": org.east.id, "user_id": org.rep.id, "rep_id": org.rep.id, "fmt": "csv"}
+           "region_id": org.east.id, "user_id": org.rep.id, "rep_id": org.rep.id, "fmt": "csv",
+           "order_id": order.id}
     by_endpoint = {"activities.edit_type": {"type_id": activity.type_id},
                    "visits.type": {"type_id": vtype("routine").id}}
     return ids, by_endpoint
@@ -60,7 +65,35 @@ def get_urls(app, ids, by_endpoint):
     return urls
 
 
-@pytest.mark.parametrize("role", ["rep", "supervisor", "manager", "admin", None])
+def make_order(rep, store, dealer):
+    from field.orders.models import Order, OrderLine
+    store.dealer_id = dealer.id
+    order = Order(dealer_id=dealer.id, store=store, rep_id=rep.id, total=700,
+                  lines=[OrderLine(line_no=0, sku="X", quantity=2, unit_price=350)])
+    db.session.add(order)
+    return order
+
+
+DEALER_OPEN = ("/", "/login", "/profile", "/stores", "/orders", "/offline", "/sw.js", "/manifest.webmanifest",
+               "/favicon.ico", "/notifications")
+"""The pages a dealer's staff member opens (or is sent on from); every other GET route answers them 403 or 404."""
+
+
+def test_a_dealer_user_gets_403_or_404_from_every_route_but_their_own_pages(app, client, org, records):
+    login(client, org.dealer)
+    opened = []
+    for url in get_urls(app, *records):
+        response = client.get(url)
+        if response.status_code not in (403, 404):
+            opened.append((url, response.status_code))
+    assert sorted(opened) == sorted((u, c) for u, c in opened if u.split("?")[0] in DEALER_OPEN), opened
+    # ...and the store and order of another dealer are 404 (the records above belong to another dealer).
+    ids = records[0]
+    assert client.get(f"/stores/{ids['store_id']}").status_code == 404
+    assert client.get(f"/orders/{ids['order_id']}").status_code == 404
+
+
+@pytest.mark.parametrize("role", ["rep", "supervisor", "manager", "admin", "dealer", None])
 def test_no_get_route_answers_5xx_for_any_role_page_or_fragment(app, client, org, records, role):
     if role is not None:
         login(client, getattr(org, role))

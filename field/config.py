@@ -111,4 +111,6 @@ def from_environment(instance: Path) -> dict:
         "WORKDAY_START": os.environ.get("WORKDAY_START", "09:00"),
         "WORKDAY_END": os.environ.get("WORKDAY_END", "17:30"),
         "WORKDAY_CLOSE_AT": os.environ.get("WORKDAY_CLOSE_AT", "23:00"),
+        # Travel claims: yuan per km per vehicle (car, motorbike, ebike); a vehicle left out is not offered.
+        "WORKDAY_MILEAGE_RATES": os.environ.get("WORKDAY_MILEAGE_RATES", "car=0.80,motorbike=0.40,ebike=0.20"),
     }

@@ -27,6 +27,7 @@ RECORD_LABELS = {
     "products": _l("Product"),
     "visits": _l("Visit"),
     "workdays": _l("Working day"),
+    "travel_claims": _l("Travel claim"),
     "visit_types": _l("Visit type"),
     "follow_ups": _l("Follow-up"),
     "co_visits": _l("Co-visit"),
@@ -89,6 +90,8 @@ ACTION_LABELS = {
     "claim.reverse": _l("Reversed a claim"), "ledger.reverse": _l("Reversed a ledger line"),
     "workday.start": _l("Started the working day"), "workday.end": _l("Ended the working day"),
     "workday.close": _l("Closed a working day nobody ended"),
+    "travel_claim.file": _l("Filed a travel claim"), "travel_claim.approve": _l("Approved a travel claim"),
+    "travel_claim.reject": _l("Rejected a travel claim"), "travel_claim.reverse": _l("Reversed a travel claim"),
 }
 
 

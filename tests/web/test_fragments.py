@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from field.alerts.evaluate import evaluate
+from field.claims.models import TravelClaim
 from field.core import company_today
 from field.targets.operations import set_region_target
 from field.extensions import db
@@ -33,10 +34,15 @@ def records(org):
     make_visit(org.rep, planned_for=company_today() - timedelta(days=1))
     alert = next(a for a in evaluate(org.east).opened if a.rule == "missed_visits")
     target = set_region_target(org.manager, org.east, company_today().replace(day=1), 100000)
+    travel_claim = TravelClaim(rep_id=org.rep.id, period_start=company_today(), period_end=company_today(),
+                               vehicle="car", rate=80, claimed_km=10, computed_m=0, mileage_amount=800,
+                               receipts_amount=0, amount=800)
+    db.session.add(travel_claim)
     db.session.commit()
     ids = {"alert_id": alert.id, "target_id": target.id, "store_id": store.id, "product_id": product.id, "activity_id": activity.id, "line_id": line.id,
            "period_index": 1, "claim_id": claim.id, "visit_id": visit.id, "photo_id": photo.id,
-           "region_id": org.east.id, "user_id": org.rep.id, "rep_id": org.rep.id, "fmt": "csv"}
+           "region_id": org.east.id, "user_id": org.rep.id, "rep_id": org.rep.id, "fmt": "csv",
+           "travel_claim_id": travel_claim.id}
     by_endpoint = {"activities.edit_type": {"type_id": activity.type_id},
                    "visits.type": {"type_id": vtype("routine").id}}
     return ids, by_endpoint

@@ -177,3 +177,24 @@ def test_an_open_earlier_day_must_be_ended_before_a_new_start(client, org, clock
     assert "End that day" in client.get("/").get_data(as_text=True)
     assert post(client, "/workday/end").status_code == 303
     assert post(client, "/workday/start").status_code == 303 and days() == 2
+
+
+def test_visits_without_a_start_raise_an_alert_that_starting_clears(client, org, clock):
+    from field.alerts.evaluate import evaluate
+    from field.alerts.models import Alert
+    from field.alerts.rules import fires_no_start
+    assert fires_no_start(1, False, 1) and not fires_no_start(1, True, 1) and not fires_no_start(1, False, 2)
+    make_visit(org.rep, make_store(rep=org.rep, region=org.east), at=NOW - timedelta(minutes=30), minutes=10)
+    opened = [a for a in evaluate(org.east).opened if a.rule == "no_workday_start"]
+    assert [a.rep_id for a in opened] == [org.rep.id]
+    db.session.commit()
+    login(client, org.supervisor)
+    page = client.get(f"/alerts/{opened[0].id}").get_data(as_text=True)
+    assert "1 visit on" in page and f"/reps/{org.rep.id}/workday" in page
+    login(client, org.rep)
+    client.post("/workday/start", data={"client_id": str(uuid.uuid4()), **HOME})
+    outcome = evaluate(org.east)
+    assert any(a.rule == "no_workday_start" for a in outcome.cleared)
+    db.session.commit()
+    assert not [a for a in db.session.execute(select(Alert)).scalars()
+                if a.rule == "no_workday_start" and a.status == "open"]

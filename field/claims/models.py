@@ -11,7 +11,8 @@ line. The database holds the money rules that must survive a race or a bug:
   reversed line and reverses_kind can only be 'payment', so a reversal of a reversal has no
   row to point at;
 - at most one live claim (submitted or approved) per activity store;
-- UPDATE of a ledger line is refused by a trigger (and DELETE on PostgreSQL; see the migration)."""
+- UPDATE of a ledger line is refused by a trigger (and DELETE on PostgreSQL; see the migration);
+- a line pays exactly one claim: a promotion claim or a travel claim (check one_claim, migration 0018)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -116,7 +117,9 @@ class LedgerLine(db.Model):
 
     `amount` is signed minor units: a payment ≥ 0, its reversal the same amount negated. Store,
     activity and activity store are copied from the claim so finance can slice the ledger
-    without walking back through claims. `posted_on` is the company date (the export's period)."""
+    without walking back through claims. `posted_on` is the company date (the export's period).
+    `category` says which claim a line pays: 'promotion' (claim_id, activity, store) or 'travel'
+    (travel_claim_id, a rep's travel-expense claim: no activity, no store) — one ledger for both."""
 
     __tablename__ = "ledger_lines"
     __table_args__ = (

@@ -61,6 +61,7 @@ def register(app):
     from field.alerts.cli import register_cli as alerts_cli; alerts_cli(app)  # flask alerts-evaluate
     from field.incentives.cli import register_cli as incentives_cli; incentives_cli(app)  # flask incentives-grant
     notifications_cli.register_cli(app)
+    from field.workday.cli import register_cli as workday_cli; workday_cli(app)  # flask workday-close
     @app.cli.command("seed-demo")
     def seed_demo():
         """Create the demo company (idempotent: a database with users is left alone)."""

@@ -107,4 +107,10 @@ def from_environment(instance: Path) -> dict:
         "MAP_TILES_SUBDOMAINS": os.environ.get("MAP_TILES_SUBDOMAINS", ""),
         "WTF_CSRF_TIME_LIMIT": None,
         "PAGE_SIZE": 50,
+        # The working day (field/workday): expected start and end, and when a day nobody ended is closed (local HH:MM).
+        "WORKDAY_START": os.environ.get("WORKDAY_START", "09:00"),
+        "WORKDAY_END": os.environ.get("WORKDAY_END", "17:30"),
+        "WORKDAY_CLOSE_AT": os.environ.get("WORKDAY_CLOSE_AT", "23:00"),
+        # Travel claims: yuan per km per vehicle (car, motorbike, ebike); a vehicle left out is not offered.
+        "WORKDAY_MILEAGE_RATES": os.environ.get("WORKDAY_MILEAGE_RATES", "car=0.80,motorbike=0.40,ebike=0.20"),
     }

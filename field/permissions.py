@@ -198,6 +198,11 @@ def may_decide_claim(user: User, claim) -> bool:
     return seen is not None
 
 
+def may_decide_travel_claims(user: User) -> bool:
+    """Approve or reject the travel-expense claims of reps in scope (the rep's supervisor first of all)."""
+    return user.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+
+
 def may_read_ledger(user: User) -> bool:
     return user.role in (Role.MANAGER, Role.ADMIN)
 

@@ -230,9 +230,15 @@ def claims(user=None) -> Select:
 
 
 def ledger_lines(user=None) -> Select:
-    """Write-off lines a user may see: those at stores in their scope."""
-    from field.claims.models import LedgerLine
-    return query(LedgerLine, user)
+    """Write-off lines a user may see: those at stores in their scope, and travel lines of reps in it."""
+    from field.claims.models import LedgerLine, TravelClaim
+    return select(LedgerLine).where(or_(rule(LedgerLine, user), LedgerLine.travel_claim.has(rule(TravelClaim, user))))
+
+
+def travel_claims(user=None) -> Select:
+    """Travel-expense claims a user may see: their own, their team's, their regions' reps'."""
+    from field.claims.models import TravelClaim
+    return query(TravelClaim, user)
 
 
 def orders(user=None) -> Select:

@@ -26,6 +26,8 @@ RECORD_LABELS = {
     "stores": _l("Store"),
     "products": _l("Product"),
     "visits": _l("Visit"),
+    "workdays": _l("Working day"),
+    "travel_claims": _l("Travel claim"),
     "visit_types": _l("Visit type"),
     "follow_ups": _l("Follow-up"),
     "co_visits": _l("Co-visit"),
@@ -90,6 +92,10 @@ ACTION_LABELS = {
     "review.approve": _l("Approved evidence"), "review.reject": _l("Rejected evidence"),
     "claim.file": _l("Filed a claim"), "claim.approve": _l("Approved a claim"), "claim.reject": _l("Rejected a claim"),
     "claim.reverse": _l("Reversed a claim"), "ledger.reverse": _l("Reversed a ledger line"),
+    "workday.start": _l("Started the working day"), "workday.end": _l("Ended the working day"),
+    "workday.close": _l("Closed a working day nobody ended"),
+    "travel_claim.file": _l("Filed a travel claim"), "travel_claim.approve": _l("Approved a travel claim"),
+    "travel_claim.reject": _l("Rejected a travel claim"), "travel_claim.reverse": _l("Reversed a travel claim"),
 }
 # Orders to dealers (issue 17, field/orders).
 ACTION_LABELS.update({

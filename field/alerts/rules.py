@@ -38,6 +38,7 @@ from field.stores.models import Store, frequency_days
 from field.visits.history import day_bounds
 from field.visits.models import Visit, VisitStatus
 from field.visits.planning import overdue_days
+from field.workday.models import Workday
 
 MAX_LISTED = 20  # record ids an alert keeps (its links); the counts are whole
 RECENT_DAYS = 28  # evidence periods that ended longer ago than this are history, not an alert
@@ -262,6 +263,34 @@ def flagged_visits(ctx: Context, p: dict) -> list[Finding]:
             for (rep_id, day), ids in sorted(per.items()) if fires_flagged(len(ids), p["min_flagged"])]
 
 
+# --- visits on a day never started (field/workday) ---------------------------------------------------
+
+def fires_no_start(visits: int, started: bool, min_visits: int) -> bool:
+    return not started and visits >= min_visits
+
+
+def no_workday_start(ctx: Context, p: dict) -> list[Finding]:
+    """Reps who checked in to stores yesterday or today without starting their working day (company calendar):
+    one alert per rep and day at `min_visits`. Starting the day later clears it."""
+    zone = company_zone()
+    start, _end = day_bounds(ctx.day - timedelta(days=1), zone)
+    _start, end = day_bounds(ctx.day, zone)
+    rows = db.session.execute(
+        select(Visit.id, Visit.rep_id, Visit.checkin_at)
+        .where(Visit.checkin_at >= start, Visit.checkin_at < end, Visit.rep_id.in_(ctx.rep_ids()),
+               Visit.status != VisitStatus.CANCELLED).order_by(Visit.id)).all()
+    per: dict[tuple[int, date], list[int]] = {}
+    for visit_id, rep_id, at in rows:
+        per.setdefault((rep_id, at.astimezone(zone).date()), []).append(visit_id)
+    started = set(db.session.execute(
+        scope.query(Workday, ctx.viewer).where(Workday.rep_id.in_(ctx.rep_ids()), Workday.day >= ctx.day - timedelta(days=1),
+                                               Workday.day <= ctx.day).with_only_columns(Workday.rep_id, Workday.day)).all())
+    return [Finding("no_workday_start", f"rep:{rep_id}", day, rep_id=rep_id,
+                    detail={"visits": len(ids), "visit_ids": ids[:MAX_LISTED]})
+            for (rep_id, day), ids in sorted(per.items())
+            if fires_no_start(len(ids), (rep_id, day) in started, p["min_visits"])]
+
+
 # --- evidence overdue -------------------------------------------------------------------------------
 
 def fires_overdue(period_end: date, today: date, grace_days: int) -> bool:
@@ -421,7 +450,7 @@ class Rule:
         """The periods an evaluation on `day` decides about: alerts of other periods are left as they are."""
         if self.code == "missed_visits":
             return {day - timedelta(days=1)}
-        if self.code == "flagged_visits":
+        if self.code in ("flagged_visits", "no_workday_start"):
             return {day - timedelta(days=1), day}
         if self.code == "no_checkin":
             return {day}
@@ -455,5 +484,7 @@ RULES = (
          (Param("roi_pct", _l("Alert when ROI falls under"), 0, -100, 100, unit="%"),), False),
     Rule("photo_reuse", _l("Repeated photo reuse"), photo_reuse,
          (Param("min_flags", _l("Alert at this many reused photos by one rep in seven days"), 3, 1, 100),), True),
+    Rule("no_workday_start", _l("Visits without starting the day"), no_workday_start,
+         (Param("min_visits", _l("Alert at this many visits on a day never started"), 1, 1, 50),), True),
 )
 BY_CODE = {rule.code: rule for rule in RULES}

@@ -66,6 +66,9 @@ def body(alert: Alert) -> str:
                  compliance=d.get("compliance") if d.get("compliance") not in (None, "None") else "–")
     if alert.rule == "negative_roi":
         return _("ROI %(roi)s %%, under %(floor)s %%.", roi=d.get("roi"), floor=d.get("threshold"))
+    if alert.rule == "no_workday_start":
+        return ngettext("%(num)s visit on %(day)s without starting the working day.",
+                        "%(num)s visits on %(day)s without starting the working day.", d.get("visits", 0), day=day)
     if alert.rule == "photo_reuse":
         return ngettext("%(num)s photo flagged as reused in seven days.",
                         "%(num)s photos flagged as reused in seven days.", d.get("flagged", 0))
@@ -85,6 +88,8 @@ def links(alert: Alert) -> list[tuple[str, str]]:
                                                     week=alert.period.isoformat())))
         if alert.rule == "flagged_visits":
             out.append((_("Flagged visits"), _build("visits.flagged", rep=alert.rep_id)))
+        if alert.rule == "no_workday_start":
+            out.append((_("Working day"), _build("workday.day", rep_id=alert.rep_id, date=alert.period.isoformat())))
         for n, visit_id in enumerate(d.get("visit_ids", [])[:5], start=1):
             out.append((_("Visit %(n)s", n=n), _build("visits.show", visit_id=visit_id)))
         for n, store_id in enumerate(d.get("store_ids", [])[:5], start=1):

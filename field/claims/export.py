@@ -19,7 +19,7 @@ from field.extensions import db
 from field.stores.models import Store
 
 HEADERS = ("posted_on", "line", "kind", "claim", "activity", "activity_title", "activity_type", "store_code",
-           "store_name", "region", "amount", "reverses_line", "reason", "posted_by")
+           "store_name", "region", "amount", "reverses_line", "reason", "posted_by", "category")
 
 
 @dataclass(frozen=True)
@@ -57,16 +57,21 @@ def ledger_query(filters: LedgerFilters, user: User | None = None) -> Select:
         selectinload(LedgerLine.activity).selectinload(Activity.type),
         selectinload(LedgerLine.store).selectinload(Store.region),
         selectinload(LedgerLine.claim).selectinload(Claim.activity_store),
-        selectinload(LedgerLine.actor)).order_by(LedgerLine.posted_on, LedgerLine.id)
+        selectinload(LedgerLine.travel_claim), selectinload(LedgerLine.actor)).order_by(LedgerLine.posted_on, LedgerLine.id)
 
 
 def rows(lines) -> list[list]:
     out = []
     for line in lines:
+        if line.travel_claim_id is not None:  # a travel claim's line: no activity, no store (its own category)
+            out.append([line.posted_on, line.id, line.kind, line.travel_claim.code, "", "", "", "", "", "",
+                        money_decimal(line.amount), line.reverses_id or "", line.reason, line.actor.login,
+                        line.category])
+            continue
         out.append([line.posted_on, line.id, line.kind, line.claim.code, line.activity.code, line.activity.title,
                     line.activity.type.name, line.store.code, line.store.name,
                     line.store.region.code if line.store.region else "", money_decimal(line.amount),
-                    line.reverses_id or "", line.reason, line.actor.login])
+                    line.reverses_id or "", line.reason, line.actor.login, line.category])
     return out
 
 

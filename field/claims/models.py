@@ -11,7 +11,8 @@ line. The database holds the money rules that must survive a race or a bug:
   reversed line and reverses_kind can only be 'payment', so a reversal of a reversal has no
   row to point at;
 - at most one live claim (submitted or approved) per activity store;
-- UPDATE of a ledger line is refused by a trigger (and DELETE on PostgreSQL; see the migration)."""
+- UPDATE of a ledger line is refused by a trigger (and DELETE on PostgreSQL; see the migration);
+- a line pays exactly one claim: a promotion claim or a travel claim (check one_claim, migration 0018)."""
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -35,6 +36,11 @@ class ClaimStatus(StrEnum):
     APPROVED = "approved"    # paid: its payment line is in the ledger
     REJECTED = "rejected"
     REVERSED = "reversed"    # its payment was reversed; the store may claim again
+
+
+class LedgerCategory(StrEnum):
+    PROMOTION = "promotion"   # a promotion claim's payment (claim_id, activity, store)
+    TRAVEL = "travel"         # a travel-expense claim's payment (travel_claim_id): mileage and receipts
 
 
 class LedgerKind(StrEnum):
@@ -111,7 +117,9 @@ class LedgerLine(db.Model):
 
     `amount` is signed minor units: a payment ≥ 0, its reversal the same amount negated. Store,
     activity and activity store are copied from the claim so finance can slice the ledger
-    without walking back through claims. `posted_on` is the company date (the export's period)."""
+    without walking back through claims. `posted_on` is the company date (the export's period).
+    `category` says which claim a line pays: 'promotion' (claim_id, activity, store) or 'travel'
+    (travel_claim_id, a rep's travel-expense claim: no activity, no store) — one ledger for both."""
 
     __tablename__ = "ledger_lines"
     __table_args__ = (
@@ -125,15 +133,26 @@ class LedgerLine(db.Model):
             name="shape"),
         Index("uq_ledger_lines_one_payment_per_claim", "claim_id", unique=True,
               sqlite_where=text("kind = 'payment'"), postgresql_where=text("kind = 'payment'")),
+        Index("uq_ledger_lines_one_payment_per_travel_claim", "travel_claim_id", unique=True,
+              sqlite_where=text("kind = 'payment'"), postgresql_where=text("kind = 'payment'")),
+        # A line pays one claim: a promotion claim (with its activity store) or a travel claim (migration 0018).
+        CheckConstraint(
+            "(category = 'promotion' AND claim_id IS NOT NULL AND activity_id IS NOT NULL"
+            " AND activity_store_id IS NOT NULL AND store_id IS NOT NULL AND travel_claim_id IS NULL)"
+            " OR (category = 'travel' AND travel_claim_id IS NOT NULL AND claim_id IS NULL)",
+            name="one_claim"),
     )
     scope_via = ("activity_store", ActivityStore)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(10))
-    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
-    activity_id: Mapped[int] = mapped_column(ForeignKey("activities.id"), index=True)
-    activity_store_id: Mapped[int] = mapped_column(ForeignKey("activity_stores.id"), index=True)
-    store_id: Mapped[int] = mapped_column(ForeignKey("stores.id"), index=True)
+    category: Mapped[str] = mapped_column(String(20), default=LedgerCategory.PROMOTION,
+                                          server_default=LedgerCategory.PROMOTION.value)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+    activity_id: Mapped[int | None] = mapped_column(ForeignKey("activities.id"), index=True)
+    activity_store_id: Mapped[int | None] = mapped_column(ForeignKey("activity_stores.id"), index=True)
+    store_id: Mapped[int | None] = mapped_column(ForeignKey("stores.id"), index=True)
+    travel_claim_id: Mapped[int | None] = mapped_column(ForeignKey("travel_claims.id"), index=True)
     amount: Mapped[int] = mapped_column(Integer)
     reverses_id: Mapped[int | None] = mapped_column(Integer)
     reverses_kind: Mapped[str | None] = mapped_column(String(10))
@@ -142,10 +161,11 @@ class LedgerLine(db.Model):
     posted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
     posted_on: Mapped[date] = mapped_column(Date, index=True)
 
-    claim: Mapped[Claim] = relationship()
-    activity: Mapped[Activity] = relationship()
-    activity_store: Mapped[ActivityStore] = relationship()
-    store: Mapped[Store] = relationship()
+    claim: Mapped[Claim | None] = relationship()
+    activity: Mapped[Activity | None] = relationship()
+    activity_store: Mapped[ActivityStore | None] = relationship()
+    store: Mapped[Store | None] = relationship()
+    travel_claim: Mapped[TravelClaim | None] = relationship()
     actor: Mapped[User] = relationship()
 
     @property
@@ -154,6 +174,70 @@ class LedgerLine(db.Model):
 
     def __repr__(self) -> str:
         return f"<LedgerLine {self.id} {self.kind} {self.amount}>"
+
+
+class TravelClaim(db.Model):
+    """A rep's travel-expense claim for a period: the kilometres claimed × the vehicle's rate, plus receipts
+    (parking, tolls, transit) with their amounts. The mileage the workdays computed is kept beside it as filed
+    (field/workday computes it), so the approver sees claimed, computed and the difference. Paid by a ledger
+    line of category 'travel'; reversed like any payment."""
+
+    __tablename__ = "travel_claims"
+    __table_args__ = (
+        CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint("period_end >= period_start", name="period_order"),
+    )
+    scope_rep_column = "rep_id"
+    scope_region_column = None
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    period_start: Mapped[date] = mapped_column(Date)
+    period_end: Mapped[date] = mapped_column(Date)
+    vehicle: Mapped[str] = mapped_column(String(20))
+    rate: Mapped[int] = mapped_column(Integer)                 # minor units per km, as it was when filed
+    claimed_km: Mapped[Decimal] = mapped_column(Numeric(8, 1))
+    computed_m: Mapped[int] = mapped_column(Integer)           # the workdays' mileage over the period, when filed
+    mileage_amount: Mapped[int] = mapped_column(Integer)       # claimed_km × rate, rounded to the fen
+    receipts_amount: Mapped[int] = mapped_column(Integer)
+    amount: Mapped[int] = mapped_column(Integer)               # mileage + receipts
+    note: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default=ClaimStatus.SUBMITTED, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    approved_amount: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    rep: Mapped[User] = relationship(foreign_keys=[rep_id])
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    receipts: Mapped[list[TravelReceipt]] = relationship(order_by="TravelReceipt.photo_id")
+
+    @property
+    def code(self) -> str:
+        return f"TRV-{self.id:06d}" if self.id else ""
+
+    @property
+    def computed_km(self) -> Decimal:
+        return (Decimal(self.computed_m) / 1000).quantize(Decimal("0.1"))
+
+    @property
+    def difference_km(self) -> Decimal:
+        return self.claimed_km - self.computed_km
+
+
+class TravelReceipt(db.Model):
+    """A receipt of a travel claim: one of the rep's photos (through the evidence pipeline), its kind and amount."""
+
+    __tablename__ = "travel_receipts"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+
+    travel_claim_id: Mapped[int] = mapped_column(ForeignKey("travel_claims.id"), primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photos.id"), primary_key=True, index=True)
+    kind: Mapped[str] = mapped_column(String(20))   # parking | toll | transit | other
+    amount: Mapped[int] = mapped_column(Integer)
+
+    photo: Mapped[Photo] = relationship()
 
 
 class LedgerIsAppendOnly(RuntimeError):

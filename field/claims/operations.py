@@ -274,6 +274,8 @@ def reverse(payment: LedgerLine, actor: User, reason: str) -> LedgerLine:
     if payment.kind != LedgerKind.PAYMENT:
         raise DomainError(_("A reversal cannot be reversed: it already undoes a payment. To pay again, the "
                             "store files a new claim."))
+    if payment.claim_id is None:
+        raise DomainError(_("This line pays a travel claim: reverse it from that claim's page."))
     claim = payment.claim
     _check_decider(actor, claim)
     reason = _text(reason, "reason", MAX_REASON, _("Say why the payment is reversed."))

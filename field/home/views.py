@@ -14,6 +14,8 @@ from sqlalchemy import func, select
 from werkzeug.routing import BuildError
 
 from field import permissions, providers, scope
+from field.workday import queries as workday_queries
+from field.workday.forms import DayForm
 from field.auth.models import Region, Role, User
 from field.core import local_today, now
 from field.extensions import db
@@ -144,5 +146,8 @@ def index():
     open_alerts = providers.ask("open_alerts_count", user, default=0) if home in ("team", "regions") else 0
     # The incentives helper's points card (field/incentives registers "incentives_card").
     points = providers.ask("incentives_card", user, local_today(user), default=None) if home == "rep" else None
+    # The working day: a rep's home offers to start it first thing (field/workday is below home).
+    workday_card = workday_queries.home_card(user, local_today(user)) if home == "rep" else None
     return render("home/index.html", home=home, summary=SUMMARIES[home](user), tier_names=TIERS, now=now(),
-                  targets=targets, open_alerts=open_alerts, points=points)
+                  targets=targets, open_alerts=open_alerts, points=points, workday_card=workday_card,
+                  workday_form=DayForm() if workday_card else None)

@@ -60,6 +60,11 @@ ROLE_TABLE.update({
     "may_see_orders":          (False, True,  True,  True),
 })
 
+# The working day (issue 16): travel-expense claims.
+ROLE_TABLE.update({
+    "may_decide_travel_claims": (False, True,  True,  True),
+})
+
 # The checks that need a record; each has its own tests below.
 RECORD_CHECKS = {"may_cancel_visit", "may_score_visit", "may_answer_checklist", "may_edit_activity", "may_approve",
                  "may_decide_claim", "may_void_photo", "may_split_target",

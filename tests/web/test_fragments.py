@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 
 from field.alerts.evaluate import evaluate
+from field.claims.models import TravelClaim
 from field.core import company_today
 from field.targets.operations import set_region_target
 from field.extensions import db
@@ -41,11 +42,15 @@ def records(org):
     # A dealer's staff member whose dealer supplies no store of these records (field/orders).
     org.dealer = make_dealer_user(make_order_dealer(org.east))
     order = make_order(org.rep, store, make_order_dealer(org.east))
+    travel_claim = TravelClaim(rep_id=org.rep.id, period_start=company_today(), period_end=company_today(),
+                               vehicle="car", rate=80, claimed_km=10, computed_m=0, mileage_amount=800,
+                               receipts_amount=0, amount=800)
+    db.session.add(travel_claim)
     db.session.commit()
     ids = {"task_id": incentive_task.id, "alert_id": alert.id, "target_id": target.id, "store_id": store.id, "product_id": product.id, "activity_id": activity.id, "line_id": line.id,
            "period_index": 1, "claim_id": claim.id, "visit_id": visit.id, "photo_id": photo.id,
            "region_id": org.east.id, "user_id": org.rep.id, "rep_id": org.rep.id, "fmt": "csv",
-           "order_id": order.id}
+           "order_id": order.id, "travel_claim_id": travel_claim.id}
     by_endpoint = {"activities.edit_type": {"type_id": activity.type_id},
                    "visits.type": {"type_id": vtype("routine").id}}
     return ids, by_endpoint

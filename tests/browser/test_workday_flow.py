@@ -1,0 +1,78 @@
+"""The rep's working day on a phone: start the day by the phone's position (Home's first card), two visits,
+end the day, the mileage on the day page; a travel claim filed for the day; the supervisor approves it and the
+ledger pays it. The visits are made with the factories (the visit page has its own browser test)."""
+import re
+from datetime import timedelta
+
+from playwright.sync_api import expect
+from sqlalchemy import select
+
+from field.claims.models import LedgerLine, TravelClaim
+from field.extensions import db
+from field.geo import Point
+from field.workday.models import Workday
+from tests.browser.conftest import grant_geolocation, keep_shot, login, no_horizontal_overflow
+from tests.factories import PASSWORD, earlier_today, make_store, make_visit
+
+HOME = Point(31.2304, 121.4737)
+
+
+def test_start_visit_end_mileage_and_a_travel_claim_approved(new_page, live_server, org):
+    page = new_page()
+    login(page, live_server, org.rep.login, PASSWORD)
+    grant_geolocation(page, HOME.lat, HOME.lng, accuracy=15)
+
+    # Home offers to start the day first thing.
+    page.goto("/")
+    card = page.locator("#workday-card")
+    expect(card.locator("h2")).to_have_text("Start your day")
+    card.get_by_role("button", name="Start the day").click()
+    page.wait_for_url(re.compile(rf"/reps/{org.rep.id}/workday$"))
+    expect(page.locator("[data-stop=start]")).to_contain_text("Day started")
+
+    # Two visits during the day: stores 1.1 km and 2.2 km north of where the day started.
+    workday = db.session.execute(select(Workday)).scalar_one()
+    workday.started_at = earlier_today(90)
+    db.session.commit()
+    for n, minutes in ((1, 60), (2, 30)):
+        point = Point(HOME.lat + 0.01 * n, HOME.lng)
+        store = make_store(rep=org.rep, region=org.east, name=f"Shop {n}", lat=point.lat, lng=point.lng)
+        make_visit(org.rep, store, at=earlier_today(minutes), minutes=15, point=point)
+
+    # The rep ends the day back where they started.
+    page.reload()
+    page.get_by_role("button", name="End the day").click()
+    page.wait_for_url(re.compile(rf"/reps/{org.rep.id}/workday$"))
+    expect(page.locator("[data-stop=end]")).to_contain_text("Day ended")
+    expect(page.locator("[data-stop=checkin]")).to_have_count(2)
+    # start → Shop 1 (1.1 km) → Shop 2 (1.1 km) → back home (2.2 km): 4.4 km
+    expect(page.locator("[data-kpi=mileage] .kpi-value")).to_have_text(re.compile(r"4\.4\s*km"))
+    assert no_horizontal_overflow(page)
+    keep_shot(page, "workday-day")
+
+    # A travel claim for the day: the computed mileage is filled in.
+    page.locator("#travel-claims-link").click()
+    page.locator("#new-travel-claim").click()
+    expect(page.locator(".travel-computed")).to_contain_text("4.4")
+    expect(page.locator("#km")).to_have_value("4.4")
+    page.fill("#km", "6.0")
+    page.get_by_role("button", name="File the travel claim").click()
+    page.wait_for_url(re.compile(r"/travel-claims/\d+$"))
+    expect(page.locator("[data-kpi=difference-km] .kpi-value")).to_have_text(re.compile(r"\+1\.6\s*km"))
+    expect(page.locator("[data-amount]")).to_contain_text("4.80")  # 6.0 km × ¥0.80
+    assert no_horizontal_overflow(page)
+    keep_shot(page, "workday-travel-claim")
+    claim_url = page.url
+
+    # The supervisor sees claimed, computed and the difference, and approves: the ledger pays it.
+    boss = new_page()
+    login(boss, live_server, org.supervisor.login, PASSWORD)
+    boss.goto(claim_url)
+    expect(boss.locator("[data-kpi=computed-km] .kpi-value")).to_have_text(re.compile(r"4\.4\s*km"))
+    boss.get_by_role("button", name=re.compile("Approve and pay")).click()
+    expect(boss.locator("[data-status]")).to_have_text("approved")
+    expect(boss.locator("[data-ledger-line]")).to_have_count(1)
+    db.session.expire_all()
+    line = db.session.execute(select(LedgerLine)).scalar_one()
+    assert (line.category, line.amount) == ("travel", 480)
+    assert db.session.execute(select(TravelClaim.status)).scalar_one() == "approved"

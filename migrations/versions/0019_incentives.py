@@ -1,7 +1,7 @@
 """incentives: tasks with points, the append-only points ledger, levels and rewards handed out
 
 Revision ID: 0019_incentives
-Revises: 0017_dealers
+Revises: 0018_workday
 Create Date: 2027-01-25 09:00:00.000000
 
 Besides the tables, triggers (per database) keep the points ledger and the redemptions append-only:
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0019_incentives'
-down_revision = '0017_dealers'
+down_revision = '0018_workday'
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,7 @@
   in the order the report groups by (week, brand, promotion type, price; then region, channel, rep).
 
 Revision ID: 0022_competitors
-Revises: 0019_incentives
+Revises: 0021_orders
 Create Date: 2027-02-01 09:00:00.000000
 
 """
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0022_competitors'
-down_revision = '0019_incentives'
+down_revision = '0021_orders'
 branch_labels = None
 depends_on = None
 

@@ -92,10 +92,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     from field.roi import bp as roi_bp
     from field.app_shell import bp as app_shell_bp
     from field.alerts import bp as alerts_bp
+    from field.dealers import bp as dealers_bp
+    from field.channel import bp as channel_bp
     from field import notifications
     notifications.install(app)  # delivery settings checked now: a bad webhook URL stops the start
     for bp in (notifications.bp, auth_bp, home_bp, stores_bp, products_bp, admin_bp, visits_bp, photos_bp,
                activities_bp, sales_bp, targets_bp, claims_bp, roi_bp, app_shell_bp, alerts_bp):
+        app.register_blueprint(bp)
+    for bp in (dealers_bp, channel_bp):
         app.register_blueprint(bp)
 
     from field import errors, nav, permissions, transaction

@@ -59,6 +59,7 @@ def _photo_keys_in_use(keys: set[str]) -> set[str]:
 
 def register(app):
     from field.alerts.cli import register_cli as alerts_cli; alerts_cli(app)  # flask alerts-evaluate
+    from field.channel.cli import register_cli as channel_cli; channel_cli(app)  # flask dealers-recompute, dealers-link
     notifications_cli.register_cli(app)
     @app.cli.command("seed-demo")
     def seed_demo():

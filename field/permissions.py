@@ -268,3 +268,20 @@ def may_read_dashboards(user: User) -> bool:
     """The manager's dashboard (coverage, frequency, productivity, evidence, spend and ROI) and its
     drill-downs: managers and admins. Supervisors watch their team's (may_watch_team)."""
     return user.role in (Role.MANAGER, Role.ADMIN)
+
+
+# --- dealers and their tiers (issue 17) ----------------------------------------------------------------
+
+def may_read_dealers(user: User) -> bool:
+    """The dealers of one's regions, their scorecards and proposals: supervisors, managers and admins."""
+    return user.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+
+
+def may_edit_dealers(user: User) -> bool:
+    """Add, change, import and export dealers (in scope): managers and admins."""
+    return user.role in (Role.MANAGER, Role.ADMIN)
+
+
+def may_set_dealer_tiers(user: User) -> bool:
+    """Name and order the tiers, set their criteria, confirm or reject proposals: managers and admins."""
+    return user.role in (Role.MANAGER, Role.ADMIN)

@@ -33,6 +33,7 @@ LAYERS = (
     ("activities",),
     ("claims",),
     ("roi",),
+    ("workday", "incentives", "channel", "competitors"),
     ("home", "admin", "app_shell", "alerts"),
 )
 """The domains (field/<domain>/), lowest first. A domain may import core, scope, permissions, itself and any

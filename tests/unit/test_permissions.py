@@ -42,6 +42,12 @@ ROLE_TABLE.update({
     "may_handle_alerts":       (False, True,  True,  True),
     "may_edit_alert_rules":    (False, False, True,  True),
 })
+# Dealers and their tiers (issue 17).
+ROLE_TABLE.update({
+    "may_read_dealers":        (False, True,  True,  True),
+    "may_edit_dealers":        (False, False, True,  True),
+    "may_set_dealer_tiers":    (False, False, True,  True),
+})
 
 # The checks that need a record; each has its own tests below.
 RECORD_CHECKS = {"may_cancel_visit", "may_score_visit", "may_answer_checklist", "may_edit_activity", "may_approve",

@@ -1,0 +1,236 @@
+"""Tiers, criteria, the monthly recompute and the proposals' decisions: every change staged with its
+audit line, or a DomainError having staged nothing (the request or the command commits)."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal, InvalidOperation
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, case, func, select
+from sqlalchemy.exc import IntegrityError
+
+from field import audit
+from field.activities.models import ActivityStore, Review, Verdict
+from field.auth.models import User
+from field.channel.models import MONEY_METRICS, DealerMonth, Metric, ProposalStatus, Tier, TierCriterion, TierProposal
+from field.channel.tiers import MonthFigures, TierRule, add_months, best_tier, shown, values
+from field.core import FieldError, MoneyError, company_zone, money_problem, move_state, now, parse_money
+from field.dealers.models import Dealer
+from field.extensions import db
+from field.sales.models import Sale
+from field.stores.models import Store, frequency_days
+from field.visits.models import Visit, VisitStatus
+
+MAX_PERCENT = Decimal("10000")  # growth of 100× is the most a threshold may ask
+
+
+# --- tiers and criteria ---------------------------------------------------------------------------
+
+def _rank(text) -> int:
+    try:
+        rank = int(str(text).strip())
+    except ValueError:
+        raise FieldError("rank", _("The rank is a whole number, 1 to 99.")) from None
+    if not 1 <= rank <= 99:
+        raise FieldError("rank", _("The rank is a whole number, 1 to 99."))
+    return rank
+
+
+def create_tier(name: str, rank, actor: User) -> Tier:
+    """A new tier: its name unique, its rank 1–99 (higher is better)."""
+    name = (name or "").strip()
+    if not name or len(name) > 40:
+        raise FieldError("name", _("Give the tier a name of at most 40 characters."))
+    rank = _rank(rank)
+    if db.session.execute(select(Tier.id).where(func.lower(Tier.name) == name.lower())).first():
+        raise FieldError("name", _("A tier with this name already exists."))
+    tier = Tier(name=name, rank=rank)
+    db.session.add(tier)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise FieldError("name", _("A tier with this name already exists.")) from None
+    audit.record("dealer_tier.create", tier, actor=actor, name=name, rank=rank)
+    return tier
+
+
+def parse_threshold(metric: str, text) -> Decimal:
+    """A threshold as kept: money metrics in minor units (typed in yuan), the others in % (≥ 0)."""
+    if metric not in {m.value for m in Metric}:
+        raise FieldError("metric", _("There is no criterion “%(name)s”.", name=str(metric)[:40]))
+    raw = str(text or "").strip()
+    if not raw:
+        raise FieldError("threshold", _("Give the threshold."))
+    if metric in MONEY_METRICS:
+        try:
+            return Decimal(parse_money(raw))
+        except MoneyError as exc:
+            raise FieldError("threshold", money_problem(exc)) from None
+    try:
+        value = Decimal(raw.rstrip("%").strip())
+    except InvalidOperation:
+        raise FieldError("threshold", _("“%(shown)s” is not a number.", shown=raw[:40])) from None
+    if not value.is_finite():
+        raise FieldError("threshold", _("“%(shown)s” is not a number.", shown=raw[:40]))
+    if value < 0:
+        raise FieldError("threshold", _("A threshold cannot be negative."))
+    if value > MAX_PERCENT or value != value.quantize(Decimal("0.01")):
+        raise FieldError("threshold", _("A percentage is at most 10000, with at most two decimals."))
+    return value
+
+
+def set_criterion(tier: Tier, metric: str, threshold, actor: User) -> TierCriterion:
+    """Set (add or change) one criterion of a tier."""
+    value = parse_threshold(metric, threshold)
+    crit = next((c for c in tier.criteria if c.metric == metric), None)
+    if crit is None:
+        crit = TierCriterion(tier=tier, metric=metric, threshold=value)
+        db.session.add(crit)
+        old = None
+    else:
+        old, crit.threshold = crit.threshold, value
+    audit.record("dealer_tier.criterion", tier, actor=actor, metric=metric, old=old, new=value)
+    return crit
+
+
+def remove_criterion(tier: Tier, crit: TierCriterion, actor: User) -> None:
+    audit.record("dealer_tier.criterion", tier, actor=actor, metric=crit.metric, old=crit.threshold, new=None)
+    tier.criteria.remove(crit)
+
+
+def tier_rules() -> list[TierRule]:
+    tiers = db.session.execute(select(Tier).order_by(Tier.rank.desc())).scalars().all()
+    return [TierRule(t.name, t.rank, tuple((c.metric, c.threshold) for c in t.criteria)) for t in tiers]
+
+
+# --- the monthly recompute ------------------------------------------------------------------------
+
+def _bounds(month: date) -> tuple[datetime, datetime]:
+    zone = company_zone()
+    return (datetime.combine(month, time(), zone), datetime.combine(add_months(month, 1), time(), zone))
+
+
+def _sales(months: list[date]) -> dict[tuple[int, date], int]:
+    """Each dealer's sales per month: one grouped statement a month over the sales' (store, day) index."""
+    out: dict[tuple[int, date], int] = {}
+    for month in months:
+        rows = db.session.execute(
+            select(Store.dealer_id, func.coalesce(func.sum(Sale.amount), 0))
+            .join(Sale, Sale.store_id == Store.id)
+            .where(Store.dealer_id.is_not(None), Sale.sold_on >= month, Sale.sold_on < add_months(month, 1))
+            .group_by(Store.dealer_id))
+        for dealer_id, amount in rows:
+            out[(dealer_id, month)] = int(amount)
+    return out
+
+
+def _coverage(month: date) -> dict[int, tuple[int, int]]:
+    """Per dealer: (active stores, of them visited within their frequency at the month's end)."""
+    _start, end = _bounds(month)
+    last = (select(func.max(Visit.checkout_at)).where(Visit.store_id == Store.id,
+                                                      Visit.status == VisitStatus.COMPLETED,
+                                                      Visit.checkout_at < end)
+            .correlate(Store).scalar_subquery())
+    rows = db.session.execute(select(Store.dealer_id, Store.tier, Store.visit_every_days, last)
+                              .where(Store.dealer_id.is_not(None), Store.active.is_(True)))
+    out: dict[int, list[int]] = {}
+    for dealer_id, tier, every, last_at in rows:
+        cell = out.setdefault(dealer_id, [0, 0])
+        cell[0] += 1
+        if last_at is not None and last_at >= end - timedelta(days=frequency_days(tier, every)):
+            cell[1] += 1
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def _compliance(month: date) -> dict[int, tuple[int, int]]:
+    """Per dealer: (evidence periods reviewed in the month, of them approved by their latest review)."""
+    start, end = _bounds(month)
+    latest = (select(func.max(Review.id).label("id"))
+              .where(Review.created_at >= start, Review.created_at < end)
+              .group_by(Review.activity_store_id, Review.period_index).subquery())
+    rows = db.session.execute(
+        select(Store.dealer_id, func.count(), func.sum(case((Review.verdict == Verdict.APPROVED, 1), else_=0)))
+        .select_from(Review).join(latest, latest.c.id == Review.id)
+        .join(ActivityStore, ActivityStore.id == Review.activity_store_id)
+        .join(Store, Store.id == ActivityStore.store_id)
+        .where(Store.dealer_id.is_not(None)).group_by(Store.dealer_id))
+    return {dealer_id: (int(n), int(ok or 0)) for dealer_id, n, ok in rows}
+
+
+def recompute(month: date, actor=None) -> dict:
+    """Keep every dealer's figures for `month` (sales also for the 12 months before, for growth) and
+    propose a tier change for each active dealer whose best tier differs from its own. A proposal of an
+    earlier month still open is superseded; one already decided stays as it was. Run twice, it changes
+    nothing the second time."""
+    months = [add_months(month, -i) for i in range(12, -1, -1)]
+    sales = _sales(months)
+    coverage = _coverage(month)
+    compliance = _compliance(month)
+    dealers = db.session.execute(select(Dealer)).scalars().all()
+    kept = {(m.dealer_id, m.month): m for m in db.session.execute(
+        select(DealerMonth).where(DealerMonth.month >= months[0], DealerMonth.month <= month)).scalars()}
+    stamp = now()
+    for dealer in dealers:
+        for m in months:
+            row = kept.get((dealer.id, m))
+            amount = sales.get((dealer.id, m), 0)
+            if row is None:
+                if m != month and not amount:
+                    continue
+                row = kept[(dealer.id, m)] = DealerMonth(dealer_id=dealer.id, month=m, sales=0, stores=0,
+                                                         on_schedule=0, periods=0, approved=0)
+                db.session.add(row)
+            row.sales = amount
+            if m == month:
+                row.stores, row.on_schedule = coverage.get(dealer.id, (0, 0))
+                row.periods, row.approved = compliance.get(dealer.id, (0, 0))
+                row.computed_at = stamp
+    rules = tier_rules()
+    proposals = 0
+    if rules:
+        existing = {p.dealer_id: p for p in db.session.execute(
+            select(TierProposal).where(TierProposal.month == month)).scalars()}
+        open_before = db.session.execute(select(TierProposal).where(
+            TierProposal.status == ProposalStatus.OPEN, TierProposal.month < month)).scalars().all()
+        for dealer in dealers:
+            if not dealer.active:
+                continue
+            figures = {m: MonthFigures(r.sales, r.stores, r.on_schedule, r.periods, r.approved)
+                       for (d, m), r in kept.items() if d == dealer.id}
+            vals = values(figures, month)
+            target = best_tier(rules, vals)
+            proposal = existing.get(dealer.id)
+            if proposal is not None:
+                if proposal.status == ProposalStatus.OPEN:
+                    proposal.to_tier, proposal.figures = target, shown(vals)
+                continue
+            if target == dealer.tier:
+                continue
+            db.session.add(TierProposal(dealer_id=dealer.id, month=month, from_tier=dealer.tier, to_tier=target,
+                                        figures=shown(vals), status=ProposalStatus.OPEN))
+            proposals += 1
+            for old in open_before:
+                if old.dealer_id == dealer.id:
+                    old.status = ProposalStatus.SUPERSEDED
+    audit.record("dealers.recompute", None, actor=actor, month=month.isoformat(), dealers=len(dealers),
+                 proposals=proposals)
+    return {"dealers": len(dealers), "proposals": proposals}
+
+
+# --- proposals --------------------------------------------------------------------------------
+
+def decide(proposal: TierProposal, confirm: bool, actor: User) -> None:
+    """Confirm (the dealer takes the proposed tier) or reject an open proposal; two managers deciding
+    at once: one wins, the other is told it was already decided."""
+    to = ProposalStatus.CONFIRMED if confirm else ProposalStatus.REJECTED
+    move_state(proposal, ProposalStatus.OPEN, to, _("This proposal was already decided."),
+               decided_by_id=actor.id, decided_at=now())
+    if confirm:
+        old = proposal.dealer.tier
+        proposal.dealer.tier = proposal.to_tier
+        audit.record("dealer.tier_confirm", proposal.dealer, actor=actor, month=proposal.month.isoformat(),
+                     old=old, new=proposal.to_tier)
+    else:
+        audit.record("dealer.tier_reject", proposal.dealer, actor=actor, month=proposal.month.isoformat(),
+                     proposed=proposal.to_tier)

@@ -37,6 +37,7 @@ RECORD_LABELS = {
     "claims": _l("Claim"),
     "ledger_lines": _l("Ledger line"),
 }
+RECORD_LABELS.update({"dealers": _l("Dealer"), "dealer_tiers": _l("Dealer tier")})  # issue 17
 
 
 # What each audit action reads as. The codes stay in the log (and in the page's data-action); an
@@ -87,6 +88,15 @@ ACTION_LABELS = {
     "claim.file": _l("Filed a claim"), "claim.approve": _l("Approved a claim"), "claim.reject": _l("Rejected a claim"),
     "claim.reverse": _l("Reversed a claim"), "ledger.reverse": _l("Reversed a ledger line"),
 }
+# Dealers and their tiers (issue 17).
+ACTION_LABELS.update({
+    "dealer.create": _l("Added a dealer"), "dealer.update": _l("Changed a dealer"),
+    "dealers.import": _l("Imported dealers"), "stores.link_dealers": _l("Linked stores to dealer records"),
+    "dealer_tier.create": _l("Added a dealer tier"), "dealer_tier.criterion": _l("Set a dealer tier's criterion"),
+    "dealers.recompute": _l("Recomputed the dealers' tiers"),
+    "dealer.tier_confirm": _l("Confirmed a dealer's tier change"),
+    "dealer.tier_reject": _l("Rejected a dealer's tier change"),
+})
 
 
 # What the keys of an event's details read as; a key missing here shows as itself.

@@ -195,10 +195,11 @@ def create_store(values: dict, actor: User) -> Store:
     """Add a store; its code must be new and the actor must still see it afterwards."""
     if code_taken(values["code"]):
         raise FieldError("code", _("A store with this code already exists."))
+    values = with_dealer_record(values)  # before the store is added: the look-up would flush it half-made
     with db.session.begin_nested():  # a refusal after the flush undoes the store, and only it
         store = Store(datum=Datum.WGS84.value)
         db.session.add(store)
-        apply(store, {"geofence_m": 200, "active": True, **with_dealer_record(values)})
+        apply(store, {"geofence_m": 200, "active": True, **values})
         _still_visible(store, actor)
         audit.record("store.create", store, actor=actor, code=store.code, name=store.name)
     return store

@@ -11,6 +11,7 @@ import pytest
 from field.alerts.evaluate import evaluate
 from field.core import company_today
 from field.targets.operations import set_region_target
+from field.dealers.models import Dealer
 from field.extensions import db
 from tests.conftest import login
 from tests.factories import make_claim, make_photo, make_product, make_store, make_visit, promo_visit, running, vtype
@@ -33,8 +34,10 @@ def records(org):
     make_visit(org.rep, planned_for=company_today() - timedelta(days=1))
     alert = next(a for a in evaluate(org.east).opened if a.rule == "missed_visits")
     target = set_region_target(org.manager, org.east, company_today().replace(day=1), 100000)
+    dealer = Dealer(code="D1", name="经销商", region=org.east, tier="", active=True)  # issue 17
+    db.session.add(dealer)
     db.session.commit()
-    ids = {"alert_id": alert.id, "target_id": target.id, "store_id": store.id, "product_id": product.id, "activity_id": activity.id, "line_id": line.id,
+    ids = {"dealer_id": dealer.id, "alert_id": alert.id, "target_id": target.id, "store_id": store.id, "product_id": product.id, "activity_id": activity.id, "line_id": line.id,
            "period_index": 1, "claim_id": claim.id, "visit_id": visit.id, "photo_id": photo.id,
            "region_id": org.east.id, "user_id": org.rep.id, "rep_id": org.rep.id, "fmt": "csv"}
     by_endpoint = {"activities.edit_type": {"type_id": activity.type_id},

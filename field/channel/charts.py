@@ -31,15 +31,15 @@ class Trend:
 
 
 def trend(points: Sequence[tuple[str, Fraction | int | None, str]]) -> Trend:
-    """(month label, value, shown text) → columns scaled to the largest magnitude; a missing value gets
-    no column (its label stays, so a gap reads as a gap)."""
+    """(month label, value, shown text) → columns scaled to the largest magnitude; a missing or zero value
+    gets no column (its label stays, so a gap reads as a gap)."""
     values = [abs(Fraction(v)) for _, v, _ in points if v is not None]
     top = max(values + [Fraction(1)])
     n = max(1, len(points))
     step = 100 / n
     out = []
     for i, (label, value, text) in enumerate(points):
-        h = 0.0 if value is None else max(round(float(abs(Fraction(value)) * PLOT / top), 1), 1.0)
+        h = 0.0 if not value else max(round(float(abs(Fraction(value)) * PLOT / top), 1), 1.0)
         out.append(Column(label, text, round(i * step + step * 0.15, 2), round(step * 0.7, 2),
                           round(BASE - h, 1), h, value is not None and value < 0))
     return Trend(out, HEIGHT, BASE, not values)

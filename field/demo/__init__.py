@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from field import audit, transaction
 from field.auth.models import User
-from field.demo import company, promotions
+from field.demo import company, dealers, promotions
 from field.demo.company import BOUNDS, CITY_NAMES, LOGINS, PASSWORD, SEED, USERS, store_rows
 from field.extensions import db
 
@@ -28,6 +28,7 @@ def seed() -> dict:
     Returns the counts of what was made."""
     counts = company.build()
     counts.update(promotions.build(SEED))
+    counts.update(dealers.build())  # issue 17
     audit.record("demo.seed", None, **counts)
     transaction.commit()
     return counts

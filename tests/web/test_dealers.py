@@ -277,3 +277,11 @@ def test_the_recompute_command(runner, org, dealers):
     assert count(DealerMonth) == 2
     bad = runner.invoke(args=["dealers-recompute", "--month", "Nov"])
     assert bad.exit_code != 0 and "not a month" in bad.output
+
+
+def test_the_store_page_links_its_dealer_record_for_those_who_read_dealers(client, org, dealers):
+    store = make_store(rep=org.rep, dealer="东方商贸", dealer_id=dealers["east"].id)
+    link = f'/dealers/{dealers["east"].id}/scorecard'
+    assert link in login(client, org.manager).get(f"/stores/{store.id}").get_data(as_text=True)
+    html = login(client, org.rep).get(f"/stores/{store.id}").get_data(as_text=True)
+    assert link not in html and "东方商贸" in html

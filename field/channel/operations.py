@@ -161,7 +161,8 @@ def _compliance(month: date) -> dict[int, tuple[int, int]]:
 def recompute(month: date, actor=None) -> dict:
     """Keep every dealer's figures for `month` (sales also for the 12 months before, for growth) and
     propose a tier change for each active dealer whose best tier differs from its own. A proposal of an
-    earlier month still open is superseded; one already decided stays as it was. Run twice, it changes
+    earlier month still open is superseded (this month's figures replace it, whatever they propose); one
+    already decided stays as it was. Run twice, it changes
     nothing the second time."""
     months = [add_months(month, -i) for i in range(12, -1, -1)]
     sales = _sales(months)
@@ -193,26 +194,31 @@ def recompute(month: date, actor=None) -> dict:
             select(TierProposal).where(TierProposal.month == month)).scalars()}
         open_before = db.session.execute(select(TierProposal).where(
             TierProposal.status == ProposalStatus.OPEN, TierProposal.month < month)).scalars().all()
+        by_dealer: dict[int, dict[date, MonthFigures]] = {}
+        for (d, m), r in kept.items():
+            by_dealer.setdefault(d, {})[m] = MonthFigures(r.sales, r.stores, r.on_schedule, r.periods, r.approved)
+        superseded = {}
+        for old in open_before:
+            superseded.setdefault(old.dealer_id, []).append(old)
         for dealer in dealers:
             if not dealer.active:
                 continue
-            figures = {m: MonthFigures(r.sales, r.stores, r.on_schedule, r.periods, r.approved)
-                       for (d, m), r in kept.items() if d == dealer.id}
-            vals = values(figures, month)
+            vals = values(by_dealer.get(dealer.id, {}), month)
             target = best_tier(rules, vals)
+            for old in superseded.get(dealer.id, ()):  # this month's figures replace an older open proposal
+                old.status = ProposalStatus.SUPERSEDED
             proposal = existing.get(dealer.id)
             if proposal is not None:
                 if proposal.status == ProposalStatus.OPEN:
                     proposal.to_tier, proposal.figures = target, shown(vals)
+                    if target == dealer.tier:  # the figures changed since: nothing left to propose
+                        proposal.status = ProposalStatus.SUPERSEDED
                 continue
             if target == dealer.tier:
                 continue
             db.session.add(TierProposal(dealer_id=dealer.id, month=month, from_tier=dealer.tier, to_tier=target,
                                         figures=shown(vals), status=ProposalStatus.OPEN))
             proposals += 1
-            for old in open_before:
-                if old.dealer_id == dealer.id:
-                    old.status = ProposalStatus.SUPERSEDED
     audit.record("dealers.recompute", None, actor=actor, month=month.isoformat(), dealers=len(dealers),
                  proposals=proposals)
     return {"dealers": len(dealers), "proposals": proposals}

@@ -232,3 +232,18 @@ def test_no_tiers_no_proposals(org):
     make_dealer(org.east)
     assert ops.recompute(NOV, actor=org.manager)["proposals"] == 0
     assert db.session.execute(select(func.count()).select_from(Tier)).scalar_one() == 0
+
+
+def test_a_later_month_where_the_dealer_belongs_closes_the_open_proposal(org):
+    _tiers(org)
+    dealer = make_dealer(org.east, tier="潜力渠道")
+    store = make_store(rep=org.rep, dealer_id=dealer.id)
+    sale(store, date(2026, 11, 5), 200_000)
+    make_visit(org.rep, store, at=datetime(2026, 11, 25, 2, 0, tzinfo=timezone.utc), minutes=20)
+    ops.recompute(NOV, actor=org.manager)  # ¥2,000 and covered: 价值渠道 proposed
+    db.session.commit()
+    ops.recompute(date(2026, 12, 1), actor=org.manager)  # nothing sold in December: back where it is
+    db.session.commit()
+    rows = db.session.execute(select(TierProposal)).scalars().all()
+    assert [(r.to_tier, r.status) for r in rows] == [("价值渠道", ProposalStatus.SUPERSEDED)]
+    assert dealer.tier == "潜力渠道"

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import abort, flash, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from field import permissions, scope
 from field.channel import operations as ops
@@ -18,6 +19,8 @@ from field.core import MAX_ID
 from field.dealers.models import Dealer
 from field.extensions import db
 from field.web import me, refusal, render, see_other
+
+PROPOSALS_SHOWN = 100
 
 for _fn in (metric_label, metric_value, threshold_text):
     bp.add_app_template_global(_fn, "dealer_" + _fn.__name__)
@@ -32,10 +35,14 @@ def _tier(tier_id: int) -> Tier:
 
 
 def _tiers_page(tier_form=None, criterion_form=None, error_tier=None, error="", status=200):
-    tiers = db.session.execute(select(Tier).order_by(Tier.rank.desc())).scalars().all()
-    proposals = db.session.execute(scope.query(TierProposal).where(TierProposal.status == ProposalStatus.OPEN)
-                                   .order_by(TierProposal.month.desc(), TierProposal.id).limit(200)).scalars().all()
-    return render("channel/tiers.html", tiers=tiers, proposals=proposals, metrics=METRIC_LABELS,
+    tiers = db.session.execute(select(Tier).order_by(Tier.rank.desc()).options(selectinload(Tier.criteria))
+                               ).scalars().all()
+    open_ = scope.query(TierProposal).where(TierProposal.status == ProposalStatus.OPEN)
+    proposals = db.session.execute(open_.options(selectinload(TierProposal.dealer))
+                                   .order_by(TierProposal.month.desc(), TierProposal.id).limit(PROPOSALS_SHOWN)
+                                   ).scalars().all()
+    total = db.session.execute(open_.with_only_columns(func.count()).order_by(None)).scalar_one()
+    return render("channel/tiers.html", tiers=tiers, proposals=proposals, proposals_total=total, metrics=METRIC_LABELS,
                   tier_form=tier_form or TierForm(), criterion_form=criterion_form or CriterionForm(),
                   decide_form=DecideForm(), error_tier=error_tier, error=error, status=status)
 

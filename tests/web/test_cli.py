@@ -143,6 +143,7 @@ def test_seed_is_deterministic_and_audited(seeded):
     assert details.pop("visits") > 20 * 15  # four weeks of history for every rep
     assert details.pop("sales") > 20_000 and 80 <= details.pop("photos") <= 160
     assert details.pop("reviews") > 50 and details.pop("claims") >= 10 and details.pop("ledger_lines") >= 8
+    assert details.pop("dealers") == 6  # issue 17: the six distributors as records
     assert details == {"regions": 7, "users": 27, "stores": 600, "products": 40, "activity_types": 5,
                        "activities": 13}
     area_ids = {r.code: r.id for r in db.session.scalars(select(Region))}

@@ -6,7 +6,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from field import audit
@@ -169,24 +169,41 @@ def recompute(month: date, actor=None) -> dict:
     coverage = _coverage(month)
     compliance = _compliance(month)
     dealers = db.session.execute(select(Dealer)).scalars().all()
-    kept = {(m.dealer_id, m.month): m for m in db.session.execute(
-        select(DealerMonth).where(DealerMonth.month >= months[0], DealerMonth.month <= month)).scalars()}
     stamp = now()
+    # Bulk writes (Core, by primary key): 13 months × 1,000 dealers through the unit of work took seconds.
+    kept: dict[tuple[int, date], MonthFigures] = {}
+    ids: dict[tuple[int, date], int] = {}
+    for row in db.session.execute(select(DealerMonth.id, DealerMonth.dealer_id, DealerMonth.month, DealerMonth.sales,
+                                         DealerMonth.stores, DealerMonth.on_schedule, DealerMonth.periods,
+                                         DealerMonth.approved)
+                                  .where(DealerMonth.month >= months[0], DealerMonth.month <= month)):
+        ids[(row.dealer_id, row.month)] = row.id
+        kept[(row.dealer_id, row.month)] = MonthFigures(row.sales, row.stores, row.on_schedule, row.periods,
+                                                        row.approved)
+    inserts, updates = [], []
     for dealer in dealers:
         for m in months:
-            row = kept.get((dealer.id, m))
-            amount = sales.get((dealer.id, m), 0)
-            if row is None:
-                if m != month and not amount:
-                    continue
-                row = kept[(dealer.id, m)] = DealerMonth(dealer_id=dealer.id, month=m, sales=0, stores=0,
-                                                         on_schedule=0, periods=0, approved=0)
-                db.session.add(row)
-            row.sales = amount
+            key = (dealer.id, m)
+            amount = sales.get(key, 0)
             if m == month:
-                row.stores, row.on_schedule = coverage.get(dealer.id, (0, 0))
-                row.periods, row.approved = compliance.get(dealer.id, (0, 0))
-                row.computed_at = stamp
+                figures = MonthFigures(amount, *coverage.get(dealer.id, (0, 0)), *compliance.get(dealer.id, (0, 0)))
+            else:
+                old = kept.get(key)
+                if old is None and not amount:
+                    continue
+                figures = MonthFigures(amount, *((old.stores, old.on_schedule, old.periods, old.approved)
+                                                 if old else (0, 0, 0, 0)))
+            values_ = {"sales": figures.sales, "stores": figures.stores, "on_schedule": figures.on_schedule,
+                       "periods": figures.periods, "approved": figures.approved}
+            if key not in ids:
+                inserts.append({"dealer_id": dealer.id, "month": m, "computed_at": stamp, **values_})
+            elif kept[key] != figures or m == month:
+                updates.append({"id": ids[key], **values_, **({"computed_at": stamp} if m == month else {})})
+            kept[key] = figures
+    if inserts:
+        db.session.execute(insert(DealerMonth), inserts)
+    if updates:
+        db.session.execute(update(DealerMonth), updates)
     rules = tier_rules()
     proposals = 0
     if rules:
@@ -195,8 +212,9 @@ def recompute(month: date, actor=None) -> dict:
         open_before = db.session.execute(select(TierProposal).where(
             TierProposal.status == ProposalStatus.OPEN, TierProposal.month < month)).scalars().all()
         by_dealer: dict[int, dict[date, MonthFigures]] = {}
-        for (d, m), r in kept.items():
-            by_dealer.setdefault(d, {})[m] = MonthFigures(r.sales, r.stores, r.on_schedule, r.periods, r.approved)
+        for (d, m), figures in kept.items():
+            by_dealer.setdefault(d, {})[m] = figures
+        new_proposals: list[dict] = []
         superseded = {}
         for old in open_before:
             superseded.setdefault(old.dealer_id, []).append(old)
@@ -216,9 +234,11 @@ def recompute(month: date, actor=None) -> dict:
                 continue
             if target == dealer.tier:
                 continue
-            db.session.add(TierProposal(dealer_id=dealer.id, month=month, from_tier=dealer.tier, to_tier=target,
-                                        figures=shown(vals), status=ProposalStatus.OPEN))
-            proposals += 1
+            new_proposals.append({"dealer_id": dealer.id, "month": month, "from_tier": dealer.tier, "to_tier": target,
+                                  "figures": shown(vals), "status": ProposalStatus.OPEN, "created_at": stamp})
+        if new_proposals:
+            db.session.execute(insert(TierProposal), new_proposals)
+        proposals = len(new_proposals)
     audit.record("dealers.recompute", None, actor=actor, month=month.isoformat(), dealers=len(dealers),
                  proposals=proposals)
     return {"dealers": len(dealers), "proposals": proposals}

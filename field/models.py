@@ -13,4 +13,4 @@ from field.activities.models import Activity, ActivityStore, ActivityTransition,
 from field.claims.models import Claim, ClaimReceipt, LedgerLine  # noqa: F401
 from field.roi.models import SalesDaily  # noqa: F401
 from field.alerts.models import Alert, AlertRule  # noqa: F401
-from field.channel.models import DealerMonth, Tier, TierCriterion, TierProposal  # noqa: F401
+from field.channel.models import DealerMonth, DealerPayment, Tier, TierCriterion, TierProposal  # noqa: F401

@@ -96,6 +96,7 @@ ACTION_LABELS.update({
     "dealers.recompute": _l("Recomputed the dealers' tiers"),
     "dealer.tier_confirm": _l("Confirmed a dealer's tier change"),
     "dealer.tier_reject": _l("Rejected a dealer's tier change"),
+    "dealer.payment": _l("Recorded a dealer's payment"),
 })
 
 

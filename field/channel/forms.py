@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
+from wtforms import SelectField, StringField
+from wtforms.fields import SelectChoice
 
 
 class TierForm(FlaskForm):
@@ -18,3 +19,8 @@ class CriterionForm(FlaskForm):
 
 class DecideForm(FlaskForm):
     """Only the CSRF token: confirm or reject is in the URL."""
+
+
+class PaymentForm(FlaskForm):
+    month = StringField(_l("Month (YYYY-MM)"), render_kw={"inputmode": "numeric", "placeholder": "2026-11"})
+    on_time = SelectField(_l("Paid"), choices=[SelectChoice("yes", _l("On time")), SelectChoice("no", _l("Late"))])

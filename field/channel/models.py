@@ -9,7 +9,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from field.auth.models import User
@@ -25,6 +25,7 @@ class Metric(StrEnum):
     GROWTH_MOM = "growth_mom"        # % vs the month before (环比)
     COVERAGE = "coverage"            # % of the dealer's active stores visited on their frequency
     COMPLIANCE = "compliance"        # % of their stores' reviewed evidence periods approved
+    PUNCTUALITY = "punctuality"      # % of the last 3 months' recorded payments that were on time
 
 
 MONEY_METRICS = (Metric.SALES_MONTH, Metric.SALES_3M)
@@ -76,9 +77,27 @@ class DealerMonth(db.Model):
     on_schedule: Mapped[int] = mapped_column(Integer, default=0)  # of them, visited within their frequency
     periods: Mapped[int] = mapped_column(Integer, default=0)  # evidence periods reviewed in the month
     approved: Mapped[int] = mapped_column(Integer, default=0)  # of them, approved (the latest review)
+    payments: Mapped[int] = mapped_column(Integer, default=0)  # 1 when the month's payment was recorded
+    on_time: Mapped[int] = mapped_column(Integer, default=0)  # 1 when it was on time
     computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
 
     dealer: Mapped[Dealer] = relationship()
+
+
+class DealerPayment(db.Model):
+    """A manager's record that a dealer paid a month's account on time or late (no payment data is
+    imported: this is the whole of it). Appended, never changed: the latest record of a month stands."""
+    __tablename__ = "dealer_payments"
+    scope_via = ("dealer", Dealer)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dealer_id: Mapped[int] = mapped_column(ForeignKey("dealers.id"), index=True)
+    month: Mapped[date] = mapped_column(Date)
+    on_time: Mapped[bool] = mapped_column(Boolean)
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    recorded_by: Mapped[User] = relationship()
 
 
 class TierProposal(db.Model):

@@ -12,9 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from field import audit
 from field.activities.models import ActivityStore, Review, Verdict
 from field.auth.models import User
-from field.channel.models import MONEY_METRICS, DealerMonth, Metric, ProposalStatus, Tier, TierCriterion, TierProposal
+from field.channel.models import MONEY_METRICS, DealerMonth, DealerPayment, Metric, ProposalStatus, Tier, TierCriterion, TierProposal
 from field.channel.tiers import MonthFigures, TierRule, add_months, best_tier, shown, values
-from field.core import FieldError, MoneyError, company_zone, money_problem, move_state, now, parse_money
+from field.core import FieldError, MoneyError, company_today, company_zone, money_problem, move_state, now, parse_money
 from field.dealers.models import Dealer
 from field.extensions import db
 from field.sales.models import Sale
@@ -158,6 +158,30 @@ def _compliance(month: date) -> dict[int, tuple[int, int]]:
     return {dealer_id: (int(n), int(ok or 0)) for dealer_id, n, ok in rows}
 
 
+def _payments(months: list[date]) -> dict[tuple[int, date], bool]:
+    """The standing payment record of each dealer and month (the latest one recorded)."""
+    latest = (select(func.max(DealerPayment.id)).where(DealerPayment.month >= months[0], DealerPayment.month <= months[-1])
+              .group_by(DealerPayment.dealer_id, DealerPayment.month).scalar_subquery())
+    rows = db.session.execute(select(DealerPayment.dealer_id, DealerPayment.month, DealerPayment.on_time)
+                              .where(DealerPayment.id.in_(latest)))
+    return {(d, m): bool(ok) for d, m, ok in rows}
+
+
+def record_payment(dealer: Dealer, month_text: str, on_time: bool, actor: User) -> DealerPayment:
+    """Record that the dealer paid `month` (YYYY-MM, not in the future) on time or late; a later record of
+    the same month stands instead of it (nothing is overwritten). Counts from the next recompute."""
+    try:
+        month = date.fromisoformat((month_text or "").strip() + "-01")
+    except ValueError:
+        raise FieldError("month", _("Give the month as YYYY-MM, e.g. 2026-11.")) from None
+    if month > company_today().replace(day=1) or month.year < 2000:
+        raise FieldError("month", _("The month cannot be in the future."))
+    payment = DealerPayment(dealer_id=dealer.id, month=month, on_time=on_time, recorded_by_id=actor.id)
+    db.session.add(payment)
+    audit.record("dealer.payment", dealer, actor=actor, month=month.isoformat()[:7], on_time=on_time)
+    return payment
+
+
 def recompute(month: date, actor=None) -> dict:
     """Keep every dealer's figures for `month` (sales also for the 12 months before, for growth) and
     propose a tier change for each active dealer whose best tier differs from its own. A proposal of an
@@ -168,6 +192,7 @@ def recompute(month: date, actor=None) -> dict:
     sales = _sales(months)
     coverage = _coverage(month)
     compliance = _compliance(month)
+    paid = _payments(months)
     dealers = db.session.execute(select(Dealer)).scalars().all()
     stamp = now()
     # Bulk writes (Core, by primary key): 13 months × 1,000 dealers through the unit of work took seconds.
@@ -175,26 +200,29 @@ def recompute(month: date, actor=None) -> dict:
     ids: dict[tuple[int, date], int] = {}
     for row in db.session.execute(select(DealerMonth.id, DealerMonth.dealer_id, DealerMonth.month, DealerMonth.sales,
                                          DealerMonth.stores, DealerMonth.on_schedule, DealerMonth.periods,
-                                         DealerMonth.approved)
+                                         DealerMonth.approved, DealerMonth.payments, DealerMonth.on_time)
                                   .where(DealerMonth.month >= months[0], DealerMonth.month <= month)):
         ids[(row.dealer_id, row.month)] = row.id
         kept[(row.dealer_id, row.month)] = MonthFigures(row.sales, row.stores, row.on_schedule, row.periods,
-                                                        row.approved)
+                                                        row.approved, row.payments, row.on_time)
     inserts, updates = [], []
     for dealer in dealers:
         for m in months:
             key = (dealer.id, m)
             amount = sales.get(key, 0)
+            payment = (1, int(paid[key])) if key in paid else (0, 0)
             if m == month:
-                figures = MonthFigures(amount, *coverage.get(dealer.id, (0, 0)), *compliance.get(dealer.id, (0, 0)))
+                figures = MonthFigures(amount, *coverage.get(dealer.id, (0, 0)), *compliance.get(dealer.id, (0, 0)),
+                                       *payment)
             else:
                 old = kept.get(key)
-                if old is None and not amount:
+                if old is None and not amount and key not in paid:
                     continue
                 figures = MonthFigures(amount, *((old.stores, old.on_schedule, old.periods, old.approved)
-                                                 if old else (0, 0, 0, 0)))
+                                                 if old else (0, 0, 0, 0)), *payment)
             values_ = {"sales": figures.sales, "stores": figures.stores, "on_schedule": figures.on_schedule,
-                       "periods": figures.periods, "approved": figures.approved}
+                       "periods": figures.periods, "approved": figures.approved, "payments": figures.payments,
+                       "on_time": figures.on_time}
             if key not in ids:
                 inserts.append({"dealer_id": dealer.id, "month": m, "computed_at": stamp, **values_})
             elif kept[key] != figures or m == month:

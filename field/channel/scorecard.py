@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from field import providers, scope
 from field.channel.charts import Trend, trend
-from field.channel.models import MONEY_METRICS, DealerMonth, Metric, Tier, TierProposal
+from field.channel.models import MONEY_METRICS, DealerMonth, DealerPayment, Metric, Tier, TierProposal
 from field.channel.tiers import MonthFigures, add_months, meets, values
 from field.core import company_today, format_money
 from field.dealers.models import Dealer
@@ -28,6 +28,7 @@ METRIC_LABELS = {
     Metric.GROWTH_MOM: _l("Growth vs previous month"),
     Metric.COVERAGE: _l("Store coverage"),
     Metric.COMPLIANCE: _l("Evidence compliance"),
+    Metric.PUNCTUALITY: _l("Payment punctuality"),
 }
 
 MONTHS_SHOWN = 12
@@ -73,6 +74,7 @@ class Scorecard:
     stores: list[Store]
     store_count: int
     orders: object
+    payments: list[DealerPayment]
 
 
 def scorecard(dealer: Dealer, user) -> Scorecard:
@@ -80,7 +82,7 @@ def scorecard(dealer: Dealer, user) -> Scorecard:
                               ).scalar_one_or_none()
     month = last or add_months(company_today().replace(day=1), -1)
     first = add_months(month, -(MONTHS_SHOWN - 1))
-    kept = {m.month: MonthFigures(m.sales, m.stores, m.on_schedule, m.periods, m.approved)
+    kept = {m.month: MonthFigures(m.sales, m.stores, m.on_schedule, m.periods, m.approved, m.payments, m.on_time)
             for m in db.session.execute(select(DealerMonth).where(
                 DealerMonth.dealer_id == dealer.id, DealerMonth.month >= add_months(first, -12),
                 DealerMonth.month <= month)).scalars()}
@@ -104,6 +106,8 @@ def scorecard(dealer: Dealer, user) -> Scorecard:
     store_count = db.session.execute(stores_q.with_only_columns(func.count()).order_by(None)).scalar_one()
     stores = db.session.execute(stores_q.order_by(Store.active.desc(), Store.name, Store.id)
                                 .limit(STORES_SHOWN)).scalars().all()
+    payments = db.session.execute(select(DealerPayment).where(DealerPayment.dealer_id == dealer.id)
+                                  .order_by(DealerPayment.id.desc()).limit(6)).scalars().all()
     orders = providers.ask("dealer_orders_summary", dealer, user, default=None)
     return Scorecard(dealer, last, criteria, proposals,
-                     next((p for p in proposals if p.status == "open"), None), stores, store_count, orders)
+                     next((p for p in proposals if p.status == "open"), None), stores, store_count, orders, payments)

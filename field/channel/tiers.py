@@ -7,6 +7,8 @@ which tier it should be in — plain functions of numbers, unit-tested without a
 - Coverage: of the dealer's active stores, the share visited within their visit frequency at the month's end.
 - Compliance: of the evidence periods reviewed in the month at the dealer's stores, the share approved
   (the latest review stands); with no review at all the criterion is not held against the dealer.
+- Payment punctuality: of the last three months whose payment a manager recorded, the share on time;
+  with none recorded it is unknown and not met (no payment data is imported: managers record it).
 
 A dealer's tier is the best-ranked tier whose every criterion it meets (a tier without criteria takes
 everyone: the bottom tier); none met → no tier."""
@@ -39,6 +41,8 @@ class MonthFigures:
     on_schedule: int = 0
     periods: int = 0
     approved: int = 0
+    payments: int = 0
+    on_time: int = 0
 
 
 def _growth(now: int, before: int | None) -> Fraction | None:
@@ -53,6 +57,8 @@ def values(months: Mapping[date, MonthFigures], month: date) -> dict[str, Fracti
         return months.get(m)
 
     this = get(month) or MonthFigures()
+    last3 = [get(add_months(month, -i)) or MonthFigures() for i in range(3)]
+    paid, on_time = sum(f.payments for f in last3), sum(f.on_time for f in last3)
     before = get(add_months(month, -1))
     year_ago = get(add_months(month, -12))
     return {
@@ -62,6 +68,7 @@ def values(months: Mapping[date, MonthFigures], month: date) -> dict[str, Fracti
         Metric.GROWTH_MOM: _growth(this.sales, before.sales if before else None),
         Metric.COVERAGE: Fraction(this.on_schedule * 100, this.stores) if this.stores else None,
         Metric.COMPLIANCE: Fraction(this.approved * 100, this.periods) if this.periods else None,
+        Metric.PUNCTUALITY: Fraction(on_time * 100, paid) if paid else None,
     }
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from field import permissions, scope
 from field.channel import operations as ops
-from field.channel.forms import CriterionForm, DecideForm, TierForm
+from field.channel.forms import CriterionForm, DecideForm, PaymentForm, TierForm
 from field.channel.models import Metric, ProposalStatus, Tier, TierProposal
 from field.channel import scorecard as cards
 from field.channel.scorecard import METRIC_LABELS, metric_label, metric_value, threshold_text
@@ -118,5 +118,26 @@ def decide(proposal_id: int, action: str):
 def scorecard(dealer_id: int):
     dealer = scope.get_or_404(scope.query(Dealer), dealer_id)
     permissions.require(permissions.may_read_dealers(me()))
+    return _scorecard_page(dealer)
+
+
+def _scorecard_page(dealer, payment_form=None, status=200):
     return render("channel/scorecard.html", card=cards.scorecard(dealer, me()), dealer=dealer,
-                  decide_form=DecideForm())
+                  decide_form=DecideForm(), payment_form=payment_form or PaymentForm(), status=status)
+
+
+@bp.route("/dealers/<int:dealer_id>/payments", methods=["POST"])
+@login_required
+def record_payment(dealer_id: int):
+    dealer = scope.get_or_404(scope.query(Dealer), dealer_id)
+    permissions.require(permissions.may_set_dealer_tiers(me()))
+    form = PaymentForm()
+    if not form.validate_on_submit():
+        return _scorecard_page(dealer, form, status=400 if form.csrf_token.errors else 422)
+    with refusal() as refused:
+        ops.record_payment(dealer, form.month.data, form.on_time.data == "yes", me())
+    if refused:
+        form.month.errors = [*form.month.errors, refused.message]
+        return _scorecard_page(dealer, form, status=refused.status)
+    flash(_("Payment recorded; it counts from the next monthly recompute."))
+    return see_other(url_for("channel.scorecard", dealer_id=dealer.id))

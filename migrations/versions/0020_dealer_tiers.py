@@ -1,4 +1,4 @@
-"""dealer tiers: tiers and their criteria, dealers' monthly figures, tier proposals
+"""dealer tiers: tiers and their criteria, dealers' monthly figures and payment records, tier proposals
 
 Revision ID: 0020_dealer_tiers
 Revises: 0017_dealers
@@ -48,6 +48,8 @@ def upgrade():
         sa.Column('on_schedule', sa.Integer(), nullable=False),
         sa.Column('periods', sa.Integer(), nullable=False),
         sa.Column('approved', sa.Integer(), nullable=False),
+        sa.Column('payments', sa.Integer(), nullable=False),
+        sa.Column('on_time', sa.Integer(), nullable=False),
         sa.Column('computed_at', sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(['dealer_id'], ['dealers.id']),
         sa.PrimaryKeyConstraint('id'),
@@ -55,6 +57,20 @@ def upgrade():
     )
     with op.batch_alter_table('dealer_months') as batch_op:
         batch_op.create_index('ix_dealer_months_dealer_id', ['dealer_id'], unique=False)
+    op.create_table(
+        'dealer_payments',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('dealer_id', sa.Integer(), nullable=False),
+        sa.Column('month', sa.Date(), nullable=False),
+        sa.Column('on_time', sa.Boolean(), nullable=False),
+        sa.Column('recorded_by_id', sa.Integer(), nullable=False),
+        sa.Column('recorded_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['dealer_id'], ['dealers.id']),
+        sa.ForeignKeyConstraint(['recorded_by_id'], ['users.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    with op.batch_alter_table('dealer_payments') as batch_op:
+        batch_op.create_index('ix_dealer_payments_dealer_id', ['dealer_id'], unique=False)
     op.create_table(
         'dealer_tier_proposals',
         sa.Column('id', sa.Integer(), nullable=False),
@@ -79,6 +95,7 @@ def upgrade():
 
 def downgrade():
     op.drop_table('dealer_tier_proposals')
+    op.drop_table('dealer_payments')
     op.drop_table('dealer_months')
     op.drop_table('dealer_tier_criteria')
     op.drop_table('dealer_tiers')

@@ -247,3 +247,20 @@ def test_a_later_month_where_the_dealer_belongs_closes_the_open_proposal(org):
     rows = db.session.execute(select(TierProposal)).scalars().all()
     assert [(r.to_tier, r.status) for r in rows] == [("价值渠道", ProposalStatus.SUPERSEDED)]
     assert dealer.tier == "潜力渠道"
+
+
+def test_punctuality_is_the_share_of_the_last_three_recorded_months_on_time():
+    months = {NOV: MonthFigures(payments=1, on_time=1), add_months(NOV, -1): MonthFigures(payments=1, on_time=0),
+              add_months(NOV, -2): MonthFigures(payments=1, on_time=1), add_months(NOV, -3): MonthFigures(payments=1)}
+    assert values(months, NOV)[Metric.PUNCTUALITY] == Fraction(200, 3)
+    assert values({}, NOV)[Metric.PUNCTUALITY] is None
+    assert not meets(Metric.PUNCTUALITY, None, Decimal("50"))
+
+
+def test_the_latest_payment_record_of_a_month_stands(org):
+    dealer = make_dealer(org.east)
+    ops.record_payment(dealer, "2026-11", False, org.manager)
+    ops.record_payment(dealer, "2026-11", True, org.manager)
+    ops.recompute(NOV, actor=org.manager)
+    kept = db.session.execute(select(DealerMonth).where(DealerMonth.month == NOV)).scalar_one()
+    assert (kept.payments, kept.on_time) == (1, 1)

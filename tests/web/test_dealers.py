@@ -285,3 +285,36 @@ def test_the_store_page_links_its_dealer_record_for_those_who_read_dealers(clien
     assert link in login(client, org.manager).get(f"/stores/{store.id}").get_data(as_text=True)
     html = login(client, org.rep).get(f"/stores/{store.id}").get_data(as_text=True)
     assert link not in html and "东方商贸" in html
+
+
+def test_a_manager_records_payments_and_punctuality_follows_at_the_recompute(client, org, dealers):
+    east = dealers["east"]
+    c = login(client, org.manager)
+    assert c.post(f"/dealers/{east.id}/payments", data={"month": "2026-11", "on_time": "yes"}).status_code == 303
+    assert c.post(f"/dealers/{east.id}/payments", data={"month": "2026-10", "on_time": "no"}).status_code == 303
+    ops.recompute(NOV, actor=org.manager)
+    db.session.commit()
+    kept = db.session.execute(select(DealerMonth).where(DealerMonth.dealer_id == east.id,
+                                                        DealerMonth.month == NOV)).scalar_one()
+    assert (kept.payments, kept.on_time) == (1, 1)
+    html = c.get(f"/dealers/{east.id}/scorecard").get_data(as_text=True)
+    assert 'data-payment="2026-11"' in html and 'data-criterion="punctuality"' in html
+    assert "50%" in html  # one of the two recorded months on time
+
+
+@pytest.mark.parametrize("month,message", [("11/2026", "YYYY-MM"), ("2999-01", "future"), ("", "YYYY-MM")])
+def test_a_bad_payment_month_is_refused(client, org, dealers, month, message):
+    from field.channel.models import DealerPayment
+    r = login(client, org.manager).post(f"/dealers/{dealers['east'].id}/payments", data={"month": month, "on_time": "yes"})
+    assert r.status_code == 422 and message in r.get_data(as_text=True)
+    assert count(DealerPayment) == 0
+
+
+def test_payments_scope_csrf_and_role(client, org, dealers):
+    from field.channel.models import DealerPayment
+    data = {"month": "2026-11", "on_time": "yes"}
+    assert login(client, org.manager).post(f"/dealers/{dealers['west'].id}/payments", data=data).status_code == 404
+    assert login(client, org.manager).post(f"/dealers/{dealers['east'].id}/payments", data=data,
+                                           csrf=False).status_code == 400
+    assert login(client, org.supervisor).post(f"/dealers/{dealers['east'].id}/payments", data=data).status_code == 403
+    assert count(DealerPayment) == 0

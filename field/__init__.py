@@ -96,11 +96,13 @@ def create_app(overrides: dict | None = None) -> Flask:
     from field.competitors import bp as competitors_bp
     from field.orders import bp as orders_bp
     from field.workday import bp as workday_bp
+    from field.dealers import bp as dealers_bp
+    from field.channel import bp as channel_bp
     from field import notifications
     notifications.install(app)  # delivery settings checked now: a bad webhook URL stops the start
     for bp in (notifications.bp, auth_bp, home_bp, stores_bp, products_bp, admin_bp, visits_bp, photos_bp,
                activities_bp, sales_bp, targets_bp, claims_bp, roi_bp, app_shell_bp, alerts_bp, incentives_bp,
-               competitors_bp, orders_bp, workday_bp):
+               competitors_bp, orders_bp, workday_bp, dealers_bp, channel_bp):
         app.register_blueprint(bp)
 
     from field import errors, nav, permissions, transaction

@@ -60,6 +60,7 @@ def _photo_keys_in_use(keys: set[str]) -> set[str]:
 def register(app):
     from field.alerts.cli import register_cli as alerts_cli; alerts_cli(app)  # flask alerts-evaluate
     from field.incentives.cli import register_cli as incentives_cli; incentives_cli(app)  # flask incentives-grant
+    from field.channel.cli import register_cli as channel_cli; channel_cli(app)  # flask dealers-recompute, dealers-link
     notifications_cli.register_cli(app)
     from field.workday.cli import register_cli as workday_cli; workday_cli(app)  # flask workday-close
     @app.cli.command("seed-demo")

@@ -17,3 +17,4 @@ from field.incentives.models import IncentiveLevel, IncentiveTask, PointsEntry, 
 from field.competitors.models import CompetitorPromotionType, CompetitorSighting  # noqa: F401
 from field.orders.models import Order, OrderLine, OrderTransition  # noqa: F401
 from field.workday.models import Workday  # noqa: F401
+from field.channel.models import DealerMonth, DealerPayment, Tier, TierCriterion, TierProposal  # noqa: F401

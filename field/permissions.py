@@ -345,3 +345,20 @@ def may_cancel_order(user: User, order) -> bool:
     if may_handle_order(user, order):
         return True
     return is_rep(user) and order.rep_id == user.id and order.status == "submitted"
+
+
+# --- dealers and their tiers (issue 17) ----------------------------------------------------------------
+
+def may_read_dealers(user: User) -> bool:
+    """The dealers of one's regions, their scorecards and proposals: supervisors, managers and admins."""
+    return user.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
+
+
+def may_edit_dealers(user: User) -> bool:
+    """Add, change, import and export dealers (in scope): managers and admins."""
+    return user.role in (Role.MANAGER, Role.ADMIN)
+
+
+def may_set_dealer_tiers(user: User) -> bool:
+    """Name and order the tiers, set their criteria, confirm or reject proposals: managers and admins."""
+    return user.role in (Role.MANAGER, Role.ADMIN)

@@ -39,6 +39,7 @@ RECORD_LABELS = {
     "claims": _l("Claim"),
     "ledger_lines": _l("Ledger line"),
 }
+RECORD_LABELS.update({"dealers": _l("Dealer"), "dealer_tiers": _l("Dealer tier")})  # issue 17
 
 
 # What each audit action reads as. The codes stay in the log (and in the page's data-action); an
@@ -102,6 +103,17 @@ ACTION_LABELS.update({
     "order.submitted": _l("Sent an order to a dealer"), "order.amended": _l("Changed an order before confirmation"),
     "order.confirmed": _l("Confirmed an order"), "order.delivered": _l("Delivered an order"),
     "order.partly_delivered": _l("Partly delivered an order"), "order.cancelled": _l("Cancelled an order"),
+})
+
+# Dealers and their tiers (issue 17).
+ACTION_LABELS.update({
+    "dealer.create": _l("Added a dealer"), "dealer.update": _l("Changed a dealer"),
+    "dealers.import": _l("Imported dealers"), "stores.link_dealers": _l("Linked stores to dealer records"),
+    "dealer_tier.create": _l("Added a dealer tier"), "dealer_tier.criterion": _l("Set a dealer tier's criterion"),
+    "dealers.recompute": _l("Recomputed the dealers' tiers"),
+    "dealer.tier_confirm": _l("Confirmed a dealer's tier change"),
+    "dealer.tier_reject": _l("Rejected a dealer's tier change"),
+    "dealer.payment": _l("Recorded a dealer's payment"),
 })
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from field import audit, transaction
 from field.auth.models import User
-from field.demo import company, orders, promotions, workdays
+from field.demo import company, dealers, orders, promotions, workdays
 from field.demo import competitors as competitor_sightings
 from field.demo.company import BOUNDS, CITY_NAMES, LOGINS, PASSWORD, SEED, USERS, store_rows
 from field.extensions import db
@@ -29,6 +29,7 @@ def seed() -> dict:
     Returns the counts of what was made."""
     counts = company.build()
     counts.update(promotions.build(SEED))
+    counts.update(dealers.build())  # issue 17 (before orders: orders reuses its dealer)
     from field.demo import incentives
     counts.update(incentives.build())  # the incentives helper's levels, tasks and points earned
     counts.update(competitor_sightings.build(SEED))

@@ -15,6 +15,7 @@ from field.auth.models import Region, User
 from field.extensions import db
 from field.geo import Datum
 from field.stores import operations as ops
+from field.stores.dealer_links import resolve
 from field.stores.models import TIERS, Channel, Store
 from field.tabular import Column, ImportResult, RowError
 
@@ -92,6 +93,7 @@ def check(table: tabular.Table, actor: User) -> list[tuple[int, Store | None, di
     visible = ops.visible_ids([s.id for s in existing.values()], actor)
     reps = _reps({row["owner_rep"] for row in table.rows if row.get("owner_rep")})
     regions = _regions({row["region"].lower() for row in table.rows if row.get("region")})
+    dealers = resolve(row["dealer"] for row in table.rows if row.get("dealer"))
     if ("lat" in table.columns) != ("lng" in table.columns):
         table.error(1, "lng" if "lat" in table.columns else "lat", _("lat and lng go together"))
         return []
@@ -109,6 +111,9 @@ def check(table: tabular.Table, actor: User) -> list[tuple[int, Store | None, di
             table.error(n, "code", _("%(code)s is already used by a store outside your scope", code=code))
             continue
         values = {k: v for k, v in row.values.items() if k not in ("lat", "lng", "datum", "owner_rep", "region")}
+        if "dealer" in row:  # the dealer record it names, if one; the text stays as imported
+            record = dealers.get((row["dealer"] or "").strip().lower())
+            values["dealer_id"] = record.id if record else None
         ok = True
         if "lat" in row:
             lat, lng = row["lat"], row["lng"]

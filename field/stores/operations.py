@@ -19,11 +19,12 @@ from field.auth.models import Region, User
 from field.core import FieldError, like_pattern
 from field.extensions import db
 from field.geo import Datum, Point, distance_m, to_wgs84
+from field.stores.dealer_links import resolve
 from field.stores.models import Store
 from field.web import Page, count, paginate
 
 # Fields a form or an import row may set, besides the position (lat, lng, datum).
-FIELDS = ("code", "name", "address", "geofence_m", "tier", "channel", "dealer", "owner_rep", "region",
+FIELDS = ("code", "name", "address", "geofence_m", "tier", "channel", "dealer", "dealer_id", "owner_rep", "region",
           "visit_every_days", "active")
 SAME_POSITION_DEG = 1e-9  # about 0.1 mm: a number written out and read back
 
@@ -181,10 +182,20 @@ def _still_visible(store: Store, actor: User) -> None:
                                      "choose one of your regions or reps."))
 
 
+def with_dealer_record(values: dict) -> dict:
+    """The values with `dealer_id` added: the dealer record the free-text dealer names (its code, or the
+    name of exactly one dealer), None when it names none (the text is kept as typed)."""
+    if "dealer" not in values:
+        return values
+    record = resolve([values["dealer"]]).get((values["dealer"] or "").strip().lower())
+    return {**values, "dealer_id": record.id if record else None}
+
+
 def create_store(values: dict, actor: User) -> Store:
     """Add a store; its code must be new and the actor must still see it afterwards."""
     if code_taken(values["code"]):
         raise FieldError("code", _("A store with this code already exists."))
+    values = with_dealer_record(values)  # before the store is added: the look-up would flush it half-made
     with db.session.begin_nested():  # a refusal after the flush undoes the store, and only it
         store = Store(datum=Datum.WGS84.value)
         db.session.add(store)
@@ -199,7 +210,7 @@ def update_store(store: Store, values: dict, actor: User) -> dict:
     if "code" in values and values["code"] != store.code and code_taken(values["code"], store):
         raise FieldError("code", _("A store with this code already exists."))
     with db.session.begin_nested():
-        changes = apply(store, values)
+        changes = apply(store, with_dealer_record(values))
         if changes:
             _still_visible(store, actor)
             audit.record("store.update", store, actor=actor, changes=changes)

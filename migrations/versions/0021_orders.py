@@ -1,7 +1,7 @@
 """orders: orders to dealers from visits' order steps, their lines and their (append-only) status moves
 
 Revision ID: 0021_orders
-Revises: 0019_incentives
+Revises: 0020_dealer_tiers
 Create Date: 2027-01-21 09:00:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0021_orders'
-down_revision = '0019_incentives'
+down_revision = '0020_dealer_tiers'
 branch_labels = None
 depends_on = None
 

@@ -65,6 +65,13 @@ ROLE_TABLE.update({
     "may_decide_travel_claims": (False, True,  True,  True),
 })
 
+# Dealers and their tiers (issue 17).
+ROLE_TABLE.update({
+    "may_read_dealers":        (False, True,  True,  True),
+    "may_edit_dealers":        (False, False, True,  True),
+    "may_set_dealer_tiers":    (False, False, True,  True),
+})
+
 # The checks that need a record; each has its own tests below.
 RECORD_CHECKS = {"may_cancel_visit", "may_score_visit", "may_answer_checklist", "may_edit_activity", "may_approve",
                  "may_decide_claim", "may_void_photo", "may_split_target",

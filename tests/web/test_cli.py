@@ -147,6 +147,7 @@ def test_seed_is_deterministic_and_audited(seeded):
     assert details.pop("competitor_sightings") > 50  # the promotion visits' competitor steps
     assert details.pop("dealer_orders") == 6  # field/demo/orders.py: dealer1's orders
     assert details.pop("workdays") > 20 * 10  # field/demo/workdays.py: most past weekdays of every rep
+    assert details.pop("dealers") == 6  # issue 17: the six distributors as records
     assert details == {"regions": 7, "users": 27, "stores": 600, "products": 40, "activity_types": 5,
                        "activities": 13}
     area_ids = {r.code: r.id for r in db.session.scalars(select(Region))}

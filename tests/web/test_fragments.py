@@ -12,6 +12,7 @@ from field.alerts.evaluate import evaluate
 from field.claims.models import TravelClaim
 from field.core import company_today
 from field.targets.operations import set_region_target
+from field.dealers.models import Dealer
 from field.extensions import db
 from field.incentives.models import IncentiveTask
 from tests.conftest import login
@@ -46,8 +47,10 @@ def records(org):
                                vehicle="car", rate=80, claimed_km=10, computed_m=0, mileage_amount=800,
                                receipts_amount=0, amount=800)
     db.session.add(travel_claim)
+    dealer = Dealer(code="D1", name="经销商", region=org.east, tier="", active=True)  # issue 17
+    db.session.add(dealer)
     db.session.commit()
-    ids = {"task_id": incentive_task.id, "alert_id": alert.id, "target_id": target.id, "store_id": store.id, "product_id": product.id, "activity_id": activity.id, "line_id": line.id,
+    ids = {"dealer_id": dealer.id, "task_id": incentive_task.id, "alert_id": alert.id, "target_id": target.id, "store_id": store.id, "product_id": product.id, "activity_id": activity.id, "line_id": line.id,
            "period_index": 1, "claim_id": claim.id, "visit_id": visit.id, "photo_id": photo.id,
            "region_id": org.east.id, "user_id": org.rep.id, "rep_id": org.rep.id, "fmt": "csv",
            "order_id": order.id, "travel_claim_id": travel_claim.id}

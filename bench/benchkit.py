@@ -85,3 +85,80 @@ def session_cookie(app, login: str) -> str:
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
+
+
+# --- what the scale benches share: bulk rows, signed-in clients, timed pages, both databases ----------
+
+def bulk_insert(table: str, columns, rows, postgres: bool, chunk: int = 50_000) -> None:
+    """Insert `rows` (tuples in `columns` order) fast, past the ORM: COPY on PostgreSQL; on SQLite the
+    driver's executemany in chunks, with values as SQLAlchemy keeps them there (a timestamp as
+    'YYYY-MM-DD HH:MM:SS.ffffff' UTC, a date ISO, an enum its value). Needs an app context."""
+    from datetime import date, datetime, timezone
+    from field.extensions import db
+    raw = db.engine.raw_connection()
+    try:
+        if postgres:
+            with raw.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            def plain(value):
+                if isinstance(value, datetime):
+                    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+                if isinstance(value, date):
+                    return value.isoformat()
+                return getattr(value, "value", value)
+            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
+            batch = []
+            for row in rows:
+                batch.append([plain(v) for v in row])
+                if len(batch) == chunk:
+                    raw.cursor().executemany(sql, batch)
+                    batch = []
+            if batch:
+                raw.cursor().executemany(sql, batch)
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def signed_in(app, user_id: int):
+    """A test client signed in as the user (the session cookie Flask-Login reads)."""
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = str(user_id)
+        sess["_fresh"] = True
+    return client
+
+
+def time_pages(pages, runs: int, warmup: int, budget_ms: float) -> bool:
+    """GET each (label, client, path) `runs` times after `warmup`; one line each:
+    `  <label>: median X ms (budget B ms)[  OVER BUDGET], max Y ms, app CPU Z ms`. True when all fit.
+    app CPU is this process's own time (on SQLite the database's too), which a busy machine does not inflate."""
+    ok = True
+    for label, client, path in pages:
+        def run(client=client, path=path):
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+        median, worst, cpu = median_ms(run, runs, warmup)
+        over = median >= budget_ms
+        ok = ok and not over
+        print(f"  {label}: median {median:.0f} ms (budget {budget_ms:.0f} ms){'  OVER BUDGET' if over else ''}, "
+              f"max {worst:.0f} ms, app CPU {cpu:.0f} ms")
+    return ok
+
+
+def both_databases(measure, pg_url: str) -> int:
+    """A bench's main(): measure("SQLite", url) and measure("PostgreSQL", pg_url) (argv may name one);
+    the exit status says whether every page fit its budget."""
+    import sys
+    import tempfile
+    from pathlib import Path
+    which = sys.argv[1:] or ["sqlite", "postgresql"]
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        if "sqlite" in which:
+            results.append(measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite'}"))
+        if "postgresql" in which and fresh_postgres(pg_url):
+            results.append(measure("PostgreSQL", pg_url))
+    return 0 if all(results) else 1

@@ -23,7 +23,6 @@ import importlib
 import os
 import random
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -34,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
-from bench.benchkit import fresh_postgres, median_ms  # noqa: E402
+from bench.benchkit import both_databases, bulk_insert, signed_in, time_pages  # noqa: E402
 from field import create_app  # noqa: E402
 from field.audit import SYSTEM  # noqa: E402
 from field.auth.models import Region, Role, User, user_regions  # noqa: E402
@@ -52,7 +51,6 @@ RUNS, WARMUP = 7, 2
 STORES, DEALERS, LINES, VISITS, REPS = 20_000, 1_000, 1_000_000, 200_000, 2_000
 HISTORY_DAYS = 400
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1/field_channel_bench")
-CHUNK = 50_000
 NOW = datetime.now(timezone.utc)
 
 
@@ -111,33 +109,6 @@ def _company(rnd: random.Random) -> Setup:
     return Setup(False, manager.id, reps, [d for d, _ in dealers], stores, areas)
 
 
-def _bulk(table: str, columns: tuple[str, ...], rows, postgres: bool) -> None:
-    """executemany on SQLite (timestamps as SQLAlchemy keeps them there), COPY on PostgreSQL."""
-    raw = db.engine.raw_connection()
-    try:
-        if postgres:
-            with raw.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            def plain(value):
-                if isinstance(value, datetime):
-                    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-                return value.isoformat() if isinstance(value, date) else value
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-            batch = []
-            for row in rows:
-                batch.append([plain(v) for v in row])
-                if len(batch) == CHUNK:
-                    raw.cursor().executemany(sql, batch)
-                    batch = []
-            if batch:
-                raw.cursor().executemany(sql, batch)
-        raw.commit()
-    finally:
-        raw.close()
-
-
 def _sales(rnd: random.Random, stores: list[int], today: date):
     for n in range(LINES):
         day = today - timedelta(days=rnd.randint(1, HISTORY_DAYS))
@@ -156,9 +127,32 @@ def _visits(rnd: random.Random, setup: Setup, type_id: int, today: date):
 
 
 def add_order_lines(app, setup: Setup) -> None:
-    """After the merge with field/orders: insert 1,000,000 order lines here (orders to the stores' dealers,
-    over the same HISTORY_DAYS), so the scorecard's orders section (provider dealer_orders_summary) is timed
-    at scale. This branch has no orders tables: nothing to do."""
+    """1,000,000 order lines (bench/orders.py's shape: 4 lines an order, every status) on orders to the
+    stores' dealers over the last HISTORY_DAYS, so the scorecard's orders section (the provider
+    dealer_orders_summary) is timed at scale."""
+    from bench.orders import LINE_COLUMNS, ORDER_COLUMNS, PER_ORDER, STATUSES
+    rnd = random.Random(20261218)
+    stores = db.session.execute(select(Store.id, Store.dealer_id, Store.owner_rep_id)
+                                .where(Store.dealer_id.is_not(None)).order_by(Store.id)).all()
+    first = (db.session.execute(text("SELECT MAX(id) FROM orders")).scalar_one() or 0) + 1
+    orders = LINES // PER_ORDER
+
+    def order_rows():
+        for i in range(orders):
+            store_id, dealer_id, rep_id = stores[i % len(stores)]
+            placed = NOW - timedelta(minutes=rnd.randrange(HISTORY_DAYS * 24 * 60))
+            yield (first + i, dealer_id, store_id, rep_id, STATUSES[i % len(STATUSES)], 4 * 12 * 350, placed, placed)
+
+    def line_rows():
+        for i in range(orders):
+            delivered = STATUSES[i % len(STATUSES)] in ("delivered", "partly_delivered")
+            for n in range(PER_ORDER):
+                yield (first + i, n, f"SKU{n}", f"产品{n}", 12, 350, 12 if delivered else None)
+    bulk_insert("orders", ORDER_COLUMNS, order_rows(), setup.postgres)
+    bulk_insert("order_lines", LINE_COLUMNS, line_rows(), setup.postgres)
+    if setup.postgres:
+        db.session.execute(text("SELECT setval('orders_id_seq', (SELECT MAX(id) FROM orders))"))
+        db.session.commit()
 
 
 def _tiers() -> None:
@@ -188,7 +182,7 @@ def build(app, postgres: bool) -> Setup:
         if postgres:  # as bench/roi.py: COPY past the daily-sums trigger, then the sums in one statement
             db.session.execute(text("ALTER TABLE sales DISABLE TRIGGER sales_daily_sync"))
             db.session.commit()
-        _bulk("sales", ("store_id", "sold_on", "category", "quantity", "amount", "source", "source_key",
+        bulk_insert("sales", ("store_id", "sold_on", "category", "quantity", "amount", "source", "source_key",
                         "created_at"), _sales(rnd, setup.store_ids, today), postgres)
         if postgres:
             db.session.execute(text("INSERT INTO sales_daily (store_id, day, amount, quantity, lines) "
@@ -196,7 +190,7 @@ def build(app, postgres: bool) -> Setup:
                                     "GROUP BY store_id, sold_on"))
             db.session.execute(text("ALTER TABLE sales ENABLE TRIGGER sales_daily_sync"))
             db.session.commit()
-        _bulk("visits", ("rep_id", "store_id", "visit_type_id", "planned_for", "status", "checkin_at",
+        bulk_insert("visits", ("rep_id", "store_id", "visit_type_id", "planned_for", "status", "checkin_at",
                          "checkout_at", "flags", "checkin_reason", "checkout_reason", "cancel_reason", "created_at"),
               _visits(rnd, setup, kind.id, today), postgres)
         add_order_lines(app, setup)
@@ -215,7 +209,7 @@ def build(app, postgres: bool) -> Setup:
             channel_ops.recompute(add_months(month, -back), actor=SYSTEM)
             db.session.commit()
         setup.counts["recompute_s"] = (time.perf_counter() - t) / 12
-        for name in ("stores", "dealers", "sales", "visits", "dealer_months", "dealer_tier_proposals"):
+        for name in ("stores", "dealers", "sales", "visits", "order_lines", "dealer_months", "dealer_tier_proposals"):
             setup.counts[name] = db.session.execute(text(f"SELECT COUNT(*) FROM {name}")).scalar_one()
     return setup
 
@@ -227,50 +221,31 @@ def measure(name: str, url: str) -> bool:
     setup = build(app, postgres)
     c = setup.counts
     print(f"\n{name}: {c['stores']:,} stores, {c['dealers']:,} dealers, {c['sales']:,} sales lines, "
-          f"{c['visits']:,} visits (built in {c['build_s']:.0f} s); dealers-recompute of a month "
+          f"{c['visits']:,} visits, {c['order_lines']:,} order lines (built in {c['build_s']:.0f} s); "
+          f"dealers-recompute of a month "
           f"{c['recompute_s']:.1f} s ({c['dealer_months']:,} dealer months, {c['dealer_tier_proposals']:,} proposals)")
 
     def client_for(user_id):
-        client = app.test_client()
-        with client.session_transaction() as sess:
-            sess["_user_id"] = str(user_id)
-            sess["_fresh"] = True
-        return client
+        return signed_in(app, user_id)
 
     manager = client_for(setup.manager_id)
     dealer_id = setup.dealer_ids[len(setup.dealer_ids) // 2]
-    ok = True
     pages = [("dealer scorecard", manager, f"/dealers/{dealer_id}/scorecard"),
              ("dealer list", manager, "/dealers?q=经销商5"),
              ("dealer tiers", manager, "/dealer-tiers")]
     with app.app_context():
-        for label, client, path in pages:
-            def run(client=client, path=path):
-                response = client.get(path)
-                assert response.status_code == 200, (path, response.status_code)
-            median, worst, cpu = median_ms(run, RUNS, WARMUP)
-            over = median >= BUDGET_MS
-            ok = ok and not over
-            print(f"  {label}: median {median:.0f} ms (budget {BUDGET_MS:.0f} ms){'  OVER BUDGET' if over else ''}, "
-                  f"max {worst:.0f} ms, app CPU {cpu:.0f} ms")
+        ok = time_pages(pages, RUNS, WARMUP, BUDGET_MS)
         try:
             competitors = importlib.import_module("bench.channel_competitors")
         except ImportError:
             competitors = None
         if competitors is not None:
-            ok = competitors.measure(app, setup, client_for) and ok
+            ok = competitors.measure_in(app, setup, client_for) and ok
     return ok
 
 
 def main() -> int:
-    which = sys.argv[1:] or ["sqlite", "postgresql"]
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        if "sqlite" in which:
-            results.append(measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite'}"))
-        if "postgresql" in which and fresh_postgres(PG_URL):
-            results.append(measure("PostgreSQL", PG_URL))
-    return 0 if all(results) else 1
+    return both_databases(measure, PG_URL)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ Times through the Flask test client (median of RUNS after WARMUP), one line per 
 import os
 import random
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -29,7 +28,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from bench import dashboards as company  # noqa: E402
-from bench.benchkit import fresh_postgres, median_ms  # noqa: E402
+from bench.benchkit import both_databases, bulk_insert, signed_in, time_pages  # noqa: E402
 from field import create_app  # noqa: E402
 from field.competitors.models import CompetitorPromotionType  # noqa: E402
 from field.competitors.report import week_of  # noqa: E402
@@ -43,7 +42,6 @@ BUDGET_MS = 300.0
 RUNS, WARMUP = 7, 2
 WEEKS = 26
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1/field_competitors_bench")
-CHUNK = 50_000
 NOW = datetime.now(timezone.utc)
 BRANDS = {"康师傅": 350, "统一": 330, "农夫山泉": 200, "可口可乐": 300, "百事": 290, "元气森林": 550, "娃哈哈": 250,
           "东方树叶": 500}
@@ -67,70 +65,51 @@ def _sightings(rnd, stores, step_id, promotion_ids, today):
                    NOW)
 
 
-def _insert(table: str, columns, rows, postgres: bool) -> None:
-    raw = db.engine.raw_connection()
-    try:
-        if postgres:
-            with raw.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            def plain(value):
-                if isinstance(value, datetime):
-                    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-                return value.isoformat() if hasattr(value, "isoformat") else value
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-            batch = []
-            for row in rows:
-                batch.append([plain(v) for v in row])
-                if len(batch) == CHUNK:
-                    raw.cursor().executemany(sql, batch)
-                    batch = []
-            if batch:
-                raw.cursor().executemany(sql, batch)
-        raw.commit()
-    finally:
-        raw.close()
-
-
 def build(app, postgres: bool) -> tuple[int, int, dict]:
     rnd = random.Random(20270201)
     with app.app_context():
         upgrade()
         t = time.perf_counter()
         manager_id, supervisor_id, _ = company._company(rnd)
-        ensure_builtin_types()
+        counts = load(rnd, postgres, t)
+        return manager_id, supervisor_id, counts
+
+
+def load(rnd: random.Random, postgres: bool, t: float) -> dict:
+    """Over the stores already there: a completed promotion visit each and its weeks of sightings."""
+    ensure_builtin_types()
+    db.session.commit()
+    promotion = db.session.execute(select(VisitType).where(VisitType.code == "promotion")).scalar_one()
+    step_id = db.session.execute(select(VisitStep.id).where(VisitStep.visit_type_id == promotion.id,
+                                                            VisitStep.kind == StepKind.COMPETITOR)).scalar_one()
+    promotion_ids = list(db.session.execute(select(CompetitorPromotionType.id)).scalars())
+    today = company_today()
+    stores = db.session.execute(select(Store.id, Store.owner_rep_id, Store.region_id, Store.channel)
+                                .order_by(Store.id)).all()
+    db.session.execute(insert(Visit), [
+        {"rep_id": rep_id, "store_id": sid, "visit_type_id": promotion.id, "planned_for": today - timedelta(days=1),
+         "status": VisitStatus.COMPLETED, "checkin_at": NOW - timedelta(days=1, minutes=30),
+         "checkout_at": NOW - timedelta(days=1), "flags": [], "checkin_reason": "", "checkout_reason": "",
+         "cancel_reason": "", "created_at": NOW} for sid, rep_id, _, _ in stores])
+    db.session.commit()
+    visit_of = dict(db.session.execute(select(Visit.store_id, Visit.id)
+                                  .where(Visit.visit_type_id == promotion.id)).all())
+    company_s = time.perf_counter() - t
+    t = time.perf_counter()
+    rows = [(sid, visit_of[sid], rep_id, region_id, channel) for sid, rep_id, region_id, channel in stores]
+    bulk_insert("competitor_sightings", COLUMNS, _sightings(rnd, rows, step_id, promotion_ids, today), postgres)
+    sightings_s = time.perf_counter() - t
+    if postgres:
         db.session.commit()
-        promotion = db.session.execute(select(VisitType).where(VisitType.code == "promotion")).scalar_one()
-        step_id = db.session.execute(select(VisitStep.id).where(VisitStep.visit_type_id == promotion.id,
-                                                                VisitStep.kind == StepKind.COMPETITOR)).scalar_one()
-        promotion_ids = list(db.session.execute(select(CompetitorPromotionType.id)).scalars())
-        today = company_today()
-        stores = db.session.execute(select(Store.id, Store.owner_rep_id, Store.region_id, Store.channel)
-                                    .order_by(Store.id)).all()
-        db.session.execute(insert(Visit), [
-            {"rep_id": rep_id, "store_id": sid, "visit_type_id": promotion.id, "planned_for": today - timedelta(days=1),
-             "status": VisitStatus.COMPLETED, "checkin_at": NOW - timedelta(days=1, minutes=30),
-             "checkout_at": NOW - timedelta(days=1), "flags": [], "checkin_reason": "", "checkout_reason": "",
-             "cancel_reason": "", "created_at": NOW} for sid, rep_id, _, _ in stores])
+        db.session.close()
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        db.session.execute(text("ANALYZE"))
         db.session.commit()
-        visit_of = dict(db.session.execute(select(Visit.store_id, Visit.id)).all())
-        company_s = time.perf_counter() - t
-        t = time.perf_counter()
-        rows = [(sid, visit_of[sid], rep_id, region_id, channel) for sid, rep_id, region_id, channel in stores]
-        _insert("competitor_sightings", COLUMNS, _sightings(rnd, rows, step_id, promotion_ids, today), postgres)
-        sightings_s = time.perf_counter() - t
-        if postgres:
-            db.session.commit()
-            db.session.close()
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text("VACUUM ANALYZE"))
-        else:
-            db.session.execute(text("ANALYZE"))
-            db.session.commit()
-        counts = {name: db.session.execute(text(f"SELECT COUNT(*) FROM {name}")).scalar_one()
-                  for name in ("stores", "users", "competitor_sightings")}
-        return manager_id, supervisor_id, {**counts, "company_s": company_s, "sightings_s": sightings_s}
+    counts = {name: db.session.execute(text(f"SELECT COUNT(*) FROM {name}")).scalar_one()
+              for name in ("stores", "users", "competitor_sightings")}
+    return {**counts, "company_s": company_s, "sightings_s": sightings_s}
 
 
 def measure(name: str, url: str) -> bool:
@@ -142,42 +121,31 @@ def measure(name: str, url: str) -> bool:
           f"{counts['competitor_sightings']:,} competitor sightings (company in {counts['company_s']:.0f} s, "
           f"sightings in {counts['sightings_s']:.0f} s)")
 
-    def client_for(user_id):
-        client = app.test_client()
-        with client.session_transaction() as sess:
-            sess["_user_id"] = str(user_id)
-            sess["_fresh"] = True
-        return client
+    return _time(signed_in(app, manager_id), signed_in(app, supervisor_id))
 
-    manager, supervisor = client_for(manager_id), client_for(supervisor_id)
+
+def measure_in(app, setup, client_for) -> bool:
+    """bench/channel.py's hook: the sightings over its database (its stores), the report timed for its
+    manager (no supervisor there: that line is left out)."""
+    with app.app_context():
+        counts = load(random.Random(20270201), setup.postgres, time.perf_counter())
+    print(f"  + {counts['competitor_sightings']:,} competitor sightings (in {counts['sightings_s']:.0f} s)")
+    with app.app_context():
+        return _time(client_for(setup.manager_id), None)
+
+
+def _time(manager, supervisor) -> bool:
     pages = [("competitor report", manager, "/competitors/"),
              ("competitor report, 26 weeks", manager, "/competitors/?weeks=26"),
              ("competitor report, one brand and channel", manager, "/competitors/?weeks=26&brand=康师傅&channel=supermarket"),
              ("competitor report (a supervisor)", supervisor, "/competitors/"),
              ("competitor sightings (drill-down)", manager, "/competitors/sightings?brand=统一"),
              ("competitor export.xlsx", manager, "/competitors/export.xlsx")]
-    ok = True
-    for label, client, path in pages:
-        def run(client=client, path=path):
-            response = client.get(path)
-            assert response.status_code == 200, (path, response.status_code)
-        median, worst, cpu = median_ms(run, RUNS, WARMUP)
-        over = median >= BUDGET_MS
-        ok = ok and not over
-        print(f"  {label}: median {median:.0f} ms (budget {BUDGET_MS:.0f} ms){'  OVER BUDGET' if over else ''}, "
-              f"max {worst:.0f} ms, app CPU {cpu:.0f} ms")
-    return ok
+    return time_pages([page for page in pages if page[1] is not None], RUNS, WARMUP, BUDGET_MS)
 
 
 def main() -> int:
-    which = sys.argv[1:] or ["sqlite", "postgresql"]
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        if "sqlite" in which:
-            results.append(measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite'}"))
-        if "postgresql" in which and fresh_postgres(PG_URL):
-            results.append(measure("PostgreSQL", PG_URL))
-    return 0 if all(results) else 1
+    return both_databases(measure, PG_URL)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ Then times through the Flask test client (median of RUNS after WARMUP), one line
 import os
 import random
 import sys
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -26,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from bench.benchkit import fresh_postgres, median_ms  # noqa: E402
+from bench.benchkit import both_databases, signed_in, time_pages  # noqa: E402
 from field import create_app  # noqa: E402
 from field.auth.models import Region, Role, User, user_regions  # noqa: E402
 from field.core import company_today, now  # noqa: E402
@@ -134,11 +133,7 @@ def measure(name: str, url: str) -> bool:
     ids, _lines = build(app)
 
     def client_for(user_id):
-        client = app.test_client()
-        with client.session_transaction() as sess:
-            sess["_user_id"] = str(user_id)
-            sess["_fresh"] = True
-        return client
+        return signed_in(app, user_id)
 
     manager, supervisor, rep = (client_for(ids[k]) for k in ("manager", "supervisor", "rep"))
     pages = [("leaderboard week (a supervisor's team)", supervisor, "/incentives/leaderboard?period=week"),
@@ -149,30 +144,11 @@ def measure(name: str, url: str) -> bool:
              ("leaderboard week (a rep)", rep, "/incentives/leaderboard?period=week"),
              ("rep's home with the points card (GET /)", rep, "/"),
              ("rep's points page (GET /incentives)", rep, "/incentives")]
-    ok = True
-    for label, client, path in pages:
-        def run(client=client, path=path):
-            response = client.get(path)
-            assert response.status_code == 200, (path, response.status_code)
-        median, worst, cpu = median_ms(run, RUNS, WARMUP)
-        over = median >= BUDGET_MS
-        ok = ok and not over
-        # app CPU: this process's own time (on SQLite the database's too), which other programs on a busy
-        # machine do not inflate.
-        print(f"  {label}: median {median:.0f} ms (budget {BUDGET_MS:.0f} ms){'  OVER BUDGET' if over else ''}, "
-              f"max {worst:.0f} ms, app CPU {cpu:.0f} ms")
-    return ok
+    return time_pages(pages, RUNS, WARMUP, BUDGET_MS)
 
 
 def main() -> int:
-    which = sys.argv[1:] or ["sqlite", "postgresql"]
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        if "sqlite" in which:
-            results.append(measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite'}"))
-        if "postgresql" in which and fresh_postgres(PG_URL):
-            results.append(measure("PostgreSQL", PG_URL))
-    return 0 if all(results) else 1
+    return both_databases(measure, PG_URL)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ member, the orders list (all, and by status), one order, and the scorecard's pro
 import os
 import random
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -24,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert, text  # noqa: E402
 
-from bench.benchkit import fresh_postgres, median_ms  # noqa: E402
+from bench.benchkit import both_databases, bulk_insert, median_ms, signed_in, time_pages  # noqa: E402
 from field import create_app, providers  # noqa: E402
 from field.auth.models import Region, Role, User  # noqa: E402
 from field.dealers.models import Dealer  # noqa: E402
@@ -84,33 +83,6 @@ def _rows(rnd: random.Random, rep_id: int):
     return order_rows(), line_rows()
 
 
-def bulk_orders(table: str, columns: tuple, rows, postgres: bool) -> None:
-    """Insert rows fast: the driver's executemany in chunks on SQLite, COPY on PostgreSQL."""
-    raw = db.engine.raw_connection()
-    try:
-        if postgres:
-            with raw.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            def plain(value):
-                if isinstance(value, datetime):
-                    return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-                return value
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-            batch = []
-            for row in rows:
-                batch.append([plain(v) for v in row])
-                if len(batch) == CHUNK:
-                    raw.cursor().executemany(sql, batch)
-                    batch = []
-            if batch:
-                raw.cursor().executemany(sql, batch)
-        raw.commit()
-    finally:
-        raw.close()
-
-
 def build(app, postgres: bool) -> tuple[int, dict]:
     rnd = random.Random(20261206)
     with app.app_context():
@@ -118,8 +90,8 @@ def build(app, postgres: bool) -> tuple[int, dict]:
         t = time.perf_counter()
         staff_id, rep_id = _company()
         orders, lines = _rows(rnd, rep_id)
-        bulk_orders("orders", ORDER_COLUMNS, orders, postgres)
-        bulk_orders("order_lines", LINE_COLUMNS, lines, postgres)
+        bulk_insert("orders", ORDER_COLUMNS, orders, postgres)
+        bulk_insert("order_lines", LINE_COLUMNS, lines, postgres)
         load_s = time.perf_counter() - t
         if postgres:
             db.session.execute(text("SELECT setval('orders_id_seq', (SELECT MAX(id) FROM orders))"))
@@ -142,25 +114,13 @@ def measure(name: str, url: str) -> bool:
     staff_id, counts = build(app, postgres)
     print(f"\n{name}: {counts['dealers']:,} dealers, {counts['stores']:,} stores, {counts['orders']:,} orders, "
           f"{counts['order_lines']:,} order lines (loaded in {counts['load_s']:.0f} s)")
-    client = app.test_client()
-    with client.session_transaction() as sess:
-        sess["_user_id"] = str(staff_id)
-        sess["_fresh"] = True
+    client = signed_in(app, staff_id)
     with app.app_context():
         dealer_id = db.session.execute(text(f"SELECT dealer_id FROM users WHERE id = {staff_id}")).scalar_one()
         order_id = db.session.execute(text(f"SELECT MAX(id) FROM orders WHERE dealer_id = {dealer_id}")).scalar_one()
     pages = [("dealer orders", "/orders"), ("dealer orders (submitted)", "/orders?status=submitted"),
              ("dealer orders (page 5)", "/orders?page=5"), ("one order", f"/orders/{order_id}")]
-    ok = True
-    for label, path in pages:
-        def run(path=path):
-            response = client.get(path)
-            assert response.status_code == 200, (path, response.status_code)
-        median, worst, cpu = median_ms(run, RUNS, WARMUP)
-        over = median >= BUDGET_MS
-        ok = ok and not over
-        print(f"  {label}: median {median:.0f} ms (budget {BUDGET_MS:.0f} ms){'  OVER BUDGET' if over else ''}, "
-              f"max {worst:.0f} ms, app CPU {cpu:.0f} ms")
+    ok = time_pages([(label, client, path) for label, path in pages], RUNS, WARMUP, BUDGET_MS)
     with app.test_request_context():
         dealer = db.session.get(Dealer, dealer_id)
         median, worst, cpu = median_ms(lambda: providers.ask("dealer_orders_summary", dealer), RUNS, WARMUP)
@@ -172,14 +132,7 @@ def measure(name: str, url: str) -> bool:
 
 
 def main() -> int:
-    which = sys.argv[1:] or ["sqlite", "postgresql"]
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        if "sqlite" in which:
-            results.append(measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite'}"))
-        if "postgresql" in which and fresh_postgres(PG_URL):
-            results.append(measure("PostgreSQL", PG_URL))
-    return 0 if all(results) else 1
+    return both_databases(measure, PG_URL)
 
 
 if __name__ == "__main__":

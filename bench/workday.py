@@ -17,7 +17,6 @@ with `app CPU X ms`. Another helper's pages (the leaderboard) are added by givin
 import os
 import random
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -28,7 +27,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 
 from bench import dashboards as company  # noqa: E402
-from bench.benchkit import fresh_postgres, median_ms  # noqa: E402
+from bench.benchkit import both_databases, bulk_insert, signed_in, time_pages  # noqa: E402
 from field import create_app  # noqa: E402
 from field.auth.models import Role, User  # noqa: E402
 from field.core import company_today  # noqa: E402
@@ -71,27 +70,6 @@ def _rows(rnd: random.Random, stores: dict[int, list[int]], points: dict[int, tu
     return visits, workdays
 
 
-def _bulk(table: str, columns, rows, postgres: bool) -> None:
-    raw = db.engine.raw_connection()
-    try:
-        if postgres:
-            with raw.cursor().copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            def plain(v):
-                if isinstance(v, datetime):
-                    return v.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-                if hasattr(v, "value"):
-                    return v.value
-                return v.isoformat() if hasattr(v, "isoformat") else v
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
-            raw.cursor().executemany(sql, [[plain(v) for v in row] for row in rows])
-        raw.commit()
-    finally:
-        raw.close()
-
-
 def build(app, postgres: bool) -> dict:
     """The company and its month; the ids the pages are opened with."""
     rnd = random.Random(20261207)
@@ -105,8 +83,8 @@ def build(app, postgres: bool) -> dict:
         from field.stores.models import Store
         points = {sid: (lat, lng) for sid, lat, lng in db.session.execute(select(Store.id, Store.lat, Store.lng))}
         visits, workdays = _rows(rnd, stores, points, kind.id, company_today())
-        _bulk("visits", VISIT_COLUMNS, visits, postgres)
-        _bulk("workdays", WORKDAY_COLUMNS, workdays, postgres)
+        bulk_insert("visits", VISIT_COLUMNS, visits, postgres)
+        bulk_insert("workdays", WORKDAY_COLUMNS, workdays, postgres)
         if postgres:
             db.session.commit()
             db.session.close()
@@ -141,33 +119,13 @@ def measure(name: str, url: str, extra=None) -> bool:
     c = ids["counts"]
     print(f"\n{name}: {c['users']:,} users, {c['stores']:,} stores, {c['visits']:,} visits, {c['workdays']:,} "
           f"workdays (built in {ids['build_s']:.0f} s)")
-    ok = True
-    for label, user_id, path in pages(ids) + (extra(ids) if extra else []):
-        client = app.test_client()
-        with client.session_transaction() as sess:
-            sess["_user_id"] = str(user_id)
-            sess["_fresh"] = True
-
-        def run(client=client, path=path):
-            response = client.get(path)
-            assert response.status_code == 200, (path, response.status_code)
-        median, worst, cpu = median_ms(run, RUNS, WARMUP)
-        over = median >= BUDGET_MS
-        ok = ok and not over
-        print(f"  {label}: median {median:.0f} ms (budget {BUDGET_MS:.0f} ms){'  OVER BUDGET' if over else ''}, "
-              f"max {worst:.0f} ms, app CPU {cpu:.0f} ms")
-    return ok
+    return time_pages([(label, signed_in(app, user_id), path)
+                       for label, user_id, path in pages(ids) + (extra(ids) if extra else [])],
+                      RUNS, WARMUP, BUDGET_MS)
 
 
 def main() -> int:
-    which = sys.argv[1:] or ["sqlite", "postgresql"]
-    results = []
-    with tempfile.TemporaryDirectory() as tmp:
-        if "sqlite" in which:
-            results.append(measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite'}"))
-        if "postgresql" in which and fresh_postgres(PG_URL):
-            results.append(measure("PostgreSQL", PG_URL))
-    return 0 if all(results) else 1
+    return both_databases(measure, PG_URL)
 
 
 if __name__ == "__main__":

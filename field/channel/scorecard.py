@@ -108,6 +108,6 @@ def scorecard(dealer: Dealer, user) -> Scorecard:
                                 .limit(STORES_SHOWN)).scalars().all()
     payments = db.session.execute(select(DealerPayment).where(DealerPayment.dealer_id == dealer.id)
                                   .order_by(DealerPayment.id.desc()).limit(6)).scalars().all()
-    orders = providers.ask("dealer_orders_summary", dealer, user, default=None)
+    orders = providers.ask("dealer_orders_summary", dealer, default=None)  # field/orders: counts, latest
     return Scorecard(dealer, last, criteria, proposals,
                      next((p for p in proposals if p.status == "open"), None), stores, store_count, orders, payments)

@@ -64,10 +64,12 @@ def dealer_orders_summary(dealer, since=None, limit: int = 10) -> dict:
         stmt = stmt.where(Order.placed_at >= since)
     recent = db.session.execute(stmt.options(selectinload(Order.lines), selectinload(Order.store))
                                 .order_by(Order.placed_at.desc(), Order.id.desc()).limit(limit)).scalars().all()
-    return {"counts": ops.counts_by_status(dealer.id, since),
-            "recent": [{"id": o.id, "store": o.store.name, "status": o.status, "text": ops.summary_text(o),
-                        "placed_at": o.placed_at, "total": o.total, "total_text": format_money(o.total)}
-                       for o in recent]}
+    counts = ops.counts_by_status(dealer.id, since)
+    return {"counts": counts,
+            "by_status": [(ops.status_label(status), n) for status, n in counts.items() if n],
+            "recent": [{"id": o.id, "store": o.store.name, "status": o.status, "status_text": ops.status_label(o.status),
+                        "text": ops.summary_text(o), "placed_at": o.placed_at, "total": o.total,
+                        "total_text": format_money(o.total)} for o in recent]}
 
 
 def dealer_choices() -> list[tuple[int, str]]:

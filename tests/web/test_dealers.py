@@ -2,6 +2,7 @@
 proposals and the scorecard (field/channel). Every route in and out of scope, with and without CSRF."""
 import io
 from datetime import date
+from field.core import now
 
 import pytest
 from sqlalchemy import func, select
@@ -245,14 +246,16 @@ def test_the_scorecard_shows_criteria_stores_tier_and_the_open_proposal(client, 
         assert f'data-criterion="{metric}"' in html
     assert 'data-store="SE1"' in html and 'data-store="SW1"' not in html
     assert f'data-open-proposal="{p["east"].id}"' in html and "<svg" in html
-    assert "data-dealer-orders" not in html  # nobody answers the orders' summary in this branch
+    assert "data-dealer-orders" in html and "No orders yet." in html  # field/orders answers: none yet
 
 
 def test_the_scorecard_shows_the_orders_summary_when_provided(client, org, dealers, monkeypatch):
     from field import providers
-    monkeypatch.setitem(providers._providers, "dealer_orders_summary", lambda dealer, user: "3 orders this month")
+    monkeypatch.setitem(providers._providers, "dealer_orders_summary", lambda dealer: {
+        "by_status": [("Delivered", 3)], "recent": [{"id": 7, "store": "东方超市", "status_text": "Delivered",
+                                                     "text": "3 of 3 lines", "placed_at": now(), "total_text": "¥42.00"}]})
     html = login(client, org.manager).get(f"/dealers/{dealers['east'].id}/scorecard").get_data(as_text=True)
-    assert "data-dealer-orders" in html and "3 orders this month" in html
+    assert "data-dealer-orders" in html and 'data-order="7"' in html and "东方超市" in html and "¥42.00" in html
 
 
 def test_a_manager_confirms_or_rejects_in_scope_only(client, org, dealers):

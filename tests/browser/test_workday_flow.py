@@ -1,5 +1,5 @@
 """The rep's working day on a phone: start the day by the phone's position (Home's first card), two visits,
-end the day, the mileage on the day page; a travel claim filed for the day; the supervisor approves it and the
+end the day, the mileage on the day page, the route task's points on Home; a travel claim filed for the day; the supervisor approves it and the
 ledger pays it. The visits are made with the factories (the visit page has its own browser test)."""
 import re
 from datetime import timedelta
@@ -8,8 +8,11 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from field.claims.models import LedgerLine, TravelClaim
+from field.core import company_today
 from field.extensions import db
 from field.geo import Point
+from field.incentives import rules as incentive_rules
+from field.incentives.models import IncentiveLevel, IncentiveTask
 from field.workday.models import Workday
 from tests.browser.conftest import grant_geolocation, keep_shot, login, no_horizontal_overflow
 from tests.factories import PASSWORD, earlier_today, make_store, make_visit
@@ -49,6 +52,20 @@ def test_start_visit_end_mileage_and_a_travel_claim_approved(new_page, live_serv
     expect(page.locator("[data-kpi=mileage] .kpi-value")).to_have_text(re.compile(r"4\.4\s*km"))
     assert no_horizontal_overflow(page)
     keep_shot(page, "workday-day")
+
+    # The route done without a flag, the nightly grant (flask incentives-grant) pays the route task: Home shows it.
+    db.session.add_all([IncentiveLevel(name="Starter", threshold=0, rewards=[]),
+                        IncentiveLevel(name="Silver", threshold=50, rewards=[]),
+                        IncentiveTask(name="Route done", kind="route_days", points=10, target=1, region=org.east,
+                                      period_start=company_today(), period_end=company_today(),
+                                      created_by=org.manager)])
+    db.session.commit()
+    incentive_rules.evaluate_all(only=[org.rep.id])
+    db.session.commit()
+    page.goto("/")
+    expect(page.locator('#points-card [data-points="total"]')).to_have_text("10")
+    expect(page.locator("#points-card")).to_contain_text("40 points to Silver")
+    page.goto(f"/reps/{org.rep.id}/workday")
 
     # A travel claim for the day: the computed mileage is filled in.
     page.locator("#travel-claims-link").click()

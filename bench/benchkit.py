@@ -162,3 +162,31 @@ def both_databases(measure, pg_url: str) -> int:
         if "postgresql" in which and fresh_postgres(pg_url):
             results.append(measure("PostgreSQL", pg_url))
     return 0 if all(results) else 1
+
+
+def country_and_manager() -> tuple[list[int], int]:
+    """A country of 5 regions × 6 areas and a manager of the whole country: (area ids, manager id)."""
+    from sqlalchemy import insert
+    from field.auth.models import Region, Role, User, user_regions
+    from field.extensions import db
+    country = Region(code="CN", name="中国")
+    db.session.add(country)
+    db.session.flush()
+    country.set_parent(None)
+    areas = []
+    for r in range(5):
+        region = Region(code=f"R{r}", name=f"大区{r}")
+        db.session.add(region)
+        db.session.flush()
+        region.set_parent(country)
+        for a in range(6):
+            area = Region(code=f"R{r}A{a}", name=f"片区{r}-{a}")
+            db.session.add(area)
+            db.session.flush()
+            area.set_parent(region)
+            areas.append(area.id)
+    manager = User(login="manager", name="经理", role=Role.MANAGER, password_hash="x")
+    db.session.add(manager)
+    db.session.flush()
+    db.session.execute(insert(user_regions), [{"user_id": manager.id, "region_id": country.id}])
+    return areas, manager.id

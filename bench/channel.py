@@ -33,10 +33,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
-from bench.benchkit import both_databases, bulk_insert, signed_in, time_pages  # noqa: E402
+from bench.benchkit import country_and_manager, both_databases, bulk_insert, signed_in, time_pages  # noqa: E402
 from field import create_app  # noqa: E402
 from field.audit import SYSTEM  # noqa: E402
-from field.auth.models import Region, Role, User, user_regions  # noqa: E402
+from field.auth.models import Role, User  # noqa: E402
 from field.channel import operations as channel_ops  # noqa: E402
 from field.channel.models import Tier, TierCriterion  # noqa: E402
 from field.channel.tiers import add_months  # noqa: E402
@@ -67,26 +67,7 @@ class Setup:
 
 
 def _company(rnd: random.Random) -> Setup:
-    country = Region(code="CN", name="中国")
-    db.session.add(country)
-    db.session.flush()
-    country.set_parent(None)
-    areas = []
-    for r in range(5):
-        region = Region(code=f"R{r}", name=f"大区{r}")
-        db.session.add(region)
-        db.session.flush()
-        region.set_parent(country)
-        for a in range(6):
-            area = Region(code=f"R{r}A{a}", name=f"片区{r}-{a}")
-            db.session.add(area)
-            db.session.flush()
-            area.set_parent(region)
-            areas.append(area.id)
-    manager = User(login="manager", name="经理", role=Role.MANAGER, password_hash="x")
-    db.session.add(manager)
-    db.session.flush()
-    db.session.execute(insert(user_regions), [{"user_id": manager.id, "region_id": country.id}])
+    areas, manager_id = country_and_manager()
     db.session.execute(insert(User), [{"login": f"rep{i}", "name": f"业务员{i}", "role": Role.REP,
                                        "password_hash": "x", "active": True} for i in range(REPS)])
     reps = list(db.session.execute(select(User.id).where(User.role == Role.REP).order_by(User.id)).scalars())
@@ -106,7 +87,7 @@ def _company(rnd: random.Random) -> Setup:
     db.session.execute(insert(Store), rows)
     db.session.commit()
     stores = list(db.session.execute(select(Store.id).order_by(Store.id)).scalars())
-    return Setup(False, manager.id, reps, [d for d, _ in dealers], stores, areas)
+    return Setup(False, manager_id, reps, [d for d, _ in dealers], stores, areas)
 
 
 def _sales(rnd: random.Random, stores: list[int], today: date):

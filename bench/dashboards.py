@@ -34,7 +34,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from bench import roi as roi_bench  # noqa: E402
-from bench.benchkit import fresh_postgres, median_ms  # noqa: E402
+from bench.benchkit import country_and_manager, fresh_postgres, median_ms  # noqa: E402
 from field import create_app  # noqa: E402
 from field.auth.models import Region, Role, User, user_regions  # noqa: E402
 from field.core import company_today  # noqa: E402
@@ -55,26 +55,7 @@ COLUMNS = ("rep_id", "store_id", "visit_type_id", "planned_for", "status", "chec
 
 def _company(rnd: random.Random) -> tuple[int, int, dict[int, list[int]]]:
     """Regions, the country manager, supervisors and reps, stores; (manager id, a supervisor id, stores by rep)."""
-    country = Region(code="CN", name="中国")
-    db.session.add(country)
-    db.session.flush()
-    country.set_parent(None)
-    areas = []
-    for r in range(5):
-        region = Region(code=f"R{r}", name=f"大区{r}")
-        db.session.add(region)
-        db.session.flush()
-        region.set_parent(country)
-        for a in range(6):
-            area = Region(code=f"R{r}A{a}", name=f"片区{r}-{a}")
-            db.session.add(area)
-            db.session.flush()
-            area.set_parent(region)
-            areas.append(area.id)
-    manager = User(login="manager", name="经理", role=Role.MANAGER, password_hash="x")
-    db.session.add(manager)
-    db.session.flush()
-    db.session.execute(insert(user_regions), [{"user_id": manager.id, "region_id": country.id}])
+    areas, manager_id = country_and_manager()
     supervisors = [{"login": f"sup{i}", "name": f"主管{i}", "role": Role.SUPERVISOR, "password_hash": "x",
                     "active": True} for i in range(REPS // TEAM)]
     db.session.execute(insert(User), supervisors)
@@ -101,7 +82,7 @@ def _company(rnd: random.Random) -> tuple[int, int, dict[int, list[int]]]:
     stores: dict[int, list[int]] = {}
     for sid, rep_id in db.session.execute(select(Store.id, Store.owner_rep_id)):
         stores.setdefault(rep_id, []).append(sid)
-    return manager.id, sup_ids[0], stores
+    return manager_id, sup_ids[0], stores
 
 
 def _visits(rnd: random.Random, stores: dict[int, list[int]], type_id: int, today):

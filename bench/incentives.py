@@ -25,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import func, insert, select  # noqa: E402
 
-from bench.benchkit import both_databases, signed_in, time_pages  # noqa: E402
+from bench.benchkit import country_and_manager, both_databases, signed_in, time_pages  # noqa: E402
 from field import create_app  # noqa: E402
 from field.auth.models import Region, Role, User, user_regions  # noqa: E402
 from field.core import company_today, now  # noqa: E402
@@ -44,26 +44,8 @@ def build(app) -> tuple[dict[str, int], int]:
     with app.app_context():
         upgrade()
         t = time.perf_counter()
-        country = Region(code="CN", name="中国")
-        db.session.add(country)
-        db.session.flush()
-        country.set_parent(None)
-        areas = []
-        for r in range(5):
-            region = Region(code=f"R{r}", name=f"大区{r}")
-            db.session.add(region)
-            db.session.flush()
-            region.set_parent(country)
-            for a in range(6):
-                area = Region(code=f"R{r}A{a}", name=f"片区{r}-{a}")
-                db.session.add(area)
-                db.session.flush()
-                area.set_parent(region)
-                areas.append(area.id)
-        manager = User(login="manager", name="经理", role=Role.MANAGER, password_hash="x")
-        db.session.add(manager)
-        db.session.flush()
-        db.session.execute(insert(user_regions), [{"user_id": manager.id, "region_id": country.id}])
+        areas, manager_id = country_and_manager()
+        country_id = db.session.execute(select(Region.id).where(Region.code == "CN")).scalar_one()
         db.session.execute(insert(User), [{"login": f"sup{i}", "name": f"主管{i}", "role": Role.SUPERVISOR,
                                            "password_hash": "x", "active": True} for i in range(REPS // TEAM)])
         sups = list(db.session.execute(select(User.id).where(User.role == Role.SUPERVISOR).order_by(User.id)).scalars())
@@ -79,9 +61,9 @@ def build(app) -> tuple[dict[str, int], int]:
         db.session.add_all([IncentiveLevel(name=name, threshold=th, rewards=[f"{name} 权益"])
                             for name, th in (("青铜", 0), ("白银", 300), ("黄金", 800), ("铂金", 1500), ("钻石", 3000))])
         today = company_today()
-        tasks = [IncentiveTask(name=f"任务{k}", kind=k, points=p, target=1, region_id=country.id,
+        tasks = [IncentiveTask(name=f"任务{k}", kind=k, points=p, target=1, region_id=country_id,
                                period_start=today - timedelta(days=DAYS), period_end=today + timedelta(days=30),
-                               created_by_id=manager.id)
+                               created_by_id=manager_id)
                  for k, p in (("route_days", 30), ("first_approved", 15), ("a_tier", 50), ("follow_up", 5))]
         db.session.add_all(tasks)
         db.session.commit()
@@ -120,7 +102,7 @@ def build(app) -> tuple[dict[str, int], int]:
             db.session.commit()
         ledger_s = time.perf_counter() - t
         lines = db.session.execute(select(func.count()).select_from(PointsEntry)).scalar_one()
-        ids = {"manager": manager.id, "supervisor": sups[0], "rep": reps[0][0]}
+        ids = {"manager": manager_id, "supervisor": sups[0], "rep": reps[0][0]}
     print(f"  {REPS:,} reps, {lines:,} ledger lines over {DAYS} days (company in {company_s:.1f} s, "
           f"ledger in {ledger_s:.1f} s)")
     return ids, lines

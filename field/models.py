@@ -8,9 +8,10 @@ from field.stores.models import Store  # noqa: F401
 from field.sales.models import Sale  # noqa: F401
 from field.targets.models import Target  # noqa: F401
 from field.visits.models import CoVisit, FollowUp, Objective, StepResult, Visit, VisitStep, VisitType  # noqa: F401
-from field.photos.models import Photo  # noqa: F401
+from field.photos.models import OwnPhoto, Photo  # noqa: F401
 from field.activities.models import Activity, ActivityStore, ActivityTransition, ActivityType, Evidence, Review  # noqa: F401
-from field.claims.models import Claim, ClaimReceipt, LedgerLine, TravelClaim, TravelReceipt  # noqa: F401
+from field.claims.models import (Claim, ClaimReceipt, ExpenseReceipt, LedgerLine, TravelClaim,  # noqa: F401
+                                 TravelClaimReceipt, TravelReceipt)
 from field.roi.models import SalesDaily  # noqa: F401
 from field.alerts.models import Alert, AlertRule  # noqa: F401
 from field.incentives.models import IncentiveLevel, IncentiveTask, PointsEntry, Redemption  # noqa: F401

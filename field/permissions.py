@@ -203,6 +203,15 @@ def may_decide_travel_claims(user: User) -> bool:
     return user.role in (Role.SUPERVISOR, Role.MANAGER, Role.ADMIN)
 
 
+def may_void_receipt(user: User, receipt=None) -> bool:
+    """Take a stand-alone travel receipt out of play (once): its rep, or a supervisor or manager who sees it."""
+    if receipt is not None and receipt.voided_at is not None:
+        return False
+    if is_rep(user):
+        return receipt is None or receipt.rep_id == user.id
+    return user.role in (Role.SUPERVISOR, Role.MANAGER)
+
+
 def may_read_ledger(user: User) -> bool:
     return user.role in (Role.MANAGER, Role.ADMIN)
 

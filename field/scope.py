@@ -241,6 +241,19 @@ def travel_claims(user=None) -> Select:
     return query(TravelClaim, user)
 
 
+def own_photos(user=None) -> Select:
+    """A rep's own photos (receipts, selfies) a user may see: a rep their own, a supervisor their team's, a manager
+    their regions' reps' (no store: scoped by the rep alone)."""
+    from field.photos.models import OwnPhoto
+    return query(OwnPhoto, user)
+
+
+def expense_receipts(user=None) -> Select:
+    """Stand-alone travel receipts a user may see: scoped like the travel claims they are for."""
+    from field.claims.models import ExpenseReceipt
+    return query(ExpenseReceipt, user)
+
+
 def orders(user=None) -> Select:
     """Orders a user may see: a dealer's staff their dealer's; anyone else those at stores in scope."""
     from field.orders.models import Order

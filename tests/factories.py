@@ -192,6 +192,31 @@ def make_photo(visit, step, flags=(), at=None, voided=False) -> Photo:
     return photo
 
 
+def make_own_photo(rep, purpose="receipt", at=None):
+    """A stored own-photo row (a receipt's or a selfie's; its files are never read)."""
+    from field.photos.models import OwnPhoto
+    n = next(_seq)
+    photo = OwnPhoto(client_id=str(uuid.uuid4()), rep_id=rep.id, purpose=purpose, source="camera",
+                     sha256=f"{n:064x}", content_type="image/jpeg", width=800, height=600, bytes=1000,
+                     original_key=f"originals/own{n}.jpg", display_key=f"display/own{n}.jpg",
+                     thumb_key=f"thumbs/own{n}.jpg", flags=[], created_at=at or now())
+    db.session.add(photo)
+    db.session.flush()
+    return photo
+
+
+def make_expense_receipt(rep, amount=1550, kind="parking", spent_on=None, voided=False):
+    """A stand-alone travel receipt of the rep with its own-photo row."""
+    from field.claims.models import ExpenseReceipt
+    from field.core import local_today
+    receipt = ExpenseReceipt(rep_id=rep.id, photo_id=make_own_photo(rep).id, kind=kind, amount=amount,
+                             spent_on=spent_on or local_today(rep), note="", void_reason="blurry" if voided else "",
+                             voided_at=now() if voided else None)
+    db.session.add(receipt)
+    db.session.commit()
+    return receipt
+
+
 def past_evidence(line, index, visit, step, flags=(), photos=1, checklist=None):
     """Evidence of an earlier period, written as it would have been then."""
     rows = []

@@ -40,6 +40,7 @@ RECORD_LABELS = {
     "ledger_lines": _l("Ledger line"),
 }
 RECORD_LABELS.update({"dealers": _l("Dealer"), "dealer_tiers": _l("Dealer tier")})  # issue 17
+RECORD_LABELS.update({"expense_receipts": _l("Receipt")})  # issue 16: stand-alone travel receipts
 
 
 # What each audit action reads as. The codes stay in the log (and in the page's data-action); an
@@ -105,6 +106,11 @@ ACTION_LABELS.update({
     "order.partly_delivered": _l("Partly delivered an order"), "order.cancelled": _l("Cancelled an order"),
 })
 
+# Stand-alone travel receipts (issue 16, field/workday/receipts.py).
+ACTION_LABELS.update({
+    "receipt.add": _l("Added a travel receipt"), "receipt.void": _l("Voided a travel receipt"),
+})
+
 # Dealers and their tiers (issue 17).
 ACTION_LABELS.update({
     "dealer.create": _l("Added a dealer"), "dealer.update": _l("Changed a dealer"),
@@ -140,6 +146,7 @@ DETAIL_LABELS = {
     "to": _l("To"), "total": _l("Total"), "type": _l("Type"), "unchanged": _l("Unchanged"), "updated": _l("Updated"),
     "users": _l("Users"), "via": _l("Via"), "visit": _l("Visit"), "visits": _l("Visits"),
 }
+DETAIL_LABELS.update({"expense_receipts": _l("Receipts")})  # issue 16
 
 
 # Details that name a record by its id, and the kind of record.

@@ -27,7 +27,7 @@ from field.activities.models import Activity, ActivityStore
 from field.auth.models import User
 from field.core import UTCDateTime, now
 from field.extensions import db
-from field.photos.models import Photo
+from field.photos.models import OwnPhoto, Photo
 from field.stores.models import Store
 
 
@@ -212,6 +212,8 @@ class TravelClaim(db.Model):
     rep: Mapped[User] = relationship(foreign_keys=[rep_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
     receipts: Mapped[list[TravelReceipt]] = relationship(order_by="TravelReceipt.photo_id")
+    expense_receipts: Mapped[list[ExpenseReceipt]] = relationship(secondary="travel_claim_receipts",
+                                                                   order_by="ExpenseReceipt.id", viewonly=True)
 
     @property
     def code(self) -> str:
@@ -238,6 +240,50 @@ class TravelReceipt(db.Model):
     amount: Mapped[int] = mapped_column(Integer)
 
     photo: Mapped[Photo] = relationship()
+
+
+class ExpenseReceipt(db.Model):
+    """A receipt a rep adds on its own, when they pay (parking, toll, transit): its kind, amount, day and the photo
+    taken of it (field/photos OwnPhoto, through the photo pipeline). A travel claim of the period then takes it
+    (travel_claim_receipts). Never deleted: voided with a reason (an audit line), which takes it out of the
+    receipts a claim may take."""
+
+    __tablename__ = "expense_receipts"
+    __table_args__ = (CheckConstraint("amount > 0", name="amount_positive"),)
+    scope_rep_column = "rep_id"
+    scope_region_column = None
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("own_photos.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))   # parking | toll | transit | other
+    amount: Mapped[int] = mapped_column(Integer)    # minor units (fen)
+    spent_on: Mapped[date] = mapped_column(Date)    # the rep's local day of the expense
+    note: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+    voided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    voided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    void_reason: Mapped[str] = mapped_column(Text, default="")
+
+    rep: Mapped[User] = relationship(foreign_keys=[rep_id])
+    photo: Mapped[OwnPhoto] = relationship()
+    voided_by: Mapped[User | None] = relationship(foreign_keys=[voided_by_id])
+    claims: Mapped[list[TravelClaim]] = relationship(secondary="travel_claim_receipts", order_by="TravelClaim.id",
+                                                     viewonly=True)
+
+    @property
+    def voided(self) -> bool:
+        return self.voided_at is not None
+
+
+class TravelClaimReceipt(db.Model):
+    """A stand-alone receipt taken by a travel claim (as filed; rows are only added). A receipt is on at most one
+    live claim (submitted or approved): field/workday/travel.py checks it; a rejected or reversed claim frees it."""
+
+    __tablename__ = "travel_claim_receipts"
+
+    travel_claim_id: Mapped[int] = mapped_column(ForeignKey("travel_claims.id"), primary_key=True)
+    receipt_id: Mapped[int] = mapped_column(ForeignKey("expense_receipts.id"), primary_key=True, index=True)
 
 
 class LedgerIsAppendOnly(RuntimeError):

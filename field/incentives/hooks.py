@@ -1,5 +1,5 @@
 """Points granted as the verified outcomes happen: a visit checked out (route days, A-tier frequency,
-follow-ups closed on time) and a review recorded (evidence approved at first submission, or a later
+follow-ups closed on time, a new store's first visit) and a review recorded (evidence approved at first submission, or a later
 rejection that reverses it). They join the request's transaction: the grant commits with the outcome.
 `flask incentives-grant` runs the same rules over every rep (a missed event, a task set afterwards)."""
 from sqlalchemy import select
@@ -9,7 +9,7 @@ from field.activities.models import Evidence
 from field.extensions import db
 from field.incentives import rules
 
-VISIT_KINDS = (rules.ROUTE_DAYS, rules.A_TIER, rules.FOLLOW_UP)
+VISIT_KINDS = (rules.ROUTE_DAYS, rules.A_TIER, rules.FOLLOW_UP, rules.NEW_STORE)
 
 
 def on_checkout(visit) -> None:

@@ -9,7 +9,12 @@ Points come only from verified outcomes:
 - a_tier — 'all A-tier stores visited on frequency': every active A-tier store the rep owns had, inside the
   task's period, as many completed visits without flags as its frequency asks (one per `frequency_days`);
 - follow_up — 'a follow-up closed on time': one the rep owned, closed at a completed visit without flags on
-  or before its due day.
+  or before its due day;
+- new_store — 'a new store opened': a store added (its record created) inside the task's period whose FIRST
+  completed visit — checked out inside the period too — has no flags pays the rep of that visit, once per store
+  (outcome new_store:<store id>). A flagged first visit pays nobody (a later clean one does not make up for it);
+  if that visit is later flagged or stops being completed, the grant is reversed (as the nightly run or the rep's
+  next check-out finds), and a reversed store is not paid to that rep again.
 
 evaluate(task) writes what is missing and reverses what stopped holding; running it again writes nothing
 (the ledger's unique key keeps a grant for one (task, rep, outcome) single even when two run at once).
@@ -37,11 +42,13 @@ from field.stores.models import Store
 from field.visits.models import FollowUp, Visit, VisitStatus
 
 ROUTE_DAYS, FIRST_APPROVED, A_TIER, FOLLOW_UP = "route_days", "first_approved", "a_tier", "follow_up"
+NEW_STORE = "new_store"
 KINDS = {
     ROUTE_DAYS: _l("Complete the route on N days"),
     FIRST_APPROVED: _l("Evidence approved at first submission"),
     A_TIER: _l("All A-tier stores visited on frequency"),
     FOLLOW_UP: _l("A follow-up closed on time"),
+    NEW_STORE: _l("A new store opened"),
 }
 MAX_POINTS = 10_000
 MAX_DAYS = 366
@@ -195,7 +202,33 @@ def _follow_up(task: IncentiveTask, reps: list[int], today: date) -> Outcomes:
     return Outcomes(pay, set())
 
 
-FINDERS = {ROUTE_DAYS: _route_days, FIRST_APPROVED: _first_approved, A_TIER: _a_tier, FOLLOW_UP: _follow_up}
+def _new_store(task: IncentiveTask, reps: list[int], today: date) -> Outcomes:
+    """Stores added inside the period; each one's first completed visit, if checked out inside the period without
+    flags, pays its rep (new_store:<store id>). Grants of this task whose store no longer meets that (its first
+    visit flagged since, or no longer completed) are undone."""
+    start, end = _utc_bounds(task.period_start, task.period_end)
+    first: dict[int, tuple] = {}
+    rows = db.session.execute(
+        select(Visit.store_id, Visit.rep_id, Visit.checkout_at, Visit.flags)
+        .join(Store, Store.id == Visit.store_id)
+        .where(Store.created_at >= start, Store.created_at < end, Visit.status == VisitStatus.COMPLETED,
+               Visit.checkout_at.is_not(None))
+        .order_by(Visit.store_id, Visit.checkout_at, Visit.id))
+    for store_id, rep_id, checkout_at, flags in rows:
+        first.setdefault(store_id, (rep_id, checkout_at, flags))
+    wanted = set(reps)
+    pay = {}
+    for store_id, (rep_id, checkout_at, flags) in first.items():
+        if rep_id in wanted and checkout_at < end and _clean(flags):
+            pay[(rep_id, f"{NEW_STORE}:{store_id}")] = company_day(checkout_at)
+    paid = db.session.execute(select(PointsEntry.rep_id, PointsEntry.outcome).where(
+        PointsEntry.task_id == task.id, PointsEntry.kind == EntryKind.GRANT, PointsEntry.rep_id.in_(reps)))
+    return Outcomes(pay, {(rep_id, outcome) for rep_id, outcome in paid if (rep_id, outcome) not in pay})
+
+
+UNDO_NOTES = {NEW_STORE: "first visit flagged later"}
+FINDERS = {ROUTE_DAYS: _route_days, FIRST_APPROVED: _first_approved, A_TIER: _a_tier, FOLLOW_UP: _follow_up,
+           NEW_STORE: _new_store}
 
 
 # --- evaluating -------------------------------------------------------------------------------------
@@ -228,9 +261,10 @@ def evaluate(task: IncentiveTask, only: Iterable[int] | None = None, today: date
         if (rep_id, outcome) not in granted and grant(task, rep_id, outcome, day) is not None:
             result.granted += 1
     undone = _reversed(task.id)
+    note = UNDO_NOTES.get(task.kind, "rejected later")
     for key in sorted(found.undo):
         entry = granted.get(key)
-        if entry is not None and entry.id not in undone and reverse(entry, today, "rejected later") is not None:
+        if entry is not None and entry.id not in undone and reverse(entry, today, note) is not None:
             result.reversed += 1
     return result
 

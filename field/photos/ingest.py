@@ -33,7 +33,7 @@ from field.geo import Point, valid_lat_lng
 from field.photos import flags as photo_flags
 from field.photos.images import (DISPLAY_QUALITY, THUMB_QUALITY, BadPhoto, derive, display_copy, jpeg_bytes,
                                  open_checked, thumbnail)
-from field.photos.models import Photo, Source
+from field.photos.models import OwnPhoto, Photo, Source
 from field.photos.phash import phash, windows
 from field.photos.storage import Storage, storage
 from field.photos.watermark import burn
@@ -347,9 +347,11 @@ def _new_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User, decod
 
 
 def _original_shared(sha256: str) -> bool:
-    """Whether a stored photo has these bytes too (then their original file must stay)."""
+    """Whether a stored photo (a visit's, or a rep's own: field/photos/own.py) has these bytes too (then their
+    original file must stay)."""
     try:
-        return db.session.execute(select(Photo.id).where(Photo.sha256 == sha256).limit(1)).first() is not None
+        return any(db.session.execute(select(model.id).where(model.sha256 == sha256).limit(1)).first() is not None
+                   for model in (Photo, OwnPhoto))
     except Exception:  # noqa: BLE001 — the database is what failed: an orphan file beats a lost original
         return True
 

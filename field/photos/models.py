@@ -165,3 +165,52 @@ Index("ix_photo_windows_photo", PhotoWindow.photo_id)
 for _i in range(len(WINDOW_BANDS)):
     Index(f"ix_photo_windows_band{_i}", getattr(PhotoWindow, f"band{_i}"), PhotoWindow.hash, PhotoWindow.visit_id,
           PhotoWindow.photo_id)
+
+
+# --- a rep's own photos: of no store (issue 16) ------------------------------------------------------
+
+class OwnPurpose(StrEnum):
+    RECEIPT = "receipt"   # a travel receipt (parking, toll, transit): field/claims ExpenseReceipt
+    SELFIE = "selfie"     # at the start or the end of the working day: field/workday Workday
+
+
+class OwnPhoto(db.Model):
+    """A photo a rep takes of something that is no store: a travel receipt, a selfie at the start or the end of
+    the day. It comes in the way a visit's photo does (field/photos/own.py: the phone's client id, the same
+    limits, durable before acknowledged, a bad file refused with nothing stored) but has no visit, store or
+    near-copy hashes. Its bytes never change and it is never deleted; what it is for says how it goes out of
+    play (a receipt is voided on its receipt row). Scoped by its rep: the rep, their supervisor, the managers
+    of their supervisor's regions."""
+
+    __tablename__ = "own_photos"
+    scope_rep_column = "rep_id"
+    scope_region_column = None
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(36), unique=True)
+    rep_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(10))
+    source: Mapped[str] = mapped_column(String(10), default=Source.CAMERA)
+
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(Integer)
+    original_key: Mapped[str] = mapped_column(String(200))
+    display_key: Mapped[str] = mapped_column(String(200))
+    thumb_key: Mapped[str] = mapped_column(String(200))
+
+    exif_taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    phone_lat: Mapped[float | None] = mapped_column(Float)
+    phone_lng: Mapped[float | None] = mapped_column(Float)
+    phone_accuracy_m: Mapped[float | None] = mapped_column(Float)
+    phone_captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    flags: Mapped[list] = mapped_column(JSON, default=list)  # [{"code": …}]: trailing data
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now)
+
+    rep: Mapped[User] = relationship()
+
+    @property
+    def flag_codes(self) -> list[str]:
+        return [f["code"] for f in self.flags or []]

@@ -216,3 +216,30 @@ def original(photo_id: int):
     return _serve(photo.original_key, photo.content_type,
                   f"photo-{photo.id}.{EXTENSIONS.get(photo.content_type, 'bin')}",
                   attachment=photo_flags.download_only(photo.flags))
+
+
+# --- a rep's own photos (receipts, selfies): the same serving, their own scope -------------------------
+
+def _own(own_photo_id: int):
+    return scope.get_or_404(scope.own_photos(), own_photo_id)
+
+
+@bp.route("/own-photos/<int:own_photo_id>/display.jpg")
+@login_required
+def own_display(own_photo_id: int):
+    return _serve(_own(own_photo_id).display_key, "image/jpeg")
+
+
+@bp.route("/own-photos/<int:own_photo_id>/thumb.jpg")
+@login_required
+def own_thumb(own_photo_id: int):
+    return _serve(_own(own_photo_id).thumb_key, "image/jpeg")
+
+
+@bp.route("/own-photos/<int:own_photo_id>/original")
+@login_required
+def own_original(own_photo_id: int):
+    photo = _own(own_photo_id)
+    return _serve(photo.original_key, photo.content_type,
+                  f"{photo.purpose}-{photo.id}.{EXTENSIONS.get(photo.content_type, 'bin')}",
+                  attachment=photo_flags.download_only(photo.flags))

@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("workday", __name__)
 
-from field.workday import views, travel_views  # noqa: E402,F401
+from field.workday import views, travel_views, receipt_views  # noqa: E402,F401

@@ -12,6 +12,7 @@ from field.auth.models import User
 from field.core import UTCDateTime, now
 from field.extensions import db
 from field.geo import Point
+from field.photos.models import OwnPhoto
 
 
 class Workday(db.Model):
@@ -40,8 +41,13 @@ class Workday(db.Model):
     auto_closed: Mapped[bool] = mapped_column(Boolean, default=False)
 
     flags: Mapped[list] = mapped_column(JSON, default=list)  # codes: late_start, early_end, no_end
+    # The optional selfies at the start and the end (field/photos OwnPhoto, purpose selfie).
+    start_photo_id: Mapped[int | None] = mapped_column(ForeignKey("own_photos.id"))
+    end_photo_id: Mapped[int | None] = mapped_column(ForeignKey("own_photos.id"))
 
     rep: Mapped[User] = relationship()
+    start_photo: Mapped[OwnPhoto | None] = relationship(foreign_keys=[start_photo_id])
+    end_photo: Mapped[OwnPhoto | None] = relationship(foreign_keys=[end_photo_id])
 
     @property
     def start_point(self) -> Point | None:

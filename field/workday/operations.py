@@ -6,7 +6,8 @@ the same id again answers the day it made and changes nothing; the id is unique 
 at the same moment cannot both write."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from datetime import datetime, time
 
 from flask import current_app
@@ -19,6 +20,9 @@ from field.auth.models import User
 from field.core import Conflict, DomainError, local_today, now, user_zone
 from field.extensions import db
 from field.geo import Point
+from field.photos import own
+from field.photos.ingest import Upload
+from field.photos.models import OwnPurpose
 from field.workday import rules
 from field.workday.models import Workday
 
@@ -62,8 +66,21 @@ def _by_client_id(client_id: str | None, rep: User, column) -> Workday | None:
     return done
 
 
-def start_day(rep: User, fix: Fix) -> Workday:
-    """Start the rep's day (their local today). Twice is refused (409); a replay of the same tap answers the day."""
+def _selfie(rep: User, fix: Fix, selfie: Upload | None, side: str) -> int | None:
+    """Store the optional selfie of a start or an end through the photo pipeline (field/photos/own.py): its id.
+    Its client id comes from the tap's, so the outbox sending the tap again names the same photo; a bad file
+    raises (4xx) and the caller's start or end is not written either."""
+    if selfie is None or not selfie.data:
+        return None
+    key = str(uuid.uuid5(uuid.NAMESPACE_URL, f"field:workday:{side}:{fix.client_id}")) if fix.client_id \
+        else str(uuid.uuid4())
+    photo, _created = own.add_own_photo(replace(selfie, client_id=key), rep, OwnPurpose.SELFIE)
+    return photo.id
+
+
+def start_day(rep: User, fix: Fix, selfie: Upload | None = None) -> Workday:
+    """Start the rep's day (their local today), with an optional selfie. Twice is refused (409); a replay of the
+    same tap answers the day."""
     replayed = _by_client_id(fix.client_id, rep, Workday.start_client_id)
     if replayed is not None:
         return replayed
@@ -86,12 +103,16 @@ def start_day(rep: User, fix: Fix) -> Workday:
             db.session.flush()
     except IntegrityError:
         raise Conflict(_("Your day was already started; it cannot be started twice.")) from None
-    audit.record("workday.start", workday, actor=rep, day=day.isoformat(), flags=workday.flags)
+    workday.start_photo_id = _selfie(rep, fix, selfie, "start")
+    db.session.flush()
+    audit.record("workday.start", workday, actor=rep, day=day.isoformat(), flags=workday.flags,
+                 photo=workday.start_photo_id)
     return workday
 
 
-def end_day(rep: User, fix: Fix) -> Workday:
-    """End the rep's open day. With none open (not started, or ended already): refused (409)."""
+def end_day(rep: User, fix: Fix, selfie: Upload | None = None) -> Workday:
+    """End the rep's open day, with an optional selfie. With none open (not started, or ended already): refused
+    (409)."""
     replayed = _by_client_id(fix.client_id, rep, Workday.end_client_id)
     if replayed is not None:
         return replayed
@@ -108,8 +129,10 @@ def end_day(rep: User, fix: Fix) -> Workday:
     workday.end_lng = fix.point.lng if fix.point else None
     workday.end_accuracy_m = fix.accuracy_m
     workday.flags = rules.day_flags(workday.started_at, at, user_zone(rep), start, end)
+    workday.end_photo_id = _selfie(rep, fix, selfie, "end")
     db.session.flush()
-    audit.record("workday.end", workday, actor=rep, day=workday.day.isoformat(), flags=workday.flags)
+    audit.record("workday.end", workday, actor=rep, day=workday.day.isoformat(), flags=workday.flags,
+                 photo=workday.end_photo_id)
     return workday
 
 

@@ -16,13 +16,14 @@ from sqlalchemy import select
 from field import audit, permissions, scope
 from field.auth.models import User
 from field.claims import ledger
-from field.claims.models import ClaimStatus as C, LedgerCategory, LedgerKind, LedgerLine, TravelClaim, TravelReceipt
+from field.claims.models import (ClaimStatus as C, ExpenseReceipt, LedgerCategory, LedgerKind, LedgerLine, TravelClaim,
+                                 TravelClaimReceipt, TravelReceipt)
 from field.claims.operations import parse_amount
 from field.core import (Conflict, DomainError, FieldError, company_today, local_today, move_state, now,
                         parse_money, user_zone)
 from field.extensions import db
 from field.photos.models import Photo
-from field.workday import queries
+from field.workday import queries, receipts as expense
 
 VEHICLES = {"car": _l("Car"), "motorbike": _l("Motorbike"), "ebike": _l("E-bike")}
 DEFAULT_RATES = "car=0.80,motorbike=0.40,ebike=0.20"  # yuan per km; the setting WORKDAY_MILEAGE_RATES overrides
@@ -121,8 +122,29 @@ def _receipts(rep: User, first: date, last: date, items) -> list[tuple[Photo, st
     return out
 
 
+def _expense_receipts(rep: User, first: date, last: date, ids, photo_lines: int) -> list[ExpenseReceipt]:
+    """The stand-alone receipts posted: only the rep's own of the period, not voided, on no live claim."""
+    ids = list(ids)
+    if len(ids) + photo_lines > MAX_RECEIPTS:
+        raise FieldError("receipts", _("At most %(n)s receipts.", n=MAX_RECEIPTS))
+    allowed = {r.id: r for r in expense.claimable(rep, first, last)}
+    out, seen = [], set()
+    for raw in ids:
+        try:
+            rid = int(raw)
+        except (TypeError, ValueError):
+            raise FieldError("receipts", _("Choose receipts from the list.")) from None
+        if rid not in allowed:
+            raise FieldError("receipts", _("Choose receipts from the list: your own receipts of the period that "
+                                           "are on no other claim."))
+        if rid not in seen:
+            seen.add(rid)
+            out.append(allowed[rid])
+    return out
+
+
 def file_travel_claim(rep: User, first: date | None, last: date | None, vehicle: str, km, receipts=(),
-                      note: str = "") -> TravelClaim:
+                      note: str = "", receipt_ids=()) -> TravelClaim:
     permissions.require(permissions.may_run_visits(rep), _("Travel claims are filed by reps."))
     first, last = check_period(rep, first, last)
     table = rates()
@@ -133,6 +155,7 @@ def file_travel_claim(rep: User, first: date | None, last: date | None, vehicle:
     if len(note) > MAX_NOTE:
         raise FieldError("note", _("At most %(n)s characters.", n=MAX_NOTE))
     lines = _receipts(rep, first, last, receipts)
+    stand_alone = _expense_receipts(rep, first, last, receipt_ids, len(lines))
     overlapping = db.session.execute(scope.travel_claims(rep).where(
         TravelClaim.rep_id == rep.id, TravelClaim.status.in_((C.SUBMITTED, C.APPROVED)),
         TravelClaim.period_start <= last, TravelClaim.period_end >= first)).scalars().first()
@@ -140,7 +163,7 @@ def file_travel_claim(rep: User, first: date | None, last: date | None, vehicle:
         raise Conflict(_("Claim %(code)s already covers part of this period.", code=overlapping.code))
     rate = table[vehicle]
     mileage_amount = int((km * rate).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-    receipts_amount = sum(amount for _p, _k, amount in lines)
+    receipts_amount = sum(amount for _p, _k, amount in lines) + sum(r.amount for r in stand_alone)
     total = mileage_amount + receipts_amount
     if total <= 0:
         raise FieldError("km", _("Nothing to claim: give kilometres or receipts."))
@@ -152,9 +175,12 @@ def file_travel_claim(rep: User, first: date | None, last: date | None, vehicle:
     db.session.flush()
     for photo, kind, amount in lines:
         db.session.add(TravelReceipt(travel_claim_id=claim.id, photo_id=photo.id, kind=kind, amount=amount))
+    for receipt in stand_alone:
+        db.session.add(TravelClaimReceipt(travel_claim_id=claim.id, receipt_id=receipt.id))
     db.session.flush()
     audit.record("travel_claim.file", claim, actor=rep, amount=total, claimed=str(km),
-                 computed=str(claim.computed_km), receipts=[p.id for p, _k, _a in lines])
+                 computed=str(claim.computed_km), receipts=[p.id for p, _k, _a in lines],
+                 expense_receipts=[r.id for r in stand_alone])
     return claim
 
 

@@ -17,7 +17,7 @@ from field.core import DomainError, FieldError, format_money, local_today
 from field.extensions import db
 from field.visits.history import monday_of
 from field.web import date_arg, me, refusal, render, see_other
-from field.workday import bp, travel
+from field.workday import bp, receipts as expense, travel
 from field.workday.forms import TravelClaimForm, TravelDecisionForm
 
 
@@ -28,7 +28,8 @@ def travel_status_label(status: str) -> str:
 
 def _claim(claim_id: int) -> TravelClaim:
     return scope.get_or_404(scope.travel_claims().options(
-        selectinload(TravelClaim.receipts).selectinload(TravelReceipt.photo), selectinload(TravelClaim.rep)), claim_id)
+        selectinload(TravelClaim.receipts).selectinload(TravelReceipt.photo), selectinload(TravelClaim.rep),
+        selectinload(TravelClaim.expense_receipts)), claim_id)
 
 
 @bp.route("/travel-claims")
@@ -48,13 +49,15 @@ def _vehicle_choices():
 def _new_page(form: TravelClaimForm, status: int = 200, error: str = "", field_errors=None, posted=None):
     rep = me()
     first, last = form.start.data, form.end.data
-    computed = receipts = None
+    computed = receipts = stand_alone = None
     if first and last and first <= last and (last - first).days < travel.MAX_PERIOD_DAYS:
         computed = travel.computed_metres(rep, rep, first, last)
         receipts = travel.receipt_choices(rep, first, last)
+        stand_alone = expense.claimable(rep, first, last)
+    chosen = set(request.form.getlist("expense_receipt")) if request.method == "POST" else None
     return render("workday/travel_new.html", status=status, form=form, error=error, computed=computed,
                   receipts=receipts or [], kinds=travel.RECEIPT_KINDS, field_errors=field_errors or {},
-                  posted=posted or {})
+                  posted=posted or {}, stand_alone=stand_alone or [], chosen=chosen)
 
 
 @bp.route("/travel-claims/new", methods=["GET", "POST"])
@@ -76,7 +79,7 @@ def travel_new():
     with refusal() as refused:
         claim = travel.file_travel_claim(rep, form.start.data, form.end.data, form.vehicle.data, form.km.data,
                                          [(pid, kind, amount) for pid, (kind, amount) in posted.items()],
-                                         form.note.data or "")
+                                         form.note.data or "", request.form.getlist("expense_receipt"))
     if refused:
         field = getattr(refused.error, "field", None)
         return _new_page(form, refused.status, "" if field else refused.message,

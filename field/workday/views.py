@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import redirect, url_for
+from flask import redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
 from field import errors, permissions, scope
 from field.core import local_today
+from field.photos import ingest
+from field.photos.ingest import Upload
 from field.visits import operations as visit_ops
 from field.visits.history import monday_of
 from field.visits.history_views import _day_arg, _rep
@@ -36,6 +38,16 @@ def _fix(form: DayForm) -> ops.Fix:
     return ops.Fix(form.position, form.accuracy_m, write.phone_at, write.client_id)
 
 
+def _selfie(fix: ops.Fix) -> Upload | None:
+    """The optional selfie sent with a start or an end (a file field `selfie`); None without one. Its client id
+    is made from the tap's (field/workday/operations.py)."""
+    file = request.files.get("selfie")
+    data = file.read(ingest.max_bytes() + 1) if file is not None else b""
+    if not data:
+        return None
+    return Upload(data=data, client_id="", phone_point=fix.point, accuracy_m=fix.accuracy_m, phone_at=fix.tapped_at)
+
+
 def _day_page(rep, day, status=200, message=None, form_error=None, form=None):
     days = queries.rep_days(me(), rep, day, day)
     today = local_today(rep)
@@ -57,7 +69,8 @@ def _act(act):
         return errors.replay_refusal(message=message) or _day_page(me(), local_today(me()), 422,
                                                                    form_error=message)
     with refusal() as refused:
-        act(me(), _fix(form))
+        fix = _fix(form)
+        act(me(), fix, _selfie(fix))
     if refused:
         return errors.replay_refusal(refused) or _day_page(me(), local_today(me()), refused.status,
                                                            form_error=refused.message)
@@ -65,7 +78,6 @@ def _act(act):
 
 
 def request_no_position() -> bool:
-    from flask import request
     return bool(request.form.get("no_position"))
 
 

@@ -1,5 +1,6 @@
-"""The rep's working day on a phone: start the day by the phone's position (Home's first card), two visits,
-end the day, the mileage on the day page, the route task's points on Home; a travel claim filed for the day; the supervisor approves it and the
+"""The rep's working day on a phone: start the day by the phone's position with a selfie (Home's first card), two
+visits, end the day, the mileage on the day page, the route task's points on Home; a parking receipt added with its photo; a travel claim filed for the day (taking the
+receipt); the supervisor approves it and the
 ledger pays it. The visits are made with the factories (the visit page has its own browser test)."""
 import re
 from datetime import timedelta
@@ -16,6 +17,7 @@ from field.incentives.models import IncentiveLevel, IncentiveTask
 from field.workday.models import Workday
 from tests.browser.conftest import grant_geolocation, keep_shot, login, no_horizontal_overflow
 from tests.factories import PASSWORD, earlier_today, make_store, make_visit
+from tests.fixtures import photos as samples
 
 HOME = Point(31.2304, 121.4737)
 
@@ -29,9 +31,12 @@ def test_start_visit_end_mileage_and_a_travel_claim_approved(new_page, live_serv
     page.goto("/")
     card = page.locator("#workday-card")
     expect(card.locator("h2")).to_have_text("Start your day")
+    card.locator("input[name=selfie]").set_input_files(
+        {"name": "me.jpg", "mimeType": "image/jpeg", "buffer": samples.jpeg(51)})
     card.get_by_role("button", name="Start the day").click()
     page.wait_for_url(re.compile(rf"/reps/{org.rep.id}/workday$"))
     expect(page.locator("[data-stop=start]")).to_contain_text("Day started")
+    expect(page.locator("[data-stop=start] [data-selfie=start] img")).to_be_visible()
 
     # Two visits during the day: stores 1.1 km and 2.2 km north of where the day started.
     workday = db.session.execute(select(Workday)).scalar_one()
@@ -67,16 +72,28 @@ def test_start_visit_end_mileage_and_a_travel_claim_approved(new_page, live_serv
     expect(page.locator("#points-card")).to_contain_text("40 points to Silver")
     page.goto(f"/reps/{org.rep.id}/workday")
 
-    # A travel claim for the day: the computed mileage is filled in.
+    # A parking receipt, its photo taken for it, through the outbox.
     page.locator("#travel-claims-link").click()
+    page.locator("#receipts-link").click()
+    page.locator("#new-receipt").click()
+    page.locator("#r-file").set_input_files({"name": "receipt.jpg", "mimeType": "image/jpeg",
+                                             "buffer": samples.jpeg(52)})
+    page.fill("#r-amount", "15.50")
+    page.get_by_role("button", name="Save the receipt").click()
+    page.wait_for_url(re.compile(r"/travel-receipts/\d+$"))
+    expect(page.locator("#receipt [data-amount]")).to_have_text("¥15.50")
+
+    # A travel claim for the day: the computed mileage is filled in, the receipt ticked.
+    page.goto("/travel-claims")
     page.locator("#new-travel-claim").click()
+    expect(page.locator("#claimable-receipts input[name=expense_receipt]")).to_be_checked()
     expect(page.locator(".travel-computed")).to_contain_text("4.4")
     expect(page.locator("#km")).to_have_value("4.4")
     page.fill("#km", "6.0")
     page.get_by_role("button", name="File the travel claim").click()
     page.wait_for_url(re.compile(r"/travel-claims/\d+$"))
     expect(page.locator("[data-kpi=difference-km] .kpi-value")).to_have_text(re.compile(r"\+1\.6\s*km"))
-    expect(page.locator("[data-amount]")).to_contain_text("4.80")  # 6.0 km × ¥0.80
+    expect(page.locator("[data-amount]")).to_contain_text("20.30")  # 6.0 km × ¥0.80 + ¥15.50 parking
     assert no_horizontal_overflow(page)
     keep_shot(page, "workday-travel-claim")
     claim_url = page.url
@@ -91,5 +108,5 @@ def test_start_visit_end_mileage_and_a_travel_claim_approved(new_page, live_serv
     expect(boss.locator("[data-ledger-line]")).to_have_count(1)
     db.session.expire_all()
     line = db.session.execute(select(LedgerLine)).scalar_one()
-    assert (line.category, line.amount) == ("travel", 480)
+    assert (line.category, line.amount) == ("travel", 2030)
     assert db.session.execute(select(TravelClaim.status)).scalar_one() == "approved"

@@ -258,3 +258,85 @@ def test_a_task_of_a_region_above_applies_to_the_reps_below_it(org):
     seen = set(db.session.execute(scope.incentive_tasks(org.rep)).scalars())
     assert country in seen and west not in seen
     assert set(db.session.execute(scope.query(IncentiveTask, org.manager)).scalars()) == set()  # East only
+
+
+# --- a new store opened (issue 16) ---------------------------------------------------------------------
+
+def new_store(org, days_ago=5, **kw):
+    return make_store(rep=org.rep, created_at=now() - timedelta(days=days_ago), **kw)
+
+
+def test_a_new_store_pays_the_rep_of_its_first_clean_visit_once(org):
+    task(org, rules.NEW_STORE, points=40)
+    store = new_store(org)
+    make_visit(org.rep, store, at=now() - timedelta(days=3), minutes=25)
+    make_visit(org.rep, store, at=now() - timedelta(days=1), minutes=25)        # a second visit: no more points
+    rules.evaluate_all()
+    assert db.session.execute(select(PointsEntry.outcome, PointsEntry.points)).all() == [
+        (f"new_store:{store.id}", 40)]
+    assert rules.evaluate_all() == rules.Result(0, 0)                          # again: nothing new
+
+
+def test_a_store_added_before_the_period_or_never_visited_pays_nothing(org):
+    task(org, rules.NEW_STORE, start=company_today() - timedelta(days=10))
+    old = new_store(org, days_ago=30)                                           # added before the period
+    make_visit(org.rep, old, at=now() - timedelta(days=2), minutes=25)
+    new_store(org, days_ago=3)                                                  # added, never visited
+    planned = new_store(org, days_ago=3)
+    make_visit(org.rep, planned, at=now() - timedelta(hours=2))                 # in progress: not completed
+    rules.evaluate_all()
+    assert ledger() == []
+
+
+def test_a_flagged_first_visit_pays_nobody_even_after_a_clean_one(org):
+    task(org, rules.NEW_STORE)
+    store = new_store(org)
+    make_visit(org.rep, store, at=now() - timedelta(days=3), minutes=25, flags=[{"code": "outside_geofence"}])
+    make_visit(org.rep, store, at=now() - timedelta(days=1), minutes=25)
+    rules.evaluate_all()
+    assert ledger() == []
+
+
+def test_the_first_visit_by_another_rep_pays_them_not_this_rep(org):
+    task(org, rules.NEW_STORE)
+    store = new_store(org)
+    make_visit(org.teammate, store, at=now() - timedelta(days=3), minutes=25)
+    make_visit(org.rep, store, at=now() - timedelta(days=1), minutes=25)
+    rules.evaluate_all()
+    assert ledger(org.rep) == [] and ledger(org.teammate) == [("grant", 10)]
+
+
+def test_a_first_visit_flagged_later_reverses_the_points_once(org):
+    task(org, rules.NEW_STORE, points=40)
+    store = new_store(org)
+    visit = make_visit(org.rep, store, at=now() - timedelta(days=3), minutes=25)
+    rules.evaluate_all()
+    assert ledger(org.rep) == [("grant", 40)]
+    visit.flags = [{"code": "impossible_travel"}]
+    db.session.commit()
+    assert rules.evaluate_all() == rules.Result(0, 1)
+    assert ledger(org.rep) == [("grant", 40), ("reversal", -40)]
+    assert rules.evaluate_all() == rules.Result(0, 0)                          # reversed once, not paid again
+    assert queries.total(org.rep) == 0
+    note = db.session.execute(select(PointsEntry.note).where(PointsEntry.kind == "reversal")).scalar_one()
+    assert "flagged" in note
+
+
+def test_a_first_visit_after_the_period_pays_nothing(org):
+    end = company_today() - timedelta(days=2)
+    task(org, rules.NEW_STORE, start=company_today() - timedelta(days=10), end=end)
+    store = new_store(org, days_ago=5)
+    make_visit(org.rep, store, at=now() - timedelta(hours=5), minutes=25)     # after the period ended
+    rules.evaluate_all()
+    assert ledger() == []
+
+
+def test_a_new_store_is_granted_at_check_out(org):
+    """The check-out hook evaluates the new-store kind for the rep (field/incentives/hooks.py)."""
+    from field.incentives import hooks
+    task(org, rules.NEW_STORE, points=7)
+    store = new_store(org, days_ago=1)
+    visit = make_visit(org.rep, store, at=now() - timedelta(hours=1), minutes=20)
+    hooks.on_checkout(visit)
+    db.session.commit()
+    assert ledger(org.rep) == [("grant", 7)]

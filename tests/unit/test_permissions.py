@@ -63,6 +63,7 @@ ROLE_TABLE.update({
 # The working day (issue 16): travel-expense claims.
 ROLE_TABLE.update({
     "may_decide_travel_claims": (False, True,  True,  True),
+    "may_void_receipt":         (True,  True,  True,  False),
 })
 
 # Dealers and their tiers (issue 17).
@@ -240,3 +241,17 @@ def test_targets_are_set_by_managers_and_admins_and_split_down_by_whose_they_are
     assert permissions.may_split_target(org.supervisor, rep_part)           # their team's rep: to the stores
     assert not permissions.may_split_target(org.west_supervisor, rep_part)  # not their rep
     assert not permissions.may_split_target(org.rep, rep_part)              # a rep reads their own
+
+
+# --- stand-alone travel receipts (issue 16) -------------------------------------------------------------
+
+def test_a_receipt_is_voided_by_its_rep_or_above_reps_once(org):
+    from types import SimpleNamespace
+    mine = SimpleNamespace(rep_id=org.rep.id, voided_at=None)
+    assert permissions.may_void_receipt(org.rep, mine)
+    assert not permissions.may_void_receipt(org.teammate, mine)       # another rep
+    assert permissions.may_void_receipt(org.supervisor, mine) and permissions.may_void_receipt(org.manager, mine)
+    assert not permissions.may_void_receipt(org.admin, mine)
+    mine.voided_at = "already"
+    for user in (org.rep, org.supervisor, org.manager):
+        assert not permissions.may_void_receipt(user, mine)

@@ -16,12 +16,13 @@ from field.dealers.models import Dealer
 from field.extensions import db
 from field.incentives.models import IncentiveTask
 from tests.conftest import login
-from tests.factories import make_claim, make_dealer_user, make_order_dealer, make_photo, make_product, make_store, \
+from tests.factories import make_claim, make_dealer_user, make_expense_receipt, make_order_dealer, make_photo, make_product, make_store, \
     make_visit, promo_visit, running, vtype
 
 pytestmark = pytest.mark.usefixtures("builtin_types")
 
-FILES = {"photos.display", "photos.thumb", "photos.original", "static"}
+FILES = {"photos.display", "photos.thumb", "photos.original", "photos.own_display", "photos.own_thumb",
+         "photos.own_original", "static"}
 """Routes that stream a stored file (none is written here) or a static file."""
 
 
@@ -47,13 +48,14 @@ def records(org):
                                vehicle="car", rate=80, claimed_km=10, computed_m=0, mileage_amount=800,
                                receipts_amount=0, amount=800)
     db.session.add(travel_claim)
+    receipt = make_expense_receipt(org.rep)
     dealer = Dealer(code="D1", name="经销商", region=org.east, tier="", active=True)  # issue 17
     db.session.add(dealer)
     db.session.commit()
     ids = {"dealer_id": dealer.id, "task_id": incentive_task.id, "alert_id": alert.id, "target_id": target.id, "store_id": store.id, "product_id": product.id, "activity_id": activity.id, "line_id": line.id,
            "period_index": 1, "claim_id": claim.id, "visit_id": visit.id, "photo_id": photo.id,
            "region_id": org.east.id, "user_id": org.rep.id, "rep_id": org.rep.id, "fmt": "csv",
-           "order_id": order.id, "travel_claim_id": travel_claim.id}
+           "order_id": order.id, "travel_claim_id": travel_claim.id, "receipt_id": receipt.id}
     by_endpoint = {"activities.edit_type": {"type_id": activity.type_id},
                    "visits.type": {"type_id": vtype("routine").id}}
     return ids, by_endpoint

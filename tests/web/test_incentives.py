@@ -252,3 +252,28 @@ def test_a_rep_out_of_scope_is_404_and_reps_do_not_redeem(client, org):
 def test_the_incentives_page_answers_every_role(client, org):
     for who in (org.rep, org.supervisor, org.manager, org.admin):
         assert client.login_as(who).get("/incentives").status_code == 200
+
+
+# --- a new store opened (issue 16) ---------------------------------------------------------------------
+
+def test_a_manager_sets_a_new_store_task_and_the_rep_earns_it_at_check_out(client, org):
+    from field import providers
+    from tests.factories import make_visit
+    client.login_as(org.manager)
+    form = client.get("/incentives/tasks/new").text
+    assert 'value="new_store"' in form and "first completed visit" in form     # the kind and what it pays for
+    assert client.post("/incentives/tasks/new", data=task_form(org, kind=rules.NEW_STORE, name="开新店", points="30",
+                                                               target="1")).status_code == 303
+    task = db.session.execute(select(IncentiveTask)).scalar_one()
+    assert task.kind == rules.NEW_STORE
+    store = make_store(rep=org.rep, created_at=now() - timedelta(minutes=25))
+    visit = make_visit(org.rep, store, at=now() - timedelta(minutes=20), minutes=10)
+    providers.notify("visit.checked_out", visit)
+    db.session.commit()
+    assert db.session.execute(select(PointsEntry.outcome, PointsEntry.points)).all() == [(f"new_store:{store.id}", 30)]
+    assert "开新店" in client.login_as(org.rep).get("/incentives").text
+    # A task of this kind is set by managers only, with the token.
+    assert client.login_as(org.rep).post("/incentives/tasks/new",
+                                         data=task_form(org, kind=rules.NEW_STORE)).status_code == 403
+    assert client.login_as(org.manager).post("/incentives/tasks/new", data=task_form(org, kind=rules.NEW_STORE),
+                                             csrf=False).status_code == 400

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from field import scope
-from field.auth.models import Region, Role, User
+from field.auth.models import Region, User
 from field.competitors.models import CompetitorPromotionType, CompetitorSighting as CS
 from field.core import local_today
 from field.extensions import db
@@ -148,7 +148,7 @@ def report(user: User, filters: Filters, locale: str | None, no_promotion: str) 
     if filters.brand:
         columns.append(CS.region_id)  # one brand: where it was seen, from the same read
     stmt = select(*columns, func.count()).where(*_where(user, filters, weeks[0])).group_by(*columns)
-    wide = user.role in (Role.ADMIN, Role.MANAGER) and not (filters.brand or filters.channel or filters.region)
+    wide = not (filters.brand or filters.channel or filters.region)
     for week, brand, promo, price, *region, n in _streamed(stmt, wide):
         by_row[(brand, promo)][price] += n
         by_week[(brand, week)][price] += n

@@ -279,4 +279,4 @@ def import_sales(data: bytes, filename: str, actor: User) -> ImportResult:
 
 def template() -> bytes:
     """An empty sheet with the columns, and one example row."""
-    return tabular.write_csv(HEADERS, [["S00001", "2026-03-02", "SKU0001", 12, "42.00"]])
+    return tabular.write_csv(HEADERS, [["S00001", "2026-03-02", "SKU0001", 12, "42.00", ""]])

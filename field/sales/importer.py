@@ -12,7 +12,7 @@ week's, say) counts every store-day-SKU once, with the newest file's figures. A 
 gives each store, day and SKU's total: two receipts of the same SKU on one day are added up
 before import.
 
-Never counted twice with orders (the README's "Sales imports and orders"). A delivered order's lines are
+Never counted twice with orders (the README's "Sales, never counted twice"). A delivered order's lines are
 already sales (source "order", field/orders), so an import row that is that delivery again is not imported:
 - a row whose optional `order` column (订单号) names an order the importer may see, delivered or partly
   delivered, is skipped ("already counted from order N, delivered on D"); one still submitted or confirmed
@@ -47,7 +47,7 @@ from field.tabular import Column, ImportResult
 SOURCE = "import"
 HEADERS = ("store_code", "date", "sku", "quantity", "amount", "order")
 NO_ORDER = 0  # `none` in the order column: not an order's delivery, import it even if it looks like one
-NO_ORDER_WORDS = ("none", "no", "无", "-")
+NO_ORDER_WORDS = ("none", "无", "-")
 MAX_ROWS = 100_000
 MAX_BYTES = 20 * 1024 * 1024
 MAX_QUANTITY = 10_000_000

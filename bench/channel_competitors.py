@@ -14,6 +14,11 @@ Times through the Flask test client (median of RUNS after WARMUP), one line per 
 
     .venv/bin/python bench/channel_competitors.py              # both databases
     .venv/bin/python bench/channel_competitors.py sqlite       # one
+    BENCH_KEEP=/tmp/comp .venv/bin/python bench/channel_competitors.py   # keep the databases, reuse them
+
+BENCH_KEEP names a directory: the SQLite file is kept there and the PostgreSQL database is not dropped, and
+a later run with the same BENCH_KEEP times the pages over them again (after running any newer migration)
+instead of building them anew.
 """
 import os
 import random
@@ -28,8 +33,9 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from bench import dashboards as company  # noqa: E402
-from bench.benchkit import both_databases, bulk_insert, signed_in, time_pages  # noqa: E402
+from bench.benchkit import both_databases, bulk_insert, fresh_postgres, signed_in, time_pages  # noqa: E402
 from field import create_app  # noqa: E402
+from field.auth.models import Role, User  # noqa: E402
 from field.competitors.models import CompetitorPromotionType  # noqa: E402
 from field.competitors.report import week_of  # noqa: E402
 from field.core import company_today  # noqa: E402
@@ -41,6 +47,7 @@ from field.visits.models import StepKind, Visit, VisitStatus, VisitStep, VisitTy
 BUDGET_MS = 300.0
 RUNS, WARMUP = 7, 2
 WEEKS = 26
+KEEP = os.environ.get("BENCH_KEEP", "")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1/field_competitors_bench")
 NOW = datetime.now(timezone.utc)
 BRANDS = {"康师傅": 350, "统一": 330, "农夫山泉": 200, "可口可乐": 300, "百事": 290, "元气森林": 550, "娃哈哈": 250,
@@ -116,12 +123,40 @@ def measure(name: str, url: str) -> bool:
     postgres = url.startswith("postgresql")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SERVER_NAME": None,
                       "LOGIN_RATE_LIMIT": "100000 per minute"})
-    manager_id, supervisor_id, counts = build(app, postgres)
+    kept = _kept(app)
+    if kept:
+        manager_id, supervisor_id, counts = kept
+    else:
+        manager_id, supervisor_id, counts = build(app, postgres)
+    made = ("kept from an earlier run" if kept else
+            f"company in {counts['company_s']:.0f} s, sightings in {counts['sightings_s']:.0f} s")
     print(f"\n{name}: {counts['stores']:,} stores, {counts['users']:,} users, "
-          f"{counts['competitor_sightings']:,} competitor sightings (company in {counts['company_s']:.0f} s, "
-          f"sightings in {counts['sightings_s']:.0f} s)")
+          f"{counts['competitor_sightings']:,} competitor sightings ({made})")
 
     return _time(signed_in(app, manager_id), signed_in(app, supervisor_id))
+
+
+def _kept(app) -> tuple[int, int, dict] | None:
+    """With BENCH_KEEP: the company of an earlier run, brought up to the newest migration; else None."""
+    if not KEEP:
+        return None
+    with app.app_context():
+        try:
+            n = db.session.execute(text("SELECT COUNT(*) FROM competitor_sightings")).scalar_one()
+        except Exception:  # noqa: BLE001 — no such table: nothing kept yet
+            db.session.rollback()
+            return None
+        if not n:
+            return None
+        upgrade()
+        db.session.execute(text("ANALYZE"))
+        db.session.commit()
+        manager_id = db.session.execute(select(User.id).where(User.login == "manager")).scalar_one()
+        supervisor_id = db.session.execute(select(User.id).where(User.role == Role.SUPERVISOR)
+                                           .order_by(User.id).limit(1)).scalar_one()
+        counts = {name: db.session.execute(text(f"SELECT COUNT(*) FROM {name}")).scalar_one()
+                  for name in ("stores", "users", "competitor_sightings")}
+    return manager_id, supervisor_id, {**counts, "company_s": 0, "sightings_s": 0}
 
 
 def measure_in(app, setup, client_for) -> bool:
@@ -145,7 +180,28 @@ def _time(manager, supervisor) -> bool:
 
 
 def main() -> int:
-    return both_databases(measure, PG_URL)
+    if not KEEP:
+        return both_databases(measure, PG_URL)
+    Path(KEEP).mkdir(parents=True, exist_ok=True)
+    which = sys.argv[1:] or ["sqlite", "postgresql"]
+    results = []
+    if "sqlite" in which:
+        results.append(measure("SQLite", f"sqlite:///{Path(KEEP) / 'competitors.sqlite'}"))
+    if "postgresql" in which and (_pg_exists(PG_URL) or fresh_postgres(PG_URL)):
+        results.append(measure("PostgreSQL", PG_URL))
+    return 0 if all(results) else 1
+
+
+def _pg_exists(url: str) -> bool:
+    from sqlalchemy import create_engine
+    try:
+        engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001 — not there (or no server): fresh_postgres says which
+        return False
 
 
 if __name__ == "__main__":

@@ -109,6 +109,7 @@ class ImportResult:
     updated: int = 0
     unchanged: int = 0
     errors: list[RowError] = field(default_factory=list)
+    skipped: list[RowError] = field(default_factory=list)  # rows left out on purpose, with why (the file went in)
 
     @property
     def ok(self) -> bool:

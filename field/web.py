@@ -200,20 +200,26 @@ def import_page(form, run: Callable, done: Callable, template: str, **context):
     """An import page: a good file is imported whole, `done(result)` gives the message to flash and
     where to go; a bad one imports nothing and the page lists its errors (the first 500) with 422.
 
-    `run(data, filename)` returns an import result (ok, errors, created, updated, unchanged)."""
-    errors, status = [], 200
+    `run(data, filename)` returns an import result (ok, errors, created, updated, unchanged, skipped). A file that
+    went in with rows left out on purpose (`skipped`: the sales import's order deliveries) answers the page
+    itself, the message on top and those rows listed, instead of going on."""
+    errors, skipped, status = [], [], 200
     if form.validate_on_submit():
         upload = form.file.data
         result = run(upload.read(), upload.filename or "")
         if result.ok:
             message, url = done(result)
             flash(message)
-            return redirect(url)
-        errors, status = result.errors, 422
+            skipped = list(getattr(result, "skipped", None) or [])
+            if not skipped:
+                return redirect(url)
+        else:
+            errors, status = result.errors, 422
     elif form.is_submitted():
         status = 422
     return render(template, form=form, errors=errors[:MAX_ERRORS_SHOWN],
-                  more_errors=max(0, len(errors) - MAX_ERRORS_SHOWN), status=status, **context)
+                  more_errors=max(0, len(errors) - MAX_ERRORS_SHOWN), skipped=skipped[:MAX_ERRORS_SHOWN],
+                  more_skipped=max(0, len(skipped) - MAX_ERRORS_SHOWN), status=status, **context)
 
 
 def see_other(url: str) -> Response:

@@ -141,7 +141,7 @@ DETAIL_LABELS = {
     "position": _l("Position"), "products": _l("Products"), "reason": _l("Reason"), "receipts": _l("Receipts"),
     "regions": _l("Regions"), "rejected": _l("Rejected"), "rep": _l("Rep"), "required": _l("Required"),
     "reverses": _l("Reverses"), "reviews": _l("Reviews"), "role": _l("Role"), "rows": _l("Rows"), "sales": _l("Sales"),
-    "sku": _l("SKU"), "step": _l("Step"), "store": _l("Store"), "stores": _l("Stores"),
+    "skipped": _l("Not imported"), "sku": _l("SKU"), "step": _l("Step"), "store": _l("Store"), "stores": _l("Stores"),
     "supervisor": _l("Supervisor"), "timezone": _l("Time zone"), "title": _l("Title"), "title_en": _l("English title"),
     "to": _l("To"), "total": _l("Total"), "type": _l("Type"), "unchanged": _l("Unchanged"), "updated": _l("Updated"),
     "users": _l("Users"), "via": _l("Via"), "visit": _l("Visit"), "visits": _l("Visits"),

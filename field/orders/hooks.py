@@ -3,7 +3,9 @@
 - visits notify "visit.step_saved": an order step becomes (or updates) its dealer's order;
 - the check-out asks "order_replaces_visit_sales": an order step's sales come from its delivery instead;
 - the store page and a visit's Plan ask "store_last_order"; the visit's order step "visit_step_orders";
-- the dealer scorecard (field/dealers) asks "dealer_orders_summary".
+- the dealer scorecard (field/dealers) asks "dealer_orders_summary";
+- the sales import asks "orders_named_in_import" and "order_deliveries_like" (field/sales/importer.py: a row
+  that is an order's delivery again is not imported).
 A dealer's staff reach only their own pages: the guard before every request asks permissions.may_reach."""
 from __future__ import annotations
 
@@ -13,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from field import permissions, providers, scope
-from field.core import format_money
+from field.core import format_money, local_today
 from field.extensions import db
 from field.orders import bp
 from field.orders import operations as ops
-from field.orders.models import Order
+from field.orders.models import Order, OrderStatus
+from field.sales.models import Sale
 from field.visits.models import StepKind
 
 
@@ -72,6 +75,48 @@ def dealer_orders_summary(dealer, since=None, limit: int = 10) -> dict:
                         "total_text": format_money(o.total)} for o in recent]}
 
 
+def orders_named_in_import(order_ids, actor) -> dict[int, dict]:
+    """For the sales import: the orders with these ids that `actor` may see (any other id is unknown to them):
+    store, status, the SKUs ordered, whether their sales already come from their delivery and its day."""
+    out: dict[int, dict] = {}
+    ids = sorted(set(order_ids))
+    for i in range(0, len(ids), 1000):
+        for order in db.session.execute(scope.orders(actor).where(Order.id.in_(ids[i:i + 1000]))
+                                        .options(selectinload(Order.lines), selectinload(Order.rep))).scalars():
+            counted = order.status in (OrderStatus.DELIVERED, OrderStatus.PARTLY_DELIVERED)
+            out[order.id] = {"store_id": order.store_id, "status": order.status,
+                             "status_text": ops.status_label(order.status), "counted": counted,
+                             "pending": order.status in (OrderStatus.SUBMITTED, OrderStatus.CONFIRMED),
+                             "skus": {line.sku.lower() for line in order.lines},
+                             "delivered_on": local_today(order.rep, at=order.status_at) if counted else None}
+    return out
+
+
+def order_deliveries_like(keys, actor) -> dict[tuple, dict]:
+    """For the sales import: per (store id, day, product id) asked, what delivered orders already counted as
+    sales there — {"quantity": units in all, "orders": [order ids]} — among the stores `actor` may see."""
+    keys = set(keys)
+    if not keys:
+        return {}
+    stores = sorted({k[0] for k in keys})
+    days = [k[1] for k in keys]
+    out: dict[tuple, dict] = {}
+    for i in range(0, len(stores), 1000):
+        stmt = (scope.query(Sale, actor)
+                .where(Sale.source == ops.SALE_SOURCE, Sale.store_id.in_(stores[i:i + 1000]),
+                       Sale.sold_on >= min(days), Sale.sold_on <= max(days))
+                .with_only_columns(Sale.store_id, Sale.sold_on, Sale.product_id, Sale.quantity, Sale.source_key))
+        for store_id, day, product_id, quantity, key in db.session.execute(stmt):
+            if (store_id, day, product_id) not in keys:
+                continue
+            found = out.setdefault((store_id, day, product_id), {"quantity": 0, "orders": []})
+            found["quantity"] += quantity
+            order_id = ops.order_id_of_sale_key(key)
+            if order_id is not None and order_id not in found["orders"]:
+                found["orders"].append(order_id)
+    return out
+
+
 def dealer_choices() -> list[tuple[int, str]]:
     """The active dealers in the signed-in admin's scope, for the user form's dealer picker."""
     from field.dealers.models import Dealer
@@ -86,6 +131,8 @@ providers.register("order_replaces_visit_sales", ops.replaces_visit_sales)
 providers.register("store_last_order", store_last_order)
 providers.register("visit_step_orders", visit_step_orders)
 providers.register("dealer_orders_summary", dealer_orders_summary)
+providers.register("orders_named_in_import", orders_named_in_import)
+providers.register("order_deliveries_like", order_deliveries_like)
 
 
 @bp.before_app_request

@@ -198,8 +198,19 @@ def deliver(order: Order, actor: User, raw: dict[int, str]) -> Order:
             db.session.add(Sale(store_id=order.store_id, sold_on=sold_on, product=product,
                                 category=product.category if product else "", quantity=line.delivered_quantity,
                                 amount=line.delivered_quantity * line.unit_price, source=SALE_SOURCE,
-                                visit_id=order.visit_id, source_key=f"order:{order.id}:line:{line.line_no}"))
+                                visit_id=order.visit_id, source_key=sale_key(order, line)))
     return order
+
+
+def sale_key(order: Order, line: OrderLine) -> str:
+    """The key of the sale a delivered order line becomes (unique with its source)."""
+    return f"order:{order.id}:line:{line.line_no}"
+
+
+def order_id_of_sale_key(key: str) -> int | None:
+    """The order a sale of source "order" came from, read back from its key."""
+    parts = key.split(":")
+    return int(parts[1]) if len(parts) == 4 and parts[0] == "order" and parts[1].isdigit() else None
 
 
 def cancel(order: Order, actor: User, reason: str) -> Order:

@@ -4,7 +4,7 @@ from a file with any."""
 from __future__ import annotations
 
 from flask import url_for
-from flask_babel import gettext as _
+from flask_babel import gettext as _, ngettext
 from flask_login import current_user, login_required
 
 from field import permissions
@@ -27,7 +27,10 @@ def import_():
     return import_page(
         ImportForm(), lambda data, name: importer.import_sales(data, name, me()),
         lambda result: (_("Sales imported: %(created)s new, %(updated)s replaced, %(unchanged)s already there.",
-                          created=result.created, updated=result.updated, unchanged=result.unchanged),
+                          created=result.created, updated=result.updated, unchanged=result.unchanged)
+                        + (" " + ngettext("%(num)s row was not imported: its sales are counted from an order.",
+                                          "%(num)s rows were not imported: their sales are counted from orders.",
+                                          len(result.skipped)) if result.skipped else ""),
                         url_for("sales.import_")),
         "sales/import.html", max_rows=importer.MAX_ROWS)
 

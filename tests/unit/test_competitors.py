@@ -86,3 +86,60 @@ def test_price_stats_from_a_histogram():
     # 290 ×5, 990 ×4: the fifth of nine
     assert price_stats({990: 4, 290: 5}) == PriceStats(9, 290, 290, 990)
     assert price_stats({990: 5, 290: 5}).median == 640
+
+
+def _oracle(prices: list[int]) -> PriceStats:
+    """min / median / max from the sightings' prices themselves (the median of an even count: the mean of the
+    two middle prices, rounded down to a fen)."""
+    if not prices:
+        return PriceStats(0, None, None, None)
+    s = sorted(prices)
+    middle = (s[(len(s) - 1) // 2] + s[len(s) // 2]) // 2
+    return PriceStats(len(s), s[0], middle, s[-1])
+
+
+def test_report_prices_per_week_and_per_row_are_those_of_the_sightings(org):
+    """The report's figures (read grouped by week, brand, promotion and price, streamed on PostgreSQL for a wide
+    read) are exactly min / median / max of the sightings in scope, week by week and over the weeks."""
+    import random
+    from datetime import timedelta
+
+    from field.competitors import report as rep
+    from field.competitors.models import CompetitorSighting
+    from field.core import now
+    from field.extensions import db
+    from field.visits.models import StepKind
+    from tests.factories import make_store, make_visit
+
+    east = make_store(rep=org.rep, channel="supermarket")
+    west = make_store(rep=org.west_rep, channel="supermarket")
+    visit = make_visit(org.rep, east, at=now(), minutes=20, code="promotion")
+    step = next(s for s in visit.visit_type.steps if s.kind == StepKind.COMPETITOR)
+    weeks = rep.week_range(org.manager, 26)
+    rnd = random.Random(17)
+    mine: dict[tuple[str, object], list[int]] = {}
+    per_row: dict[str, list[int]] = {}
+    for store, rep_user in ((east, org.rep), (west, org.west_rep)):
+        for week in [weeks[0], weeks[1], weeks[12], weeks[-1], weeks[0] - timedelta(weeks=1)]:
+            for brand in ("康师傅", "统一"):
+                for _ in range(rnd.randint(1, 6)):
+                    price = rnd.choice((290, 300, 310, 350, 355, 400))
+                    db.session.add(CompetitorSighting(
+                        visit_id=visit.id, step_id=step.id, store_id=store.id, rep_id=rep_user.id,
+                        region_id=store.region_id, channel=store.channel, seen_on=week + timedelta(days=2), week=week,
+                        brand=brand, product="", price=price, promotion_type_id=None))
+                    if store is east and week >= weeks[0]:  # the manager's scope, in the 26 weeks
+                        mine.setdefault((brand, week), []).append(price)
+                        per_row.setdefault(brand, []).append(price)
+    db.session.commit()
+    found = rep.report(org.manager, rep.Filters(weeks=26), "en", "No promotion")
+    assert found.weeks == weeks
+    assert {row.brand: row.stats for row in found.rows} == {b: _oracle(p) for b, p in per_row.items()}
+    assert set(found.trend) == {"康师傅", "统一"}
+    for brand, stats in found.trend.items():
+        assert stats == [_oracle(mine.get((brand, week), [])) for week in weeks]
+    assert found.total == sum(len(p) for p in per_row.values())
+    # A narrow read (one brand) is planned otherwise; the figures are the same.
+    one = rep.report(org.manager, rep.Filters(weeks=26, brand="统一"), "en", "No promotion")
+    assert [row.stats for row in one.rows] == [_oracle(per_row["统一"])]
+    assert one.trend["统一"] == found.trend["统一"]

@@ -284,7 +284,8 @@ def store_states(user: User, periods: list[Period], zone: ZoneInfo, region: Regi
 
 
 def coverage(user: User, periods: list[Period], zone: ZoneInfo, region: Region | None = None) -> Coverage:
-    return _coverage(db.session.execute(coverage_rows(user, periods, zone, region)), len(periods))
+    statements = coverage_parts(user, periods, zone, region)
+    return _coverage_parts([db.session.execute(s).all() for s in statements], len(periods))
 
 
 def coverage_rows(user: User, periods: list[Period], zone: ZoneInfo, region: Region | None = None):
@@ -294,6 +295,30 @@ def coverage_rows(user: User, periods: list[Period], zone: ZoneInfo, region: Reg
     for i in range(len(periods)):
         sums += [func.sum(t.c[f"due{i}"]), func.sum(t.c[f"visited{i}"]), func.sum(t.c[f"on{i}"])]
     return select(t.c.tier, t.c.channel, func.count(), *sums).group_by(t.c.tier, t.c.channel)
+
+
+def coverage_parts(user: User, periods: list[Period], zone: ZoneInfo, region: Region | None = None) -> list:
+    """The statements whose rows _coverage_parts adds up. On PostgreSQL one a period, so that they
+    may run beside each other (field/reads.py), each on its own connection and core: every period
+    reads its own month of the check-out index anyway. Elsewhere one statement for all the periods."""
+    if db.session.get_bind().dialect.name == "postgresql" and len(periods) > 1:
+        return [coverage_rows(user, [period], zone, region) for period in periods]
+    return [coverage_rows(user, periods, zone, region)]
+
+
+def _coverage_parts(parts: list, n_periods: int) -> Coverage:
+    """The Coverage of coverage_parts' rows: one list of rows for all the periods, or one a period."""
+    if len(parts) == 1:
+        return _coverage(parts[0], n_periods)
+    cells: dict[tuple[str, str], Cell] = {}
+    for i, rows in enumerate(parts):
+        for tier, channel, n, due, visited, on in rows:
+            cell = cells.get((tier, channel))
+            if cell is None:
+                # Every period counts the same stores (the active ones in scope today).
+                cell = cells[(tier, channel)] = Cell(stores=int(n))
+            cell.due[i], cell.visited[i], cell.on_schedule[i] = int(due or 0), int(visited or 0), int(on or 0)
+    return Coverage(cells)
 
 
 def _coverage(rows, n_periods: int) -> Coverage:
@@ -484,11 +509,12 @@ class Overview:
 def overview(user: User, period: Period, as_of: date, region: Region | None = None) -> Overview:
     zone = company_zone()
     periods = [period, period.previous(), period.last_year()]
-    # The two big reads run beside the spend's (which may measure stale ROI lines first: it writes).
-    stores_rows, visits_rows = reads.beside([coverage_rows(user, periods, zone, region),
-                                             visit_rows(user, periods, zone, region)])
+    # The big reads run beside the spend's (which may measure stale ROI lines first: it writes): the
+    # coverage of each period and the visits, each on its own connection on PostgreSQL.
+    parts = coverage_parts(user, periods, zone, region)
+    *stores_rows, visits_rows = reads.beside([*parts, visit_rows(user, periods, zone, region)])
     money = spend(user, periods, as_of, region)
-    return Overview(period, periods, _coverage(stores_rows(), len(periods)),
+    return Overview(period, periods, _coverage_parts([rows() for rows in stores_rows], len(periods)),
                     _productivity(visits_rows(), len(periods)), money)
 
 

@@ -244,11 +244,13 @@ def _frequencies() -> list[int]:
     return sorted({*TIER_FREQUENCY_DAYS.values(), frequency_days(None, None), *own})
 
 
-def store_states(user: User, periods: list[Period], zone: ZoneInfo, region: Region | None = None):
+def store_states(user: User, periods: list[Period], zone: ZoneInfo, region: Region | None = None,
+                 frequencies: list[int] | None = None):
     """The active stores in scope with, per period, columns visited_i, due_i, on_schedule_i (1/0) and
-    last_i (the last visit before the period's end), plus tier, channel: a subquery to group or list."""
+    last_i (the last visit before the period's end), plus tier, channel: a subquery to group or list.
+    `frequencies`: _frequencies(), when the caller has read them already."""
     freq = _frequency()
-    frequencies = _frequencies()
+    frequencies = frequencies if frequencies is not None else _frequencies()
     columns = [Store.id.label("store_id"), Store.tier, Store.channel]
     stmt = scope.stores(user).where(Store.active.is_(True))
     where = region_clause(region)
@@ -288,9 +290,10 @@ def coverage(user: User, periods: list[Period], zone: ZoneInfo, region: Region |
     return _coverage_parts([db.session.execute(s).all() for s in statements], len(periods))
 
 
-def coverage_rows(user: User, periods: list[Period], zone: ZoneInfo, region: Region | None = None):
+def coverage_rows(user: User, periods: list[Period], zone: ZoneInfo, region: Region | None = None,
+                  frequencies: list[int] | None = None):
     """The statement: (tier, channel, stores, then due, visited, on schedule per period)."""
-    t = store_states(user, periods, zone, region)
+    t = store_states(user, periods, zone, region, frequencies)
     sums = []
     for i in range(len(periods)):
         sums += [func.sum(t.c[f"due{i}"]), func.sum(t.c[f"visited{i}"]), func.sum(t.c[f"on{i}"])]
@@ -302,7 +305,8 @@ def coverage_parts(user: User, periods: list[Period], zone: ZoneInfo, region: Re
     may run beside each other (field/reads.py), each on its own connection and core: every period
     reads its own month of the check-out index anyway. Elsewhere one statement for all the periods."""
     if db.session.get_bind().dialect.name == "postgresql" and len(periods) > 1:
-        return [coverage_rows(user, [period], zone, region) for period in periods]
+        frequencies = _frequencies()
+        return [coverage_rows(user, [period], zone, region, frequencies) for period in periods]
     return [coverage_rows(user, periods, zone, region)]
 
 
@@ -461,6 +465,11 @@ def _spend_rows(user: User, filters: list[Filters], last_day: date):
                     case((f.settled, f.written_off), else_=ActivityStore.budget).label("cost"),
                     kept.stale.label("stale")).where(
         or_(*[and_(Activity.period_start <= x.end, Activity.period_end >= x.start) for x in filters])
+    ).where(
+        # The same condition again, on the lines' activity ids: the planner then leaves the lines of
+        # other periods (most of them) before joining their stores, kept figures and counters.
+        ActivityStore.activity_id.in_(select(Activity.id).where(
+            or_(*[and_(Activity.period_start <= x.end, Activity.period_end >= x.start) for x in filters])))
     ).cte("kept").prefix_with("MATERIALIZED")
     within = [and_(t.c.period_start <= x.end, t.c.period_end >= x.start) for x in filters]
     columns = roi_figures._sums(t)

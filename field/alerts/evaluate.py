@@ -21,7 +21,7 @@ from itertools import groupby
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from field import audit, permissions, providers
@@ -114,26 +114,30 @@ def _known(keys: list[str]) -> set[str]:
 
 
 def _new_alert(region: Region, finding: Finding) -> Alert:
-    return Alert(key=finding.key, rule=finding.rule, region_id=region.id, period=finding.period,
-                 rep_id=finding.rep_id, store_id=finding.store_id, activity_id=finding.activity_id,
-                 detail=finding.detail, status=AlertStatus.OPEN, opened_at=now(), note="")
+    return Alert(**_alert_row(region, finding))
+
+
+def _alert_row(region: Region, finding: Finding) -> dict:
+    return dict(key=finding.key, rule=finding.rule, region_id=region.id, period=finding.period,
+                rep_id=finding.rep_id, store_id=finding.store_id, activity_id=finding.activity_id,
+                detail=finding.detail, status=AlertStatus.OPEN, opened_at=now(), note="")
 
 
 def _open_all(region: Region, findings: list[Finding]) -> list[Alert]:
-    """Stage the alerts of new findings: all in one savepoint (one flush), or, when another evaluation
-    opened one of them meanwhile (the unique key), one savepoint each, so the others still open."""
+    """Stage the alerts of new findings: all in one savepoint (one INSERT … RETURNING, and their audit
+    lines in one more), or, when another evaluation opened one of them meanwhile (the unique key), one
+    savepoint each, so the others still open."""
     if not findings:
         return []
     try:
         with db.session.begin_nested():
-            alerts = [_new_alert(region, finding) for finding in findings]
-            db.session.add_all(alerts)
-            db.session.flush()
+            alerts = list(db.session.scalars(insert(Alert).returning(Alert, sort_by_parameter_order=True),
+                                              [_alert_row(region, finding) for finding in findings]))
     except IntegrityError:
         alerts = [alert for alert in (_open(region, finding) for finding in findings) if alert is not None]
     else:
-        for alert in alerts:
-            audit.record("alert.open", alert, actor=audit.SYSTEM, rule=alert.rule, key=alert.key)
+        audit.record_all("alert.open", [(alert, {"rule": alert.rule, "key": alert.key}) for alert in alerts],
+                         actor=audit.SYSTEM)
     return alerts
 
 

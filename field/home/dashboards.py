@@ -16,11 +16,13 @@ the same days a year before — 同比):
 - Evidence compliance, spend and ROI: field/roi's kept figures over the activities overlapping the
   period (roi.figures.rollups), as the ROI page shows them.
 
-Everything is set-based, one statement each for the three periods together:
+Everything is set-based:
 - coverage and schedule: each store's last visit before each period's end. On SQLite an index probe
-  per store (ix_visits_store_id_status_checkout_at), the cheapest there; on PostgreSQL the last
-  visits of the month before the end come from one range of ix_visits_status_checkout_at_store_id,
-  grouped, and only a store without one is probed (three times faster at 20,000 stores);
+  per store (ix_visits_store_id_status_checkout_at), the cheapest there, one statement for the three
+  periods; on PostgreSQL the last visits of the month before the end come from one range of
+  ix_visits_status_checkout_at_store_id, grouped, and only a store without one is probed (three times
+  faster at 20,000 stores) — one statement a period, the three run beside each other and beside the
+  visit figures (field/reads.py), so the page waits for the longest, not for their sum;
 - the visit figures: one range of the covering ix_visits_status_checkin_at_rep_id_store_id_checkout_at
   per period (migration 0016), per rep for the period shown, added up in SQL for the other two;
 - evidence, spend and ROI: the ROI page's kept figures of the three periods' lines, summed per period

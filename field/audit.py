@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import has_request_context, request
 from flask_login import current_user
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text, insert
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from field.core import UTCDateTime, now
@@ -62,6 +62,21 @@ def record(action: str, obj=None, actor=None, **detail) -> AuditEvent:
     )
     db.session.add(event)
     return event
+
+
+def record_all(action: str, items: list[tuple[object, dict]], actor=None) -> None:
+    """record() for many objects at once, as one INSERT (an evaluation that opens a hundred alerts):
+    `items` are (object, detail) pairs; the objects are flushed already (they have their ids)."""
+    if not items:
+        return
+    actor = None if actor == SYSTEM else (actor or _actor())
+    at = now()
+    ip = (request.remote_addr or "") if has_request_context() else ""
+    db.session.execute(insert(AuditEvent), [
+        {"at": at, "actor_id": actor.id if actor is not None else None, "action": action,
+         "object_type": obj.__tablename__, "object_id": obj.id, "ip": ip,
+         "detail": json.dumps(detail, ensure_ascii=False, default=str) if detail else ""}
+        for obj, detail in items])
 
 
 def set_active(obj, active: bool, kind: str, actor=None, **detail) -> bool:

@@ -21,7 +21,7 @@ from itertools import groupby
 
 from flask import current_app
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from field import audit, permissions, providers
@@ -114,26 +114,30 @@ def _known(keys: list[str]) -> set[str]:
 
 
 def _new_alert(region: Region, finding: Finding) -> Alert:
-    return Alert(key=finding.key, rule=finding.rule, region_id=region.id, period=finding.period,
-                 rep_id=finding.rep_id, store_id=finding.store_id, activity_id=finding.activity_id,
-                 detail=finding.detail, status=AlertStatus.OPEN, opened_at=now(), note="")
+    return Alert(**_alert_row(region, finding))
+
+
+def _alert_row(region: Region, finding: Finding) -> dict:
+    return dict(key=finding.key, rule=finding.rule, region_id=region.id, period=finding.period,
+                rep_id=finding.rep_id, store_id=finding.store_id, activity_id=finding.activity_id,
+                detail=finding.detail, status=AlertStatus.OPEN, opened_at=now(), note="")
 
 
 def _open_all(region: Region, findings: list[Finding]) -> list[Alert]:
-    """Stage the alerts of new findings: all in one savepoint (one flush), or, when another evaluation
-    opened one of them meanwhile (the unique key), one savepoint each, so the others still open."""
+    """Stage the alerts of new findings: all in one savepoint (one INSERT … RETURNING, and their audit
+    lines in one more), or, when another evaluation opened one of them meanwhile (the unique key), one
+    savepoint each, so the others still open."""
     if not findings:
         return []
     try:
         with db.session.begin_nested():
-            alerts = [_new_alert(region, finding) for finding in findings]
-            db.session.add_all(alerts)
-            db.session.flush()
+            alerts = list(db.session.scalars(insert(Alert).returning(Alert, sort_by_parameter_order=True),
+                                              [_alert_row(region, finding) for finding in findings]))
     except IntegrityError:
         alerts = [alert for alert in (_open(region, finding) for finding in findings) if alert is not None]
     else:
-        for alert in alerts:
-            audit.record("alert.open", alert, actor=audit.SYSTEM, rule=alert.rule, key=alert.key)
+        audit.record_all("alert.open", [(alert, {"rule": alert.rule, "key": alert.key}) for alert in alerts],
+                         actor=audit.SYSTEM)
     return alerts
 
 
@@ -151,14 +155,21 @@ def _open(region: Region, finding: Finding) -> Alert | None:
 
 
 def _clear(region: Region, day: date, rules, found: set[str], rep_id: int | None) -> list[Alert]:
-    """Resolve the live alerts of the rules and periods just decided about whose finding is gone."""
+    """Resolve the live alerts of the rules and periods just decided about whose finding is gone (the
+    live alerts of the region's rules read in one query, then kept per rule to its own periods)."""
+    periods = {rule.code: rule.periods(day) for rule in rules}
+    if not periods:
+        return []
+    stmt = select(Alert).where(Alert.region_id == region.id, Alert.rule.in_(sorted(periods)),
+                               Alert.status.in_(LIVE),
+                               Alert.period.in_(sorted(set().union(*periods.values())))).order_by(Alert.id)
+    if rep_id is not None:
+        stmt = stmt.where(Alert.rep_id == rep_id)
     cleared = []
+    live = db.session.execute(stmt).scalars().all()
+    by_rule = {code: [a for a in live if a.rule == code and a.period in days] for code, days in periods.items()}
     for rule in rules:
-        stmt = select(Alert).where(Alert.region_id == region.id, Alert.rule == rule.code,
-                                   Alert.status.in_(LIVE), Alert.period.in_(sorted(rule.periods(day))))
-        if rep_id is not None:
-            stmt = stmt.where(Alert.rep_id == rep_id)
-        for alert in db.session.execute(stmt).scalars():
+        for alert in by_rule[rule.code]:
             if alert.key not in found:
                 alert.status, alert.resolved_at, alert.resolved_by_id = AlertStatus.RESOLVED, now(), None
                 audit.record("alert.clear", alert, actor=audit.SYSTEM, rule=alert.rule)
@@ -193,12 +204,13 @@ def on_visit(visit, *args, **kwargs) -> None:
 
 class _People:
     """Who hears of the alerts of one region, looked up once for all of them: the region's managers
-    and the reps' supervisors (loaded as they are first asked for)."""
+    and the reps' supervisors (loaded as they are first asked for, or all at once by `load`)."""
 
     def __init__(self, region: Region | None):
         self.region = region
         self._managers: list[User] | None = None
         self._supervisors: dict[int, User | None] = {}
+        self._reps: dict[int, User] = {}  # held, so the alerts' `rep` is found in the session, not read again
 
     def managers(self, region: Region) -> list[User]:
         if region is not self.region or self._managers is None:
@@ -211,22 +223,37 @@ class _People:
             self._managers = found
         return self._managers
 
+    def load(self, rep_ids) -> None:
+        """Read the reps and their supervisors not read yet: one query for each, not one per rep."""
+        missing = sorted({rep_id for rep_id in rep_ids if rep_id not in self._supervisors})
+        if not missing:
+            return
+        reps = db.session.execute(select(User).where(User.id.in_(missing))).scalars().all()
+        boss_ids = sorted({rep.supervisor_id for rep in reps if rep.supervisor_id is not None})
+        bosses = {u.id: u for u in db.session.execute(select(User).where(User.id.in_(boss_ids))).scalars()} \
+            if boss_ids else {}
+        for rep in reps:
+            self._reps[rep.id] = rep
+            boss = bosses.get(rep.supervisor_id)
+            self._supervisors[rep.id] = boss if boss is not None and boss.active else None
+        for rep_id in missing:
+            self._supervisors.setdefault(rep_id, None)
+
     def supervisors(self, rep_ids: list[int]) -> list[User]:
-        missing = [rep_id for rep_id in rep_ids if rep_id not in self._supervisors]
-        if missing:
-            for rep in db.session.execute(select(User).where(User.id.in_(missing))).scalars():
-                boss = rep.supervisor
-                self._supervisors[rep.id] = boss if boss is not None and boss.active else None
+        self.load(rep_ids)
         return [boss for rep_id in rep_ids if (boss := self._supervisors.get(rep_id)) is not None]
+
+
+def _rep_ids(alert: Alert) -> list[int]:
+    return [alert.rep_id] if alert.rep_id else list((alert.detail or {}).get("rep_ids", []))
 
 
 def recipients(alert: Alert, people: _People | None = None) -> list[User]:
     """The rep's supervisor (for an alert about an activity: the supervisors of the reps whose stores
     it names) and the managers of the alert's region or a region above it; active people only."""
     people = people or _People(None)
-    rep_ids = [alert.rep_id] if alert.rep_id else list((alert.detail or {}).get("rep_ids", []))
     found: dict[int, User] = {}
-    for user in people.supervisors(rep_ids):
+    for user in people.supervisors(_rep_ids(alert)):
         found[user.id] = user
     region = alert.region or db.session.get(Region, alert.region_id)
     for user in people.managers(region):
@@ -241,15 +268,36 @@ def alert_url(alert: Alert) -> str:
 
 def _messages(alert: Alert, people: _People | None = None) -> list[dict]:
     """The alert's notifications, one a language its people read (send()'s arguments each)."""
-    recipients_ = recipients(alert, people)
+    return _messages_all([alert], people)
+
+
+def _messages_all(alerts: list[Alert], people: _People | None = None) -> list[dict]:
+    """The notifications of several alerts, one per alert and language its people read, in the alerts'
+    order: the people, reps and activities the texts name are read once for all, and each language
+    is put in force once (not once per alert)."""
+    if not alerts:
+        return []
+    people = people or _People(None)
+    people.load(rep_id for alert in alerts for rep_id in _rep_ids(alert))
+    activities = text.preload(alerts)  # noqa: F841 — held while the titles are written
     default = current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")
-    out = []
-    for locale, group in groupby(sorted(recipients_, key=lambda u: u.locale or default),
-                                 key=lambda u: u.locale or default):
+    groups: list[list[tuple[str, list[User]]]] = []
+    for alert in alerts:
+        found = recipients(alert, people)
+        groups.append([(locale, list(group)) for locale, group in groupby(
+            sorted(found, key=lambda u: u.locale or default), key=lambda u: u.locale or default)])
+    words: dict[tuple[int, str], tuple[str, str]] = {}
+    for locale in sorted({locale for group in groups for locale, _users in group}):
         with force_locale(locale):
-            title, body = text.title(alert), text.body(alert)
-        out.append(dict(users=list(group), kind="alert", title=str(title), body=str(body),
-                        url=alert_url(alert), key=f"alert:{alert.id}"))
+            for alert, group in zip(alerts, groups):
+                if any(loc == locale for loc, _users in group):
+                    words[(id(alert), locale)] = (str(text.title(alert)), str(text.body(alert)))
+    out = []
+    for alert, group in zip(alerts, groups):
+        url = alert_url(alert)
+        for locale, users in group:
+            title, body = words[(id(alert), locale)]
+            out.append(dict(users=users, kind="alert", title=title, body=body, url=url, key=f"alert:{alert.id}"))
     return out
 
 
@@ -261,6 +309,6 @@ def notify_opened(alert: Alert, people: _People | None = None) -> None:
 
 def notify_opened_all(alerts: list[Alert], people: _People | None = None) -> None:
     """notify_opened() for an evaluation's new alerts, handed over together."""
-    messages = [message for alert in alerts for message in _messages(alert, people)]
+    messages = _messages_all(alerts, people)
     if messages:
         providers.notify("alerts.opened", messages)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_babel import format_date, gettext as _, ngettext
+from sqlalchemy import select
 
 from field.activities.models import Activity
 from field.alerts.models import Alert
@@ -23,6 +24,16 @@ def _build(endpoint: str, **values) -> str | None:
 def rule_label(code: str) -> str:
     rule = BY_CODE.get(code)
     return str(rule.label) if rule else code
+
+
+def preload(alerts: list[Alert]) -> list[Activity]:
+    """Read the activities the alerts' titles name in one query (the reps: evaluate._People.load), so
+    titling many alerts does not read them one by one. Hold on to the answer while titling: the
+    session keeps only the objects something refers to."""
+    ids = sorted({alert.activity_id for alert in alerts if alert.activity_id and not alert.rep_id})
+    if not ids:
+        return []
+    return list(db.session.execute(select(Activity).where(Activity.id.in_(ids))).scalars())
 
 
 def _who(alert: Alert) -> str:

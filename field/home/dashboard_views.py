@@ -151,13 +151,10 @@ def targets_for(user: User, on: date):
 
 # --- the manager's dashboard ------------------------------------------------------------------------
 
-def _floors(values) -> list[int | None]:
-    """Values rounded down: they fall in the same buckets of whole-number edges (a ≤ v < b exactly when
-    a ≤ ⌊v⌋ < b), and integers compare faster than 2,000 fractions do."""
-    return [None if v is None else v.numerator // v.denominator for v in values]
-
-
 def _charts(asked: Asked, found: dash.Overview) -> dict:
+    """The histograms bucket the reps by their figures rounded down (RepLine.per_day_floor, minutes_floor):
+    a value falls between whole-number edges a ≤ v < b exactly when a ≤ ⌊v⌋ < b, and integers are
+    cheaper to make and compare than 2,000 fractions."""
     args = asked.args
     cov_tier = charts.share_bars([
         (_("Tier %(tier)s", tier=t), c.coverage.value, dash_value(c.coverage.value, "pct"),
@@ -173,14 +170,14 @@ def _charts(asked: Asked, found: dash.Overview) -> dict:
         for t, c in found.coverage.by_tier.items()])
     reps = found.productivity.reps
     per_day = charts.histogram(
-        _floors(r.per_day for r in reps), VISIT_EDGES, anchor=ANCHOR_VISITS_PER_DAY,
+        [r.per_day_floor for r in reps], VISIT_EDGES, anchor=ANCHOR_VISITS_PER_DAY,
         anchor_label=_("Benchmark %(n)s", n="7.3"),
         bucket_label=lambda lo, hi: f"{lo}" if hi is not None else f"{lo}+",
         name=lambda label, n: _("%(bucket)s visits a day: %(num)s reps", bucket=label, num=n),
         href=lambda lo, hi: url_for("home.dashboard_reps", measure="per_day", min=lo, **({"max": hi} if hi else {}),
                                     **args))
     dwell = charts.histogram(
-        _floors(r.minutes for r in reps), DWELL_EDGES, band=ANCHOR_DWELL_MINUTES,
+        [r.minutes_floor for r in reps], DWELL_EDGES, band=ANCHOR_DWELL_MINUTES,
         anchor_label=_("Benchmark %(low)s–%(high)s min", low=ANCHOR_DWELL_MINUTES[0], high=ANCHOR_DWELL_MINUTES[1]),
         bucket_label=lambda lo, hi: f"{lo}" if hi is not None else f"{lo}+",
         name=lambda label, n: _("%(bucket)s minutes a visit: %(num)s reps", bucket=label, num=n),

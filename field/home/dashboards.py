@@ -16,11 +16,13 @@ the same days a year before — 同比):
 - Evidence compliance, spend and ROI: field/roi's kept figures over the activities overlapping the
   period (roi.figures.rollups), as the ROI page shows them.
 
-Everything is set-based, one statement each for the three periods together:
+Everything is set-based:
 - coverage and schedule: each store's last visit before each period's end. On SQLite an index probe
-  per store (ix_visits_store_id_status_checkout_at), the cheapest there; on PostgreSQL the last
-  visits of the month before the end come from one range of ix_visits_status_checkout_at_store_id,
-  grouped, and only a store without one is probed (three times faster at 20,000 stores);
+  per store (ix_visits_store_id_status_checkout_at), the cheapest there, one statement for the three
+  periods; on PostgreSQL the last visits of the month before the end come from one range of
+  ix_visits_status_checkout_at_store_id, grouped, and only a store without one is probed (three times
+  faster at 20,000 stores) — one statement a period, the three run beside each other and beside the
+  visit figures (field/reads.py), so the page waits for the longest, not for their sum;
 - the visit figures: one range of the covering ix_visits_status_checkin_at_rep_id_store_id_checkout_at
   per period (migration 0016), per rep for the period shown, added up in SQL for the other two;
 - evidence, spend and ROI: the ROI page's kept figures of the three periods' lines, summed per period
@@ -244,11 +246,13 @@ def _frequencies() -> list[int]:
     return sorted({*TIER_FREQUENCY_DAYS.values(), frequency_days(None, None), *own})
 
 
-def store_states(user: User, periods: list[Period], zone: ZoneInfo, region: Region | None = None):
+def store_states(user: User, periods: list[Period], zone: ZoneInfo, region: Region | None = None,
+                 frequencies: list[int] | None = None):
     """The active stores in scope with, per period, columns visited_i, due_i, on_schedule_i (1/0) and
-    last_i (the last visit before the period's end), plus tier, channel: a subquery to group or list."""
+    last_i (the last visit before the period's end), plus tier, channel: a subquery to group or list.
+    `frequencies`: _frequencies(), when the caller has read them already."""
     freq = _frequency()
-    frequencies = _frequencies()
+    frequencies = frequencies if frequencies is not None else _frequencies()
     columns = [Store.id.label("store_id"), Store.tier, Store.channel]
     stmt = scope.stores(user).where(Store.active.is_(True))
     where = region_clause(region)
@@ -284,16 +288,43 @@ def store_states(user: User, periods: list[Period], zone: ZoneInfo, region: Regi
 
 
 def coverage(user: User, periods: list[Period], zone: ZoneInfo, region: Region | None = None) -> Coverage:
-    return _coverage(db.session.execute(coverage_rows(user, periods, zone, region)), len(periods))
+    statements = coverage_parts(user, periods, zone, region)
+    return _coverage_parts([db.session.execute(s).all() for s in statements], len(periods))
 
 
-def coverage_rows(user: User, periods: list[Period], zone: ZoneInfo, region: Region | None = None):
+def coverage_rows(user: User, periods: list[Period], zone: ZoneInfo, region: Region | None = None,
+                  frequencies: list[int] | None = None):
     """The statement: (tier, channel, stores, then due, visited, on schedule per period)."""
-    t = store_states(user, periods, zone, region)
+    t = store_states(user, periods, zone, region, frequencies)
     sums = []
     for i in range(len(periods)):
         sums += [func.sum(t.c[f"due{i}"]), func.sum(t.c[f"visited{i}"]), func.sum(t.c[f"on{i}"])]
     return select(t.c.tier, t.c.channel, func.count(), *sums).group_by(t.c.tier, t.c.channel)
+
+
+def coverage_parts(user: User, periods: list[Period], zone: ZoneInfo, region: Region | None = None) -> list:
+    """The statements whose rows _coverage_parts adds up. On PostgreSQL one a period, so that they
+    may run beside each other (field/reads.py), each on its own connection and core: every period
+    reads its own month of the check-out index anyway. Elsewhere one statement for all the periods."""
+    if db.session.get_bind().dialect.name == "postgresql" and len(periods) > 1:
+        frequencies = _frequencies()
+        return [coverage_rows(user, [period], zone, region, frequencies) for period in periods]
+    return [coverage_rows(user, periods, zone, region)]
+
+
+def _coverage_parts(parts: list, n_periods: int) -> Coverage:
+    """The Coverage of coverage_parts' rows: one list of rows for all the periods, or one a period."""
+    if len(parts) == 1:
+        return _coverage(parts[0], n_periods)
+    cells: dict[tuple[str, str], Cell] = {}
+    for i, rows in enumerate(parts):
+        for tier, channel, n, due, visited, on in rows:
+            cell = cells.get((tier, channel))
+            if cell is None:
+                # Every period counts the same stores (the active ones in scope today).
+                cell = cells[(tier, channel)] = Cell(stores=int(n))
+            cell.due[i], cell.visited[i], cell.on_schedule[i] = int(due or 0), int(visited or 0), int(on or 0)
+    return Coverage(cells)
 
 
 def _coverage(rows, n_periods: int) -> Coverage:
@@ -328,6 +359,16 @@ class RepLine:
     @property
     def minutes(self) -> Fraction | None:
         return Fraction(round(self.seconds / 60 * 10), 10 * self.visits) if self.visits else None
+
+    @property
+    def per_day_floor(self) -> int | None:
+        """⌊per_day⌋ in integers (a chart buckets 2,000 reps: no fractions made for it)."""
+        return self.visits // self.days if self.days else None
+
+    @property
+    def minutes_floor(self) -> int | None:
+        """⌊minutes⌋ in integers."""
+        return round(self.seconds / 60 * 10) // (10 * self.visits) if self.visits else None
 
     def __iadd__(self, other: RepLine) -> RepLine:
         self.visits += other.visits
@@ -401,14 +442,19 @@ def productivity(user: User, periods: list[Period], zone: ZoneInfo, region: Regi
 
 
 def _productivity(rows, n_periods: int) -> Productivity:
-    totals = [RepLine(0) for _ in range(n_periods)]
+    # Rows unpacked as tuples and added up in plain lists: a country's 2,000 reps a page.
+    sums = [[0, 0, 0.0, 0] for _ in range(n_periods)]
     reps = []
-    for row in rows:
-        line = RepLine(row.rep_id, int(row.visits), int(row.days), float(row.seconds or 0), int(row.in_band or 0))
-        totals[row.bucket] += line
-        if row.bucket == 0:
-            reps.append(line)
-    return Productivity(reps, totals)
+    for bucket, rep_id, visits, days, seconds, in_band in rows:
+        visits, days, seconds, in_band = int(visits), int(days), float(seconds or 0), int(in_band or 0)
+        total = sums[bucket]
+        total[0] += visits
+        total[1] += days
+        total[2] += seconds
+        total[3] += in_band
+        if bucket == 0:
+            reps.append(RepLine(rep_id, visits, days, seconds, in_band))
+    return Productivity(reps, [RepLine(0, *total) for total in sums])
 
 
 # --- evidence, spend, ROI (field/roi's figures) ---------------------------------------------------
@@ -436,6 +482,11 @@ def _spend_rows(user: User, filters: list[Filters], last_day: date):
                     case((f.settled, f.written_off), else_=ActivityStore.budget).label("cost"),
                     kept.stale.label("stale")).where(
         or_(*[and_(Activity.period_start <= x.end, Activity.period_end >= x.start) for x in filters])
+    ).where(
+        # The same condition again, on the lines' activity ids: the planner then leaves the lines of
+        # other periods (most of them) before joining their stores, kept figures and counters.
+        ActivityStore.activity_id.in_(select(Activity.id).where(
+            or_(*[and_(Activity.period_start <= x.end, Activity.period_end >= x.start) for x in filters])))
     ).cte("kept").prefix_with("MATERIALIZED")
     within = [and_(t.c.period_start <= x.end, t.c.period_end >= x.start) for x in filters]
     columns = roi_figures._sums(t)
@@ -484,11 +535,12 @@ class Overview:
 def overview(user: User, period: Period, as_of: date, region: Region | None = None) -> Overview:
     zone = company_zone()
     periods = [period, period.previous(), period.last_year()]
-    # The two big reads run beside the spend's (which may measure stale ROI lines first: it writes).
-    stores_rows, visits_rows = reads.beside([coverage_rows(user, periods, zone, region),
-                                             visit_rows(user, periods, zone, region)])
+    # The big reads run beside the spend's (which may measure stale ROI lines first: it writes): the
+    # coverage of each period and the visits, each on its own connection on PostgreSQL.
+    parts = coverage_parts(user, periods, zone, region)
+    *stores_rows, visits_rows = reads.beside([*parts, visit_rows(user, periods, zone, region)])
     money = spend(user, periods, as_of, region)
-    return Overview(period, periods, _coverage(stores_rows(), len(periods)),
+    return Overview(period, periods, _coverage_parts([rows() for rows in stores_rows], len(periods)),
                     _productivity(visits_rows(), len(periods)), money)
 
 

@@ -30,7 +30,7 @@ from flask import Blueprint, current_app, has_request_context, request, url_for
 from flask_babel import force_locale, gettext
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from field import providers
@@ -174,11 +174,18 @@ def send_batch(messages: list[dict]) -> list[Notification]:
         db.session.add_all(deliveries)
         return note, deliveries
 
-    # All in one savepoint (one flush: the inserts go as batches); when the (user, key) unique key says
-    # another transaction notified one of them a moment ago, one savepoint each, so the rest land.
+    # All in one savepoint (the notifications as one INSERT … RETURNING, their deliveries in one flush);
+    # when the (user, key) unique key says another transaction notified one of them a moment ago, one
+    # savepoint each, so the rest land.
     try:
         with db.session.begin_nested():
-            staged = [stage(user, row) for user, row in planned]
+            notes = db.session.scalars(insert(Notification).returning(Notification, sort_by_parameter_order=True),
+                                       [dict(user_id=user.id, **row) for user, row in planned]).all()
+            staged = []
+            for note, (user, _row) in zip(notes, planned):
+                deliveries = _deliveries(note, user)
+                db.session.add_all(deliveries)
+                staged.append((note, deliveries))
             db.session.flush()
     except IntegrityError:
         staged = []

@@ -174,6 +174,16 @@ def test_histogram_buckets_values_and_places_the_benchmark_inside_its_bucket():
     assert h.anchor_x == pytest.approx(7.3 * step, abs=0.01)
 
 
+@pytest.mark.parametrize("visits,days,seconds", [(0, 0, 0.0), (7, 1, 25 * 60 * 7), (15, 2, 16 * 60 * 15 - 4),
+                                                  (22, 3, 36.96 * 60 * 22), (1, 1, 59.94), (3, 2, 64 * 60 * 3 + 2),
+                                                  (10, 1, 8 * 60 * 10 - 1)])
+def test_the_charts_bucket_a_rep_by_the_whole_part_of_the_figures_shown(visits, days, seconds):
+    # The histograms read the figures rounded down in integers; they are the floors of the fractions shown.
+    line = dash.RepLine(1, visits, days, seconds)
+    floor = lambda value: None if value is None else value.numerator // value.denominator  # noqa: E731
+    assert (line.per_day_floor, line.minutes_floor) == (floor(line.per_day), floor(line.minutes))
+
+
 def test_share_bars_scale_to_one_hundred_percent():
     chart = charts.share_bars([("A", Fraction(1, 2), "50 %", "/x"), ("B", None, "—", "")])
     assert chart.bars[0].width == pytest.approx(22.0) and chart.bars[1].width == 0

@@ -126,7 +126,8 @@ def test_missed_visits_at_the_threshold_once_per_rep_and_day_and_clearing(org):
     assert [a.id for a in cleared.cleared] == [outcome.opened[0].id]
     alert = alerts()[0]
     assert alert.status == AlertStatus.RESOLVED and alert.resolved_by_id is None and alert.cleared
-    actions = db.session.execute(select(AuditEvent.action).where(AuditEvent.object_type == "alerts")).scalars().all()
+    actions = db.session.execute(select(AuditEvent.action).where(AuditEvent.object_type == "alerts")
+                                 .order_by(AuditEvent.id)).scalars().all()
     assert actions == ["alert.open", "alert.clear"]
 
 

@@ -113,7 +113,7 @@ def test_a_manager_sets_a_task(client, org):
     assert answer.status_code == 303
     task = db.session.execute(select(IncentiveTask)).scalar_one()
     assert (task.name, task.points, task.target, task.region_id) == ("Complete routes", 40, 5, org.east.id)
-    assert db.session.execute(select(AuditEvent.action)).scalars().all()[-1] == "incentive_task.create"
+    assert db.session.execute(select(AuditEvent.action).order_by(AuditEvent.id)).scalars().all()[-1] == "incentive_task.create"
     assert "Complete routes" in client.get("/incentives").text
     assert "Complete routes" in client.login_as(org.rep).get("/incentives").text      # a task of the rep's region
 
@@ -195,7 +195,7 @@ def test_levels_not_increasing_are_refused_and_the_old_ones_stay(client, org):
     answer = client.login_as(org.manager).post("/incentives/levels", data=levels_form(("A", "0", ""), ("B", "100", ""),
                                                                                    ("C", "50", "")))
     assert answer.status_code == 422 and "Thresholds must increase" in answer.text
-    assert [lv.name for lv in db.session.execute(select(IncentiveLevel)).scalars()] == ["Bronze", "Silver", "Gold"]
+    assert [lv.name for lv in db.session.execute(select(IncentiveLevel).order_by(IncentiveLevel.id)).scalars()] == ["Bronze", "Silver", "Gold"]
 
 
 def test_levels_are_set_by_managers_with_the_token(client, org):

@@ -190,7 +190,8 @@ def test_import_creates_then_reimport_changes_nothing_then_updates(client, org):
     r = upload(client, GOOD.replace(b"2.5,35", b"2.8,35"))
     assert "0 new, 1 updated, 2 unchanged" in client.get(r.headers["Location"]).text
     assert by_sku("C-1").unit_price == 280 and count() == 3
-    events = db.session.execute(select(AuditEvent).where(AuditEvent.action == "products.import")).scalars().all()
+    events = db.session.execute(select(AuditEvent).where(AuditEvent.action == "products.import")
+                               .order_by(AuditEvent.id)).scalars().all()
     assert [e.details["created"] for e in events] == [3, 0, 0]
 
 

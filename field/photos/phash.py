@@ -94,16 +94,22 @@ def bands(value: int) -> list[int]:
     return [(u >> (BAND_BITS * (BANDS - 1 - i))) & mask for i in range(BANDS)]
 
 
-def probes(band: int, radius: int = PROBE_RADIUS) -> list[int]:
-    """Every band value within `radius` bits of `band` (itself first)."""
-    out = [band]
+def _flip_masks(radius: int) -> tuple[int, ...]:
+    """The masks of every set of at most `radius` of a band's bits (the empty one first)."""
+    out = [0]
     for flips in range(1, radius + 1):
         for bits in combinations(range(BAND_BITS), flips):
-            value = band
-            for bit in bits:
-                value ^= 1 << bit
-            out.append(value)
-    return out
+            out.append(sum(1 << bit for bit in bits))
+    return tuple(out)
+
+
+_MASKS = {PROBE_RADIUS: _flip_masks(PROBE_RADIUS)}  # made once: 137 masks, looked up on every upload
+
+
+def probes(band: int, radius: int = PROBE_RADIUS) -> list[int]:
+    """Every band value within `radius` bits of `band` (itself first)."""
+    masks = _MASKS.get(radius) or _flip_masks(radius)
+    return [band ^ mask for mask in masks]
 
 
 def hex64(value: int) -> str:

@@ -323,10 +323,10 @@ def add_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User) -> tup
         # writes run in the background while this thread computes the pHash (~1 ms), the window hashes
         # (~3 ms) and stages the row: Pillow's C work and the disk release the GIL.
         thumb = thumbnail(decoded.display)
-        grey = thumb.convert("L")
-        value = phash(grey)
         writes.start_jpeg(photo.thumb_key, thumb, THUMB_QUALITY)
         writes.start_display(photo.display_key, decoded.display, lines, marking.result() if marking else None)
+        grey = thumb.convert("L")
+        value = phash(grey)
         photo.set_phash(value)
         looks = windows(grey)
         with db.session.begin_nested():

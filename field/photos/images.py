@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
 import struct
+import tempfile
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,6 +45,7 @@ HEIF_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"hevm", b"
 UPLOAD_BUDGET = 300_000_000
 WORK_BYTES = 30_000_000
 STRIP_PIXELS = 1_000_000  # full-size pixels turned into the display copy at a time
+DECODE_BLOCK = 4 * 1024 * 1024  # a JPEG's bytes handed to the decoder at a time (counted in WORK_BYTES)
 # Peak bytes per pixel of a full decode (measured with bench/photo_ingest.py, rounded up ~5 %):
 PIXEL_BYTES = {"1": 1, "L": 1, "P": 1, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}  # Pillow's own; else 4
 WEBP_BYTES_PER_PIXEL = 16  # libwebp's canvas and previous frame (8), the frame's bytes (4), Pillow's copy (4)
@@ -318,6 +321,19 @@ class Opened:
     height: int
     data: bytes = b""
     trailing_bytes: int = 0
+    pictures: list[tuple[int, int]] | None = None  # a JPEG's MPF pictures, for trailing_bytes()
+
+    @property
+    def upright_size(self) -> tuple[int, int]:
+        """(width, height) once turned as its orientation says (what the photo's row keeps)."""
+        return (self.height, self.width) if self.capture.swaps_sides else (self.width, self.height)
+
+    def count_trailing(self) -> int:
+        """The bytes after the end of its picture (open_checked(trailing=False) leaves them uncounted:
+        a scan of the whole file that ingest runs beside the decode)."""
+        if self.kind is JPEG:
+            self.trailing_bytes = jpeg_trailing_bytes(self.data, self.pictures or [])
+        return self.trailing_bytes
 
 
 @contextmanager
@@ -345,9 +361,10 @@ def _check_pixels(width: int, height: int, max_pixels: int) -> None:
                          mp=max_pixels // 1_000_000), 413)
 
 
-def open_checked(data: bytes, max_pixels: int, zone: str) -> Opened:
+def open_checked(data: bytes, max_pixels: int, zone: str, trailing: bool = True) -> Opened:
     """Recognise the bytes and read the header: format, size (against the pixel cap), what decoding
-    it will cost (against UPLOAD_BUDGET), one still picture, EXIF/XMP."""
+    it will cost (against UPLOAD_BUDGET), one still picture, EXIF/XMP; and (`trailing`) count the
+    bytes after the end of the picture, else Opened.count_trailing() does it later."""
     kind = sniff(data)
     with _reading():
         if kind is WEBP:
@@ -364,8 +381,11 @@ def open_checked(data: bytes, max_pixels: int, zone: str) -> Opened:
         _check_cost(kind, width, height, decode_cost(kind, image), data)
         orientation = heif_orientation(data, image) if kind is HEIF else None
         capture = exif.read(image, zone, orientation=orientation)
-        trailing = jpeg_trailing_bytes(data, _mpf_pictures(image)) if kind is JPEG else 0
-    return Opened(kind, image, capture, width, height, data, trailing)
+        opened = Opened(kind, image, capture, width, height, data,
+                        pictures=_mpf_pictures(image) if kind is JPEG else None)
+        if trailing:
+            opened.count_trailing()
+    return opened
 
 
 # --- decode once, into the display copy ----------------------------------------------------------
@@ -430,6 +450,19 @@ def _heif_display(data: bytes) -> Image.Image:
         view.release()
 
 
+def drafted_size(opened: Opened) -> tuple[int, int] | None:
+    """The upright size of the display copy derive() will make of a JPEG, known before its decode (its
+    decoder is set to the reduced scale here, in the thread that opened it); None for another kind, or
+    when display_copy() will still resize it."""
+    if opened.kind is not JPEG:
+        return None
+    opened.image.draft("RGB", draft_size(opened.width, opened.height))
+    width, height = opened.image.size
+    if max(width, height) > DISPLAY_SIDE:
+        return None
+    return (height, width) if opened.capture.swaps_sides else (width, height)
+
+
 def derive(opened: Opened, *, sized: bool = True) -> Decoded:
     """Decode once (a JPEG already scaled down by its decoder) into the upright display copy; with
     `sized=False` the display is left as decoded (at most twice the display side: display_copy()
@@ -442,12 +475,15 @@ def derive(opened: Opened, *, sized: bool = True) -> Decoded:
         else:
             if opened.kind is JPEG:
                 image.draft("RGB", draft_size(opened.width, opened.height))
+                # In a few large reads, not 64 KB ones: the decoder releases the GIL for each, and a
+                # thread that has to win it back 30 times waits on the request's Python work beside it.
+                image.decodermaxblock = DECODE_BLOCK
             image.load()
             pixels = _reduced(image)
             if pixels is not image:
                 image.close()  # the full-size pixels go now, not when the request ends
     display = exif.upright(pixels, capture.orientation)
-    width, height = (opened.height, opened.width) if capture.swaps_sides else (opened.width, opened.height)
+    width, height = opened.upright_size
     if sized:
         display_copy(display)
     return Decoded(kind=opened.kind, width=width, height=height, capture=capture, display=display,
@@ -483,6 +519,18 @@ def decode(data: bytes, zone: str, max_pixels: int) -> Decoded:
 
 
 def jpeg_bytes(image: Image.Image, quality: int) -> bytes:
-    buf = io.BytesIO()
-    image.save(buf, "JPEG", quality=quality)
-    return buf.getvalue()
+    """The image as a JPEG, encoded into an anonymous file: Pillow's encoder releases the GIL only when it
+    writes to a file descriptor (into a BytesIO it holds it for the whole encode, ~1.5 ms of a display
+    copy made beside the request's thread, which then waits)."""
+    with _scratch() as file:
+        image.save(file, "JPEG", quality=quality)
+        file.seek(0)
+        return file.read()
+
+
+def _scratch():
+    """A file in memory with a descriptor (Linux: memfd), else a temporary file."""
+    make = getattr(os, "memfd_create", None)
+    if make is not None:
+        return open(make("photo-jpeg"), "w+b")
+    return tempfile.TemporaryFile()

@@ -1,9 +1,9 @@
 """The one way a photo comes in, and the one way it goes out of play (void).
 
-add_photo() checks the rules, decodes the upload once, computes its flags, makes its
-bytes durable (original under its SHA-256, display copy and thumbnail under keys of
-their own, fsynced) and only then stages the row; the request commits it before it answers,
-so a photo is acknowledged only once its bytes are durable. A refusal raises a DomainError
+add_photo() checks the rules, decodes the upload once, computes its flags, writes its
+bytes (original under its SHA-256, display copy and thumbnail under keys of their own,
+fsynced) and stages the row under a savepoint that is kept only once they are durable; the
+request commits it before it answers, so a photo is acknowledged only once its bytes are durable. A refusal raises a DomainError
 (4xx) having stored nothing; a failure after the writes removes what this attempt wrote. The
 client id makes it idempotent: the same id again, also at the same moment, answers the photo
 already stored (the row goes in under a savepoint, so losing that race undoes only it); the same id
@@ -11,6 +11,7 @@ with other bytes is refused. The id is also the photo's client write (field/visi
 which keeps the phone's time of the tap, so no other kind of write can take it."""
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import math
 import threading
@@ -31,8 +32,9 @@ from field.core import Conflict, DomainError, now, user_zone
 from field.extensions import db
 from field.geo import Point, valid_lat_lng
 from field.photos import flags as photo_flags
-from field.photos.images import (DISPLAY_QUALITY, THUMB_QUALITY, BadPhoto, derive, display_copy, jpeg_bytes,
-                                 open_checked, thumbnail)
+from field.photos import watermark
+from field.photos.images import (DISPLAY_QUALITY, THUMB_QUALITY, BadPhoto, Opened, derive, display_copy,
+                                 drafted_size, jpeg_bytes, open_checked, thumbnail)
 from field.photos.models import OwnPhoto, Photo, Source
 from field.photos.phash import phash, windows
 from field.photos.storage import Storage, storage
@@ -196,6 +198,9 @@ def watermark_lines(photo: Photo, zone: str, received: datetime) -> list[str]:
 # Durable writes (fsync, or an S3 PUT) wait on the disk or the network, not on Python: they run
 # beside the decode and the encodes instead of after them.
 _IO = ThreadPoolExecutor(max_workers=4, thread_name_prefix="photo-io")
+# The decode runs beside the request's own Python work (see add_photo); a pool of its own, so a slow disk
+# never holds up a decode, and no more decodes at once than a server has cores for.
+_DECODE = ThreadPoolExecutor(max_workers=2, thread_name_prefix="photo-decode")
 # One watermark at a time: the FreeType faces are shared (watermark.font caches them) and not thread-safe.
 _FONT = threading.Lock()
 
@@ -213,13 +218,17 @@ class _Writes:
         """Encode `image` as JPEG and write it, both in the background (the encoder releases the GIL)."""
         self.pending.append((key, _IO.submit(lambda: self.store.put(key, jpeg_bytes(image, quality), "image/jpeg"))))
 
-    def start_display(self, key: str, pixels, lines: list[str]) -> None:
+    def start_display(self, key: str, pixels, lines: list[str], mark: tuple | None = None) -> None:
         """Make the display copy of the decoded `pixels` (resize, watermark, encode) and write it, all in
-        the background: Pillow's resample and encoder release the GIL while the request hashes."""
+        the background: Pillow's resample, paste and encoder release the GIL while the request hashes.
+        `mark`: the watermark already drawn for the size the copy was expected to have (_mark)."""
         def make() -> bool:
             display = display_copy(pixels)
-            with _FONT:
-                burn(display, lines)
+            if mark is not None and mark[0] == display.size:
+                watermark.apply(display, *mark[1:])
+            else:
+                with _FONT:
+                    burn(display, lines)
             return self.store.put(key, jpeg_bytes(display, DISPLAY_QUALITY), "image/jpeg")
         self.pending.append((key, _IO.submit(make)))
 
@@ -243,51 +252,83 @@ class _Writes:
                 self.store.discard(key)
 
 
-def _store_original(store: Storage, data: bytes, kind, named: Future) -> bool:
-    """Hash the original, say its key through `named`, then write its bytes unchanged under it."""
+def _store_original(store: Storage, opened: Opened, named: Future) -> bool:
+    """Hash the original and count its trailing bytes, say (hash, key, trailing bytes) through `named`,
+    then write its bytes unchanged under the key."""
     try:
-        sha = hashlib.sha256(data).hexdigest()
-        named.set_result((sha, f"originals/{sha[:2]}/{sha}.{kind.ext}"))
+        sha = hashlib.sha256(opened.data).hexdigest()
+        named.set_result((sha, f"originals/{sha[:2]}/{sha}.{opened.kind.ext}", opened.count_trailing()))
     except BaseException as exc:
         named.set_exception(exc)
         raise
-    return store.put(named.result()[1], data, kind.content_type)
+    return store.put(named.result()[1], opened.data, opened.kind.content_type)
+
+
+def _mark(size: tuple[int, int], lines: list[str]) -> tuple:
+    """The watermark for a display copy of `size`: (size, top, text), for _Writes.start_display. Drawn
+    during the decode: the glyphs hold the GIL, which the request's thread then has no use for."""
+    with _FONT:
+        return (size, *watermark.band(size, lines))
+
+
+def _open(upload: Upload, zone: str) -> tuple[Opened | None, BadPhoto | None]:
+    """The upload's header read and checked, or why it is refused (raised only after the checks that come
+    first, so the answers stay in their order); nothing is read of a file _check_upload will refuse."""
+    if not upload.data or len(upload.data) > max_bytes():
+        return None, None
+    try:
+        return open_checked(upload.data, max_pixels(), zone, trailing=False), None
+    except BadPhoto as refused:
+        return None, refused
 
 
 def add_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User) -> tuple[Photo, bool]:
     """Store one photo for a photo step of the rep's visit in progress: (photo, created).
 
     A photo already stored under this client id is answered as it is, even after check-out:
-    the phone may learn only then that its first try arrived."""
+    the phone may learn only then that its first try arrived.
+
+    The decode starts as soon as the header has passed its checks, in a worker thread (libjpeg runs
+    without the GIL), and the request's own Python work (the rules, the row, the watermark's words) runs
+    beside it; what an answer other than a new photo leaves of it is dropped. Nothing is written before
+    the rules have passed."""
+    zone = user_zone(actor).key
+    opened, unreadable = _open(upload, zone)
+    expected = drafted_size(opened) if opened else None
+    # In the request's context (its language, for a damaged file's message).
+    decoding = _DECODE.submit(contextvars.copy_context().run, derive, opened, sized=False) if opened else None
     _check_rep(visit, actor)
     earlier = _earlier(upload, visit, step, actor)
     if earlier is not None:
         return earlier, False
     _check_upload(visit, step, upload)
-    zone = user_zone(actor).key
-    opened = open_checked(upload.data, max_pixels(), zone)
+    if unreadable is not None:
+        raise unreadable
     writes = _Writes(storage())
     # Hashing and writing the original run beside the decode: the key is the hash.
     named: Future = Future()
-    original = _IO.submit(_store_original, writes.store, upload.data, opened.kind, named)
+    original = _IO.submit(_store_original, writes.store, opened, named)
     sha = original_key = ""
     try:
-        decoded = derive(opened, sized=False)  # at most twice the display side: resized below, beside us
-        sha, original_key = named.result()
+        photo = _new_photo(visit, step, upload, actor, opened)
+        lines = watermark_lines(photo, zone, photo.created_at)
+        marking = _IO.submit(_mark, expected, lines) if expected else None
+        sha, original_key, trailing = named.result()
         writes.add(original_key, original)
+        photo.sha256, photo.original_key = sha, original_key
+        photo.flags = photo.flags + photo_flags.trailing_data(trailing)
+        decoded = decoding.result()  # at most twice the display side: resized below, beside us
         # The thumbnail comes from the decoded pixels before the display copy is made of them, the hashes
         # from the thumbnail (one grey copy for both). The display copy (resize, watermark, encode) and the
-        # writes run in the background while this thread computes the pHash (~1 ms) and the window
-        # hashes (~6 ms): Pillow's C work releases the GIL.
+        # writes run in the background while this thread computes the pHash (~1 ms), the window hashes
+        # (~3 ms) and stages the row: Pillow's C work and the disk release the GIL.
         thumb = thumbnail(decoded.display)
+        writes.start_jpeg(photo.thumb_key, thumb, THUMB_QUALITY)
+        writes.start_display(photo.display_key, decoded.display, lines, marking.result() if marking else None)
         grey = thumb.convert("L")
         value = phash(grey)
-        photo = _new_photo(visit, step, upload, actor, decoded, sha, original_key)
-        writes.start_jpeg(photo.thumb_key, thumb, THUMB_QUALITY)
-        writes.start_display(photo.display_key, decoded.display, watermark_lines(photo, zone, photo.created_at))
         photo.set_phash(value)
         looks = windows(grey)
-        writes.wait()
         with db.session.begin_nested():
             # The same bytes uploaded at this moment wait here for this photo, then see it.
             photo_flags.hold(sha)
@@ -295,12 +336,14 @@ def add_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User) -> tup
             db.session.add(photo)
             audit.record("photo.add", photo, actor=actor, visit=visit.id, step=step.id,
                          client_id=photo.client_id, flags=photo.flag_codes)
-            db.session.flush()
-            photo_flags.store_windows(photo, looks)
             db.session.add(ClientWrite(client_id=photo.client_id, user_id=actor.id, kind=WriteKind.PHOTO,
                                        visit_id=visit.id, record_id=photo.id, phone_at=upload.phone_at,
                                        received_at=photo.created_at))
-            db.session.flush()
+            db.session.flush()  # the audit event and the client write in one go
+            photo_flags.store_windows(photo, looks)
+            # The row is staged beside the writes; it stays only if they are durable (else the
+            # savepoint goes back), and the request commits it after this.
+            writes.wait()
     except IntegrityError:
         writes.undo(keep=original_key if _original_shared(sha) else None)
         winner = db.session.execute(select(Photo).where(Photo.client_id == upload.client_id)).scalar_one_or_none()
@@ -311,25 +354,25 @@ def add_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User) -> tup
         # The same client id won a moment ago (a retry racing the first try): answer with it.
         return winner, False
     except BaseException:
-        if not original_key and named.exception() is None:  # the decode failed first
-            sha, original_key = named.result()
+        if not original_key and named.exception() is None:  # failed before the original's key was taken
+            sha, original_key, _trailing = named.result()
             writes.add(original_key, original)
         writes.undo(keep=original_key if original_key and _original_shared(sha) else None)
         raise
     return photo, True
 
 
-def _new_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User, decoded, sha: str,
-               original_key: str) -> Photo:
-    """The row for a decoded upload with its storage keys and place/time flags (reuse is added once
-    the pHash is known); not yet in the session."""
+def _new_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User, opened: Opened) -> Photo:
+    """The row for an opened upload with its copies' storage keys and place/time flags (its hashes, the
+    original's key and the reuse and trailing-data flags are added once known); not yet in the session."""
     received = now()
-    store, capture = visit.store, decoded.capture
+    store, capture = visit.store, opened.capture
     exif_distance = photo_flags.distance_to(store, capture.point)
     phone_distance = photo_flags.distance_to(store, upload.phone_point)
+    width, height = opened.upright_size
     photo = Photo(
         client_id=upload.client_id, visit=visit, step=step, rep=actor, store=store, source=upload.source,
-        sha256=sha, content_type=decoded.kind.content_type, width=decoded.width, height=decoded.height,
+        content_type=opened.kind.content_type, width=width, height=height,
         bytes=len(upload.data), exif_taken_at=capture.taken_at, exif_utc_offset_min=capture.utc_offset_min,
         taken_at_source=capture.time_source,
         exif_lat=capture.point.lat if capture.point else None, exif_lng=capture.point.lng if capture.point else None,
@@ -337,10 +380,9 @@ def _new_photo(visit: Visit, step: VisitStep, upload: Upload, actor: User, decod
         phone_lat=upload.phone_point.lat if upload.phone_point else None,
         phone_lng=upload.phone_point.lng if upload.phone_point else None,
         phone_accuracy_m=upload.accuracy_m, phone_captured_at=upload.captured_at,
-        phone_distance_m=phone_distance, created_at=received,
-        original_key=original_key)
+        phone_distance_m=phone_distance, created_at=received)
     photo.flags = photo_flags.place_and_time(capture, exif_distance, phone_distance, store, visit, received,
-                                             upload.source) + photo_flags.trailing_data(decoded.trailing_bytes)
+                                             upload.source)
     token = f"{received:%Y/%m}/{uuid.uuid4().hex}"
     photo.display_key, photo.thumb_key = f"display/{token}.jpg", f"thumbs/{token}.jpg"
     return photo

@@ -78,11 +78,11 @@ def add_own_photo(upload: Upload, actor: User, purpose: str) -> tuple[OwnPhoto, 
     opened = open_checked(upload.data, max_pixels(), zone)
     writes = _Writes(storage())
     named: Future = Future()
-    original = _IO.submit(_store_original, writes.store, upload.data, opened.kind, named)
+    original = _IO.submit(_store_original, writes.store, opened, named)
     sha = original_key = ""
     try:
         decoded = derive(opened, sized=False)
-        sha, original_key = named.result()
+        sha, original_key, _trailing = named.result()
         writes.add(original_key, original)
         thumb = thumbnail(decoded.display)
         received = now()
@@ -112,7 +112,7 @@ def add_own_photo(upload: Upload, actor: User, purpose: str) -> tuple[OwnPhoto, 
         return earlier(upload, actor, purpose) or winner, False
     except BaseException:
         if not original_key and named.exception() is None:  # the decode failed first
-            sha, original_key = named.result()
+            sha, original_key, _trailing = named.result()
             writes.add(original_key, original)
         writes.undo(keep=original_key if original_key and _original_shared(sha) else None)
         raise

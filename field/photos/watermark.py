@@ -57,17 +57,31 @@ def _fit(text: str, face, width: float) -> str:
     return text + "…"
 
 
+def band(size: tuple[int, int], lines: list[str]) -> tuple[int, Image.Image]:
+    """The watermark of a picture of `size`: the row where its band starts, and the band's text as a
+    mask (255 where the glyphs are). Made apart from the picture, so ingest draws it while the picture
+    is still being decoded."""
+    w, h = size
+    size_px = max(12, round(min(w, h) / 34))
+    face = font(size_px)
+    pad, gap = size_px // 2, size_px // 4
+    line_h = size_px + gap
+    band_h = pad * 2 + line_h * len(lines) - gap
+    text = Image.new("L", (w, band_h), 0)
+    draw = ImageDraw.Draw(text)
+    for i, line in enumerate(lines):
+        draw.text((pad, pad + i * line_h), _fit(line, face, w - 2 * pad), font=face, fill=255)
+    return h - band_h, text
+
+
+def apply(image: Image.Image, top: int, text: Image.Image) -> Image.Image:
+    """Lay a band made by band() for this picture's size on it (in place): darkened, the text in white."""
+    w, h = image.size
+    image.paste((0, 0, 0), (0, top, w, h), Image.new("L", (w, h - top), 140))
+    image.paste((255, 255, 255), (0, top, w, top + text.height), text)
+    return image
+
+
 def burn(image: Image.Image, lines: list[str]) -> Image.Image:
     """Draw `lines` on a dark band along the bottom of `image` (in place) and return it."""
-    w, h = image.size
-    size = max(12, round(min(w, h) / 34))
-    face = font(size)
-    pad, gap = size // 2, size // 4
-    line_h = size + gap
-    band_h = pad * 2 + line_h * len(lines) - gap
-    top = h - band_h
-    image.paste((0, 0, 0), (0, top, w, h), Image.new("L", (w, band_h), 140))
-    draw = ImageDraw.Draw(image)
-    for i, line in enumerate(lines):
-        draw.text((pad, top + pad + i * line_h), _fit(line, face, w - 2 * pad), font=face, fill=(255, 255, 255))
-    return image
+    return apply(image, *band(image.size, lines))

@@ -67,3 +67,18 @@ def test_pillow_decompression_bomb_error_is_a_4xx(monkeypatch):
     with pytest.raises(BadPhoto) as err:
         decode(jpeg(size=(400, 300)), "UTC", 60_000_000)
     assert err.value.status == 413
+
+
+@pytest.mark.parametrize("size,orientation", [((4000, 3000), 1), ((3264, 2448), 6), ((4032, 3024), 8),
+                                              ((1600, 1200), 8), ((2048, 1536), 1), ((801, 1203), 5),
+                                              ((3265, 2449), 1)])
+def test_the_display_size_of_a_jpeg_is_known_before_its_decode(size, orientation):
+    """Ingest draws the watermark for this size while the picture decodes (None: drawn after, on the copy)."""
+    from field.photos.images import derive, display_copy, drafted_size, open_checked
+    opened = open_checked(jpeg(size=size, orientation=orientation), 60_000_000, "UTC")
+    expected = drafted_size(opened)
+    made = display_copy(derive(opened, sized=False).display).size
+    if size == (3265, 2449):  # Pillow decodes it at 1/2 (1633 px): display_copy() still resizes it
+        assert expected is None and made == (1600, 1200)
+    else:
+        assert made == expected

@@ -88,3 +88,25 @@ def test_a_10_percent_crop_looks_like_one_of_the_originals_windows_and_the_origi
                    for v, band_probes in looking.probes for s in stored.stored)
     assert found(b, a) and found(a, b)
     assert not found(windows(scene(5, (320, 240))), a)
+
+
+@pytest.mark.parametrize("size", [(128, 96), (96, 128), (68, 128), (128, 40), (16, 16), (7, 128), (128, 3), (33, 17)])
+def test_window_pixels_are_the_bytes_of_one_lanczos_resize_a_window(size):
+    """The shared passes give the stored hashes' very pixels: a hash stored before matches one made now."""
+    from field.photos.phash import QUERY_TRIMS, STORED_TRIMS, WINDOW_STEP, _window_pixels
+    rnd = random.Random(sum(size))
+    grey = Image.frombytes("L", size, bytes(rnd.randrange(256) for _ in range(size[0] * size[1])))
+    w, h = size
+    trims = list(dict.fromkeys(STORED_TRIMS + QUERY_TRIMS))
+    one_by_one = []
+    for trim in trims:
+        left, top, right, bottom = (t * WINDOW_STEP for t in trim)
+        one_by_one.append(grey.resize((16, 16), Image.Resampling.LANCZOS,
+                                      box=(w * left, h * top, w * (1 - right), h * (1 - bottom))).tobytes())
+    assert _window_pixels(grey, trims) == one_by_one
+
+
+def test_the_window_cosines_keep_their_symmetry_exactly():
+    """_low_dcts weighs sums and differences of mirrored lines: right only if cos u(15 - x) = ±cos u(x) exactly."""
+    from field.photos.phash import _WQ, WINDOW_SIDE
+    assert all(q[WINDOW_SIDE - 1 - x] == (-1) ** u * q[x] for u, q in enumerate(_WQ) for x in range(WINDOW_SIDE))

@@ -308,6 +308,32 @@ def test_bad_files_are_refused_with_a_message_and_nothing_is_stored(app, client,
     assert photo_count() == 0 and stored_files(app) == before
 
 
+def test_a_damaged_photo_is_refused_in_the_reps_language(app, client, org):
+    """The decode runs beside the request, in a thread of its own: its refusal still speaks the rep's language."""
+    org.rep.locale = "zh_CN"
+    db.session.commit()
+    visit = visit_in_progress(org.rep)
+    login(client, org.rep)
+    before = stored_files(app)
+    r = post(client, visit, _truncated(), name="cut.jpg")
+    assert r.status_code == 422 and r.get_json()["error"] == "无法读取照片：文件已损坏或不完整，请重新拍摄或上传。"
+    assert photo_count() == 0 and stored_files(app) == before
+
+
+def test_the_visit_is_judged_before_the_file_and_a_refusal_stores_nothing(app, client, org):
+    """The decode starts before the rules are checked; what the rules refuse leaves nothing behind, and the
+    answer is the rule's, as before: the visit first, then the file."""
+    visit = visit_in_progress(org.rep)
+    login(client, org.rep)
+    ops.cancel(visit, org.rep, "closed early")
+    db.session.commit()
+    before = stored_files(app)
+    for data in (good_jpeg(), _truncated(), b"just some words, not a picture\n" * 20):
+        r = post(client, visit, data)
+        assert r.status_code == 409 and "not in progress" in r.get_json()["error"]
+    assert photo_count() == 0 and stored_files(app) == before
+
+
 def test_a_refused_plain_form_upload_shows_why_and_leads_back_to_the_visit(client, org):
     visit = visit_in_progress(org.rep)
     login(client, org.rep)

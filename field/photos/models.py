@@ -28,7 +28,19 @@ class Source(StrEnum):
     ALBUM = "album"
 
 
-class Photo(db.Model):
+class StoredPicture:
+    """The stored files of a picture: the original as sent, the watermarked display copy and the
+    thumbnail (keys in the photo storage), and what the original is."""
+    content_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int] = mapped_column(Integer)    # as shown, after the EXIF orientation
+    height: Mapped[int] = mapped_column(Integer)
+    bytes: Mapped[int] = mapped_column(Integer)
+    original_key: Mapped[str] = mapped_column(String(200))
+    display_key: Mapped[str] = mapped_column(String(200))
+    thumb_key: Mapped[str] = mapped_column(String(200))
+
+
+class Photo(StoredPicture, db.Model):
     """One photo taken for a visit step.
 
     `client_id` is the UUID the phone made before the first try: the idempotency key.
@@ -55,14 +67,6 @@ class Photo(db.Model):
     band1: Mapped[int] = mapped_column(Integer)
     band2: Mapped[int] = mapped_column(Integer)
     band3: Mapped[int] = mapped_column(Integer)
-
-    content_type: Mapped[str] = mapped_column(String(20))
-    width: Mapped[int] = mapped_column(Integer)    # as shown, after the EXIF orientation
-    height: Mapped[int] = mapped_column(Integer)
-    bytes: Mapped[int] = mapped_column(Integer)
-    original_key: Mapped[str] = mapped_column(String(200))
-    display_key: Mapped[str] = mapped_column(String(200))
-    thumb_key: Mapped[str] = mapped_column(String(200))
 
     # What the file says (EXIF, XMP). A time with no offset anywhere was read in the rep's time zone.
     exif_taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -174,7 +178,7 @@ class OwnPurpose(StrEnum):
     SELFIE = "selfie"     # at the start or the end of the working day: field/workday Workday
 
 
-class OwnPhoto(db.Model):
+class OwnPhoto(StoredPicture, db.Model):
     """A photo a rep takes of something that is no store: a travel receipt, a selfie at the start or the end of
     the day. It comes in the way a visit's photo does (field/photos/own.py: the phone's client id, the same
     limits, durable before acknowledged, a bad file refused with nothing stored) but has no visit, store or
@@ -193,14 +197,6 @@ class OwnPhoto(db.Model):
     source: Mapped[str] = mapped_column(String(10), default=Source.CAMERA)
 
     sha256: Mapped[str] = mapped_column(String(64), index=True)
-    content_type: Mapped[str] = mapped_column(String(20))
-    width: Mapped[int] = mapped_column(Integer)
-    height: Mapped[int] = mapped_column(Integer)
-    bytes: Mapped[int] = mapped_column(Integer)
-    original_key: Mapped[str] = mapped_column(String(200))
-    display_key: Mapped[str] = mapped_column(String(200))
-    thumb_key: Mapped[str] = mapped_column(String(200))
-
     exif_taken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     phone_lat: Mapped[float | None] = mapped_column(Float)
     phone_lng: Mapped[float | None] = mapped_column(Float)

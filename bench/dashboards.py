@@ -35,7 +35,7 @@ from flask_migrate import upgrade  # noqa: E402
 from sqlalchemy import insert, select, text  # noqa: E402
 
 from bench import roi as roi_bench  # noqa: E402
-from bench.benchkit import country_and_manager, fresh_postgres, median_ms  # noqa: E402
+from bench.benchkit import bulk_insert, country_and_manager, fresh_postgres, median_ms  # noqa: E402
 from field import create_app  # noqa: E402
 from field.auth.models import Region, Role, User, user_regions  # noqa: E402
 from field.core import company_today  # noqa: E402
@@ -108,40 +108,6 @@ def _visits(rnd: random.Random, stores: dict[int, list[int]], type_id: int, toda
                 yield (rep_id, sid, type_id, today, VisitStatus.PLANNED, None, None, "[]", "", "", "", now)
 
 
-def _insert_visits(rows, postgres: bool) -> None:
-    if not postgres:
-        # Straight to the driver: SQLAlchemy keeps a timestamp as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC) on SQLite.
-        def plain(value):
-            if isinstance(value, datetime):
-                return value.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
-            return value.isoformat() if hasattr(value, "isoformat") else str(value) if hasattr(value, "value") \
-                else value
-        raw = db.engine.raw_connection()
-        try:
-            sql = f"INSERT INTO visits ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
-            batch = []
-            for row in rows:
-                batch.append([plain(v) for v in row])
-                if len(batch) == CHUNK:
-                    raw.cursor().executemany(sql, batch)
-                    batch = []
-            if batch:
-                raw.cursor().executemany(sql, batch)
-            raw.commit()
-        finally:
-            raw.close()
-        return
-    raw = db.engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        with cursor.copy(f"COPY visits ({', '.join(COLUMNS)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        raw.commit()
-    finally:
-        raw.close()
-
-
 def build(app, postgres: bool) -> tuple[int, int, dict]:
     rnd = random.Random(20261215)
     with app.app_context():
@@ -156,7 +122,7 @@ def build(app, postgres: bool) -> tuple[int, int, dict]:
         roi_bench._settle(rnd, lines, today, manager_id)
         company_s = time.perf_counter() - t
         t = time.perf_counter()
-        _insert_visits(_visits(rnd, stores, kind.id, today), postgres)
+        bulk_insert("visits", COLUMNS, _visits(rnd, stores, kind.id, today), postgres, CHUNK)
         visits_s = time.perf_counter() - t
         if postgres:
             # VACUUM too: COPY leaves the visibility map empty, so index-only scans would visit the heap.

@@ -48,16 +48,19 @@ class OfflineWindows:
         page, what = self.page, self.rnd.choice(["step", "step", "photo", "follow_up"])
         if what == "step":
             self.last_text = f"note {n}"
-            for _try in range(5):  # a replay may swap the step in meanwhile: then again
-                closed = self.summary.locator("details.step-edit:not([open]) > summary")
-                if closed.count():  # a saved step shows its value; "Change" opens the form again
-                    closed.click()
+            # A replay may swap the step in at any moment, between the fill and the tap too (the saved
+            # step then shows its value, its form folded away): open it again, fill again, tap again.
+            for attempt in range(8):
                 try:
+                    closed = self.summary.locator("details.step-edit:not([open]) > summary")
+                    if closed.count():  # "Change" opens the form again
+                        closed.click(timeout=1000)
                     self.summary.locator("textarea[name=text]").fill(self.last_text, timeout=1000)
+                    self.summary.get_by_role("button", name="Save step").click(timeout=2000)
                     break
                 except PlaywrightTimeout:
-                    continue
-            self.summary.get_by_role("button", name="Save step").click()
+                    if attempt == 7:
+                        raise
         elif what == "photo":
             self.jpeg.write_bytes(samples.jpeg(100 + n, size=(160, 120)))
             self.photos.locator("input[data-photo-input=camera]").set_input_files(str(self.jpeg))

@@ -17,7 +17,8 @@ each run) is timed on its own line, against the same budget.
     .venv/bin/python bench/dashboards.py              # both databases
     .venv/bin/python bench/dashboards.py sqlite       # one
 
-DASH_KEEP=1 keeps the PostgreSQL database for the next run: a run that finds a finished build there
+DASH_KEEP=1 keeps the PostgreSQL database (and the SQLite file, BENCH_SQLITE_PATH, default
+field_dash_bench.sqlite in the temporary directory) for the next run: a run that finds a finished build there
 (a marker table holds its user ids and migration head; an older head is migrated) times the pages
 again without building.
 """
@@ -196,16 +197,23 @@ def _keep(app, manager_id: int, supervisor_id: int) -> None:
         db.session.commit()
 
 
+def _sqlite_marked(path: Path) -> bool:
+    import sqlite3
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (MARKER,)).fetchone() is not None
+
+
 def measure(name: str, url: str) -> bool:
     postgres = url.startswith("postgresql")
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "SERVER_NAME": None,
                       "LOGIN_RATE_LIMIT": "100000 per minute"})
-    kept = _kept(app) if postgres and os.environ.get("DASH_KEEP") else None
+    keep = bool(os.environ.get("DASH_KEEP"))
+    kept = _kept(app) if keep else None
     if kept is None:
         if postgres and not fresh_postgres(url):
             return True
         manager_id, supervisor_id, counts = build(app, postgres)
-        if postgres and os.environ.get("DASH_KEEP"):
+        if keep:
             _keep(app, manager_id, supervisor_id)
     else:
         manager_id, supervisor_id, counts = kept
@@ -263,7 +271,12 @@ def main() -> int:
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         if "sqlite" in which:
-            results.append(measure("SQLite", f"sqlite:///{Path(tmp) / 'bench.sqlite'}"))
+            path = Path(tmp) / "bench.sqlite"
+            if os.environ.get("DASH_KEEP"):  # kept beside the temporary directory, for the next run
+                path = Path(os.environ.get("BENCH_SQLITE_PATH", Path(tempfile.gettempdir()) / "field_dash_bench.sqlite"))
+                if path.exists() and not _sqlite_marked(path):  # an unfinished build: start again
+                    path.unlink()
+            results.append(measure("SQLite", f"sqlite:///{path}"))
         if "postgresql" in which:
             results.append(measure("PostgreSQL", PG_URL))
     return 0 if all(results) else 1

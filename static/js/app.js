@@ -42,6 +42,17 @@
     }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 60000 });
   });
 
+  // A camera button (macros/forms.html camera_input) says once a photo is taken.
+  document.addEventListener("change", function (evt) {
+    var input = evt.target;
+    if (!input.matches || !input.matches("input[data-file-chosen]")) return;
+    var text = input.parentElement.querySelector("[data-chosen]");
+    if (!text) return;
+    if (!text.dataset.empty) text.dataset.empty = text.textContent;
+    text.textContent = input.files && input.files.length ? text.dataset.chosen : text.dataset.empty;
+    input.parentElement.classList.toggle("chosen", !!(input.files && input.files.length));
+  });
+
   // A table wider than its box gets a line saying it scrolls sideways (and CSS shades the side
   // that has more), on load, after htmx swaps and when the window changes size.
   function markScrolling(root) {

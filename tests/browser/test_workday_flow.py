@@ -15,7 +15,7 @@ from field.geo import Point
 from field.incentives import rules as incentive_rules
 from field.incentives.models import IncentiveLevel, IncentiveTask
 from field.workday.models import Workday
-from tests.browser.conftest import grant_geolocation, keep_shot, login, no_horizontal_overflow
+from tests.browser.conftest import MIN_TAP, grant_geolocation, keep_shot, login, no_horizontal_overflow
 from tests.factories import PASSWORD, earlier_today, make_store, make_visit
 from tests.fixtures import photos as samples
 
@@ -31,8 +31,12 @@ def test_start_visit_end_mileage_and_a_travel_claim_approved(new_page, live_serv
     page.goto("/")
     card = page.locator("#workday-card")
     expect(card.locator("h2")).to_have_text("Start your day")
+    selfie = card.locator("label.photo-pick", has=page.locator("input[name=selfie]"))
+    expect(selfie).to_have_text("Take a selfie (optional)")  # a button in the page's words, not "Choose File"
+    assert selfie.bounding_box()["height"] >= MIN_TAP
     card.locator("input[name=selfie]").set_input_files(
         {"name": "me.jpg", "mimeType": "image/jpeg", "buffer": samples.jpeg(51)})
+    expect(selfie).to_have_text("Selfie taken ✓ · tap to take it again")
     card.get_by_role("button", name="Start the day").click()
     page.wait_for_url(re.compile(rf"/reps/{org.rep.id}/workday$"))
     expect(page.locator("[data-stop=start]")).to_contain_text("Day started")

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from field import audit, transaction
 from field.auth.models import User
-from field.demo import company, dealers, orders, promotions, workdays
+from field.demo import company, dealers, orders, promotions, targets, workdays
 from field.demo import competitors as competitor_sightings
 from field.demo.company import BOUNDS, CITY_NAMES, LOGINS, PASSWORD, SEED, USERS, store_rows
 from field.extensions import db
@@ -35,6 +35,7 @@ def seed() -> dict:
     counts.update(competitor_sightings.build(SEED))
     counts.update(orders.build())  # a dealer, its staff member dealer1 and a few orders (field/orders)
     counts.update(workdays.build(SEED))
+    counts.update(targets.build())  # this month's targets per area, split to reps and stores by last month's sales
     audit.record("demo.seed", None, **counts)
     transaction.commit()
     return counts

@@ -148,6 +148,7 @@ def test_seed_is_deterministic_and_audited(seeded):
     assert details.pop("dealer_orders") == 6  # field/demo/orders.py: dealer1's orders
     assert details.pop("workdays") > 20 * 10  # field/demo/workdays.py: most past weekdays of every rep
     assert details.pop("dealers") == 6  # issue 17: the six distributors as records
+    assert details.pop("targets") == 4  # field/demo/targets.py: this month's target of each area
     assert details == {"regions": 7, "users": 27, "stores": 600, "products": 40, "activity_types": 5,
                        "activities": 13}
     area_ids = {r.code: r.id for r in db.session.scalars(select(Region))}
@@ -310,6 +311,24 @@ def test_the_demo_pages_open_for_each_role(seeded, client, login, urls):
                                                         Activity.stores.any(in_shanghai)).order_by(Activity.id))
     for url in urls:
         page(client, login, url.format(ended=ended))
+
+
+def test_the_demo_has_this_months_targets_split_to_every_rep_and_shown_on_their_home(seeded, client):
+    from field.targets.models import Target
+    month = core.company_today().replace(day=1)
+    rows = db.session.scalars(select(Target).where(Target.month == month).order_by(Target.id)).all()
+    regions = [r for r in rows if r.level == "region"]
+    assert sorted(db.session.get(Region, r.subject_id).code for r in regions) == ["CD-N", "CD-S", "SH-PD", "SH-PX"]
+    for region in regions:  # the parts add up to the whole, to the fen, at each level
+        reps = [r for r in rows if r.parent_id == region.id]
+        assert reps and sum(r.amount for r in reps) == region.amount
+        for rep in reps:
+            assert sum(r.amount for r in rows if r.parent_id == rep.id) == rep.amount
+    assert {r.rep_id for r in rows if r.level == "rep"} == set(db.session.scalars(
+        select(User.id).where(User.role == Role.REP)))
+    card = re.search(r'<section class="card targets-summary".*?</section>', page(client, "rep07", "/"), re.S)
+    assert card, "the rep's home shows the month's target"
+    assert re.search(r'<span class="target-pct">\d+(\.\d)?%</span>', card.group(0))  # the completion so far
 
 
 def test_roi_refresh_measures_the_missing_figures_once(seeded, runner):

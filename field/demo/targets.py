@@ -19,10 +19,11 @@ UPLIFT = (11, 10)
 
 
 def _by_hand(actor: User, target, weights: dict[int, int]) -> None:
-    """Split `target` by the weights (subjects without sales left out)."""
+    """Split `target` by the weights (subjects without sales left out), in whole yuan as a manager types them."""
     weights = {k: w for k, w in weights.items() if w > 0}
     if weights:
-        operations.split_by_hand(actor, target, largest_remainder(target.amount, weights))
+        yuan = largest_remainder(target.amount // 100, weights)
+        operations.split_by_hand(actor, target, {k: v * 100 for k, v in yuan.items()})
 
 
 def build() -> dict:

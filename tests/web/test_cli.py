@@ -324,6 +324,7 @@ def test_the_demo_has_this_months_targets_split_to_every_rep_and_shown_on_their_
         assert reps and sum(r.amount for r in reps) == region.amount
         for rep in reps:
             assert sum(r.amount for r in rows if r.parent_id == rep.id) == rep.amount
+    assert all(r.amount % 100 == 0 for r in rows)  # whole yuan, as a manager types them
     assert {r.rep_id for r in rows if r.level == "rep"} == set(db.session.scalars(
         select(User.id).where(User.role == Role.REP)))
     card = re.search(r'<section class="card targets-summary".*?</section>', page(client, "rep07", "/"), re.S)

@@ -41,6 +41,15 @@ RECORD_LABELS = {
 }
 RECORD_LABELS.update({"dealers": _l("Dealer"), "dealer_tiers": _l("Dealer tier")})  # issue 17
 RECORD_LABELS.update({"expense_receipts": _l("Receipt")})  # issue 16: stand-alone travel receipts
+RECORD_LABELS.update({
+    "activity_stores": _l("Activity store"), "alert_rules": _l("Alert rule"), "alerts": _l("Alert"),
+    "competitor_promotion_types": _l("Competitor promotion type"), "competitor_sightings": _l("Competitor sighting"),
+    "dealer_payments": _l("Dealer payment"), "dealer_tier_criteria": _l("Tier criterion"),
+    "dealer_tier_proposals": _l("Tier proposal"), "incentive_levels": _l("Level"), "incentive_tasks": _l("Incentive task"),
+    "notifications": _l("Notification"), "objectives": _l("Objective"), "orders": _l("Order"),
+    "own_photos": _l("Photo"), "points_ledger": _l("Points line"), "points_redemptions": _l("Reward handed out"),
+    "sales_targets": _l("Sales target"), "travel_receipts": _l("Receipt"), "visit_steps": _l("Visit step"),
+})
 
 
 # What each audit action reads as. The codes stay in the log (and in the page's data-action); an
@@ -140,13 +149,29 @@ DETAIL_LABELS = {
     "period": _l("Period"), "phase": _l("Phase"), "phone": _l("Phone"), "photo": _l("Photo"), "photos": _l("Photos"),
     "position": _l("Position"), "products": _l("Products"), "reason": _l("Reason"), "receipts": _l("Receipts"),
     "regions": _l("Regions"), "rejected": _l("Rejected"), "rep": _l("Rep"), "required": _l("Required"),
-    "reverses": _l("Reverses"), "reviews": _l("Reviews"), "role": _l("Role"), "rows": _l("Rows"), "sales": _l("Sales"),
+    "reverses": _l("Reverses"), "reviews": _l("Reviews"), "role": _l("Role"), "rows": _l("Rows"),
     "skipped": _l("Not imported"), "sku": _l("SKU"), "step": _l("Step"), "store": _l("Store"), "stores": _l("Stores"),
     "supervisor": _l("Supervisor"), "timezone": _l("Time zone"), "title": _l("Title"), "title_en": _l("English title"),
     "to": _l("To"), "total": _l("Total"), "type": _l("Type"), "unchanged": _l("Unchanged"), "updated": _l("Updated"),
     "users": _l("Users"), "via": _l("Via"), "visit": _l("Visit"), "visits": _l("Visits"),
 }
 DETAIL_LABELS.update({"expense_receipts": _l("Receipts")})  # issue 16
+DETAIL_LABELS.update({
+    "active": _l("Active"), "after": _l("After"), "allocated": _l("Split so far"), "ambiguous": _l("Ambiguous"),
+    "before": _l("Before"), "changes": _l("Changes"), "competitor_sightings": _l("Competitor sightings"),
+    "computed": _l("Computed"), "day": _l("Day"), "dealer": _l("Dealer"), "dealer_orders": _l("Dealer orders"),
+    "dealers": _l("Dealers"), "email": _l("Email"), "enabled": _l("Enabled"), "end": _l("End"),
+    "incentive_tasks": _l("Incentive tasks"), "key": _l("Condition"), "level": _l("Level"), "lines": _l("Lines"),
+    "linked": _l("Linked"), "method": _l("Method"), "metric": _l("Criterion"), "month": _l("Month"),
+    "months": _l("Months"), "new": _l("New"), "old": _l("Old"), "on_time": _l("On time"), "parent": _l("Parent"),
+    "parts": _l("Parts"), "points": _l("Points"), "points_lines": _l("Points lines"), "proposals": _l("Proposals"),
+    "proposed": _l("Proposed"), "rank": _l("Rank"), "region": _l("Region"), "reward": _l("Reward"),
+    "rule": _l("Rule"), "start": _l("Start"), "target": _l("Target"), "targets": _l("Targets"),
+    "unknown": _l("Unknown"), "workdays": _l("Working days"),
+    "removed": _l("Removed"), "delivered": _l("Delivered"), "prices": _l("Prices"),
+    # The demo's count of sale lines (not an amount: "Sales" reads 销售额).
+    "sales": _l("Sales lines"),
+})
 
 
 # Details that name a record by its id, and the kind of record.

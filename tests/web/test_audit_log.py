@@ -132,6 +132,29 @@ def test_every_action_the_code_records_reads_as_words_in_both_languages(app):
             assert re.search(r"[\u4e00-\u9fff]", str(label)), action
 
 
+def _audited_detail_keys() -> set[str]:
+    """The keyword arguments of every audit.record() call in field/ (the keys of the events' details)."""
+    import ast
+    found = set()
+    for path in Path(field.__file__).parent.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            call = node.func if isinstance(node, ast.Call) else None
+            if (isinstance(call, ast.Attribute) and call.attr == "record"
+                    and isinstance(call.value, ast.Name) and call.value.id == "audit"):
+                found.update(k.arg for k in node.keywords if k.arg and k.arg != "actor")
+    return found
+
+
+def test_every_detail_the_code_records_reads_as_words_in_both_languages(app):
+    from field.admin.views import DETAIL_LABELS
+    found = _audited_detail_keys()
+    assert {"month", "parts", "rule", "points", "reason"} <= found
+    assert found - set(DETAIL_LABELS) == set()  # a key missing here shows as itself ("on_time"), in English
+    with app.test_request_context(headers={"Accept-Language": "zh-CN"}):
+        for key, label in DETAIL_LABELS.items():
+            assert re.search(r"[\u4e00-\u9fff]", str(label)) or str(label) == "SKU", key  # SKU reads SKU in Chinese too
+
+
 def test_an_event_shows_what_was_done_in_words_with_its_code_beside(as_admin, org):
     add_event("store.deactivate", org.admin, org.rep)
     html = as_admin.get("/audit").get_data(as_text=True)

@@ -332,6 +332,19 @@ def test_the_demo_has_this_months_targets_split_to_every_rep_and_shown_on_their_
     assert re.search(r'<span class="target-pct">\d+(\.\d)?%</span>', card.group(0))  # the completion so far
 
 
+def test_the_demo_s_log_reads_as_words(seeded, app):
+    """Every kind of record and every detail the demo's events name has a label (no "sales_targets #3",
+    no "dealer_orders" in a Chinese log)."""
+    from field.admin.views import DETAIL_LABELS, RECORD_LABELS
+    from field.audit import AuditEvent
+    events = db.session.scalars(select(AuditEvent)).all()
+    types = {e.object_type for e in events if e.object_type}
+    keys = {k for e in events for k in (e.details or {})}
+    assert "sales_targets" in types and {"targets", "sales", "parts"} <= keys
+    assert types - set(RECORD_LABELS) == set()
+    assert keys - set(DETAIL_LABELS) == set()
+
+
 def test_roi_refresh_measures_the_missing_figures_once(seeded, runner):
     db.session.execute(delete(RoiFigure))  # a cache: whatever an earlier test measured goes
     db.session.commit()

@@ -194,13 +194,25 @@ def record_label(object_type: str) -> str:
 MONEY_DETAILS = {"amount", "budget", "budget_total", "claimed", "payable"}
 
 
+# Details that are money in some actions' events only (a dealer tier criterion's old/new is a threshold
+# of any unit): action prefix → keys.
+MONEY_DETAILS_BY_ACTION = {"targets.": {"old", "new", "allocated", "parts"}}
+
+# Coded values that read as words: (action prefix, key) → {code: label}.
+VALUE_LABELS = {
+    ("targets.", "level"): {"region": _l("Region"), "rep": _l("Rep"), "store": _l("Store")},
+    ("targets.", "method"): {"manual": _l("By hand"), "proportional": _l("Split by last year's sales"),
+                             "even": _l("Split evenly")},
+}
+
+
 def _plain(value, as_money: bool = False) -> str:
     if value is None or value == "" or value == []:
         return "—"
     if isinstance(value, (list, tuple)):
         return ", ".join(_plain(v, as_money) for v in value)
     if isinstance(value, dict):
-        return "; ".join(f"{k}: {_plain(v)}" for k, v in value.items())
+        return "; ".join(f"{k}: {_plain(v, as_money)}" for k, v in value.items())
     if isinstance(value, bool):
         return "✓" if value else "✗"
     if as_money and isinstance(value, int):
@@ -208,9 +220,14 @@ def _plain(value, as_money: bool = False) -> str:
     return str(value)
 
 
-def detail_text(value, key: str = "") -> str:
-    """One audit detail as text: a change [old, new] reads 'old → new'; amounts of money as money."""
-    as_money = key in MONEY_DETAILS
+def detail_text(value, key: str = "", action: str = "") -> str:
+    """One audit detail of an `action`'s event as text: a change [old, new] reads 'old → new'; amounts of
+    money as money; a coded value (VALUE_LABELS) in words."""
+    for (prefix, coded), words in VALUE_LABELS.items():
+        if coded == key and action.startswith(prefix) and isinstance(value, str) and value in words:
+            return str(words[value])
+    as_money = key in MONEY_DETAILS or any(action.startswith(prefix) and key in keys
+                                           for prefix, keys in MONEY_DETAILS_BY_ACTION.items())
     if isinstance(value, list) and len(value) == 2:
         return f"{_plain(value[0], as_money)} → {_plain(value[1], as_money)}"
     return _plain(value, as_money)

@@ -171,6 +171,19 @@ def test_detail_keys_read_as_words_in_chinese(client, org):
     assert "<dd>¥120.00</dd>" in html                  # recorded in fen, shown as money
 
 
+def test_a_targets_split_reads_as_words_and_money_and_a_tier_threshold_stays_a_number(client, org):
+    client.login_as(org.admin)
+    org.admin.locale = "zh_CN"
+    db.session.commit()
+    add_event("targets.split", org.admin, level="rep", method="manual", parts={"7": 1_250_000}, created=1)
+    add_event("targets.set", org.admin, level="region", old=None, new=50_000_000)
+    add_event("dealer_tier.criterion", org.admin, metric="coverage_pct", old=60, new=70)
+    html = client.get("/audit").get_data(as_text=True)
+    assert "<dd>业务员</dd>" in html and "<dd>手动拆分</dd>" in html and "<dd>区域</dd>" in html
+    assert "<dd>7: ¥12,500.00</dd>" in html and "<dd>¥500,000.00</dd>" in html  # fen, shown as money
+    assert "<dd>60</dd>" in html and "<dd>70</dd>" in html                       # a percentage, not money
+
+
 def test_a_store_or_activity_named_by_id_in_the_details_shows_its_name_in_scope(client, org):
     from tests.factories import make_store
     from tests.factories import make_activity

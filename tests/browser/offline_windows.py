@@ -8,11 +8,26 @@ sometimes the app "opens again" (the outbox retries). What was tapped is counted
 compare it with the rows on the server."""
 from pathlib import Path
 
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.fixtures import photos as samples
 
 KINDS = ("server", "offline", "route")
+
+# The visit summary saved with `text` (its form opened if a saved step folded it away): true once sent,
+# false while the step is not there or its form is still being sent (then asked again).
+SAVE_SUMMARY = """(text) => {
+  const step = [...document.querySelectorAll("section.step")]
+    .find(s => (s.querySelector(".step-title")?.textContent || "").includes("Visit summary"));
+  const form = step?.querySelector("textarea[name=text]")?.form;
+  if (!form || form.hasAttribute("data-outbox-busy")) return false;
+  const button = [...form.querySelectorAll("button")].find(b => b.textContent.trim() === "Save step");
+  if (!button) return false;
+  const folded = form.closest("details.step-edit:not([open])");
+  if (folded) folded.open = true;
+  form.querySelector("textarea[name=text]").value = text;
+  button.click();
+  return true;
+}"""
 
 
 class OfflineWindows:
@@ -48,19 +63,11 @@ class OfflineWindows:
         page, what = self.page, self.rnd.choice(["step", "step", "photo", "follow_up"])
         if what == "step":
             self.last_text = f"note {n}"
-            # A replay may swap the step in at any moment, between the fill and the tap too (the saved
-            # step then shows its value, its form folded away): open it again, fill again, tap again.
-            for attempt in range(8):
-                try:
-                    closed = self.summary.locator("details.step-edit:not([open]) > summary")
-                    if closed.count():  # "Change" opens the form again
-                        closed.click(timeout=1000)
-                    self.summary.locator("textarea[name=text]").fill(self.last_text, timeout=1000)
-                    self.summary.get_by_role("button", name="Save step").click(timeout=2000)
-                    break
-                except PlaywrightTimeout:
-                    if attempt == 7:
-                        raise
+            # A replay may swap the step in at any moment (htmx then gives the new textarea the focus
+            # and caret of the old one): between a fill and a tap, or in the middle of a fill, which
+            # then types into the swapped-in text. So the form is opened, filled and sent in one task
+            # of the page, which no swap can cut; the outbox sees the same submit a tap makes.
+            page.wait_for_function(SAVE_SUMMARY, arg=self.last_text, timeout=10_000)
         elif what == "photo":
             self.jpeg.write_bytes(samples.jpeg(100 + n, size=(160, 120)))
             self.photos.locator("input[data-photo-input=camera]").set_input_files(str(self.jpeg))

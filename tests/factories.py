@@ -8,12 +8,13 @@ Photos and evidence: make_photo, past_evidence."""
 import uuid
 from datetime import datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from itertools import count
 from types import SimpleNamespace
 
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from field.activities.models import Activity, ActivityStatus, ActivityStore, ActivityType, Evidence
@@ -261,3 +262,15 @@ def make_dealer_user(dealer, login=None):
     user.dealer_id = dealer.id
     db.session.commit()
     return user
+
+
+def count_rows(model, *where) -> int:
+    """How many rows of `model` (meeting `where`) the database holds."""
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def stored_files() -> set[str]:
+    """Every file under the app's UPLOAD_DIR, as paths relative to it: what an upload left on disk."""
+    from flask import current_app
+    root = Path(current_app.config["UPLOAD_DIR"])
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}

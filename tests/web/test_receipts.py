@@ -5,11 +5,10 @@ with an audit line, and not while a live claim holds it."""
 import io
 import uuid
 from datetime import datetime, timezone
-from pathlib import Path
 
 import pytest
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from field.audit import AuditEvent
 from field.claims.models import ExpenseReceipt, TravelClaim, TravelClaimReceipt
@@ -17,7 +16,7 @@ from field.core import set_clock
 from field.extensions import db
 from field.photos.models import OwnPhoto
 from tests.conftest import login
-from tests.factories import make_expense_receipt
+from tests.factories import count_rows, make_expense_receipt, stored_files
 from tests.fixtures import photos as samples
 
 NOW = datetime(2026, 12, 7, 8, 0, tzinfo=timezone.utc)  # 16:00 in Shanghai
@@ -31,15 +30,6 @@ def clock():
     set_clock(lambda: NOW)
     yield
     set_clock(None)
-
-
-def count(model):
-    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
-
-
-def stored_files() -> set[str]:
-    root = Path(current_app.config["UPLOAD_DIR"])
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 
 
 def receipt_form(data: bytes | None = None, client_id=None, **extra) -> dict:
@@ -85,9 +75,9 @@ def test_the_same_client_id_again_is_the_same_receipt_and_other_bytes_are_refuse
     assert add(client, client_id=key, headers=REPLAY).status_code == 303   # sent again: the same receipt
     again = add(client, client_id=key, headers=JSON)
     assert again.status_code == 200 and again.get_json()["created"] is False
-    assert count(ExpenseReceipt) == 1 and count(OwnPhoto) == 1
+    assert count_rows(ExpenseReceipt) == 1 and count_rows(OwnPhoto) == 1
     other = add(client, samples.jpeg(12), client_id=key, headers=REPLAY)
-    assert other.status_code == 409 and count(ExpenseReceipt) == 1
+    assert other.status_code == 409 and count_rows(ExpenseReceipt) == 1
 
 
 @pytest.mark.parametrize("field, value, words", [
@@ -105,7 +95,7 @@ def test_bad_input_is_refused_with_nothing_stored(client, org, field, value, wor
     r = add(client, **{field: value})
     assert r.status_code == 422
     assert words.lower() in r.get_data(as_text=True).lower()
-    assert count(ExpenseReceipt) == 0 and count(OwnPhoto) == 0 and stored_files() == before
+    assert count_rows(ExpenseReceipt) == 0 and count_rows(OwnPhoto) == 0 and stored_files() == before
 
 
 @pytest.mark.parametrize("data, status", [(b"", 422), (b"not a picture at all" * 10, 415), (None, 422)])
@@ -115,7 +105,7 @@ def test_a_bad_or_missing_file_is_refused_with_nothing_stored(client, org, data,
     form = receipt_form(data)
     r = client.post("/travel-receipts/new", data=form, headers=REPLAY, content_type="multipart/form-data")
     assert 400 <= r.status_code < 500 and r.get_json()["error"]
-    assert count(ExpenseReceipt) == 0 and count(OwnPhoto) == 0 and stored_files() == before
+    assert count_rows(ExpenseReceipt) == 0 and count_rows(OwnPhoto) == 0 and stored_files() == before
 
 
 def test_an_oversized_file_is_refused_413(client, org):
@@ -123,7 +113,7 @@ def test_an_oversized_file_is_refused_413(client, org):
     try:
         login(client, org.rep)
         r = add(client, headers=REPLAY)
-        assert r.status_code == 413 and count(OwnPhoto) == 0
+        assert r.status_code == 413 and count_rows(OwnPhoto) == 0
     finally:
         current_app.config.pop("PHOTO_MAX_BYTES")
 
@@ -132,7 +122,7 @@ def test_the_same_picture_twice_is_one_receipt(client, org):
     login(client, org.rep)
     assert add(client).status_code == 303
     r = add(client)  # a new client id, the very same bytes
-    assert r.status_code == 409 and count(ExpenseReceipt) == 1
+    assert r.status_code == 409 and count_rows(ExpenseReceipt) == 1
 
 
 def test_only_reps_add_receipts_and_csrf_is_required(client, org):
@@ -142,7 +132,7 @@ def test_only_reps_add_receipts_and_csrf_is_required(client, org):
     login(client, org.rep)
     r = client.post("/travel-receipts/new", data=receipt_form(samples.jpeg(11)), csrf=False,
                     content_type="multipart/form-data")
-    assert r.status_code == 400 and count(ExpenseReceipt) == 0
+    assert r.status_code == 400 and count_rows(ExpenseReceipt) == 0
 
 
 def test_another_reps_receipt_is_404_everywhere(client, org):
@@ -170,9 +160,9 @@ def test_a_claim_takes_the_periods_receipts_and_not_another_reps(client, org):
     assert f'value="{voided.id}"' not in page and f'value="{theirs.id}"' not in page
     form = {"start": DAY, "end": DAY, "vehicle": "car", "km": "0", "note": ""}
     refused = client.post("/travel-claims/new", data={**form, "expense_receipt": [str(mine.id), str(theirs.id)]})
-    assert refused.status_code == 422 and count(TravelClaim) == 0 and count(TravelClaimReceipt) == 0
+    assert refused.status_code == 422 and count_rows(TravelClaim) == 0 and count_rows(TravelClaimReceipt) == 0
     refused = client.post("/travel-claims/new", data={**form, "expense_receipt": str(voided.id)})
-    assert refused.status_code == 422 and count(TravelClaim) == 0
+    assert refused.status_code == 422 and count_rows(TravelClaim) == 0
     assert client.post("/travel-claims/new", data={**form, "expense_receipt": str(mine.id)}).status_code == 303
     claim = db.session.execute(select(TravelClaim)).scalar_one()
     assert (claim.receipts_amount, claim.amount) == (1550, 1550)

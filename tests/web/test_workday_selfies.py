@@ -4,17 +4,16 @@ as the same photo, and a bad file refuses the start with nothing written or stor
 import io
 import uuid
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
-from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from field.core import set_clock
 from field.extensions import db
 from field.photos.models import OwnPhoto
 from field.workday.models import Workday
 from tests.conftest import login
+from tests.factories import count_rows, stored_files
 from tests.fixtures import photos as samples
 
 NOW = datetime(2026, 12, 7, 1, 0, tzinfo=timezone.utc)  # 09:00 in Shanghai
@@ -27,15 +26,6 @@ def clock():
     set_clock(lambda: moment["at"])
     yield moment
     set_clock(None)
-
-
-def count(model):
-    return db.session.execute(select(func.count()).select_from(model)).scalar_one()
-
-
-def stored_files() -> set[str]:
-    root = Path(current_app.config["UPLOAD_DIR"])
-    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
 
 
 def tap(client, url, selfie: bytes | None, client_id=None, headers=None):
@@ -52,7 +42,7 @@ def test_selfies_at_start_and_end_show_on_the_timeline_to_the_rep_and_their_supe
     assert tap(client, "/workday/start", samples.jpeg(31), key).status_code == 303
     # The outbox sends the tap again: the same day, the same photo.
     assert tap(client, "/workday/start", samples.jpeg(31), key, {"X-Field-Replay": "1"}).status_code == 303
-    assert count(Workday) == 1 and count(OwnPhoto) == 1
+    assert count_rows(Workday) == 1 and count_rows(OwnPhoto) == 1
     clock["at"] = NOW + timedelta(hours=9)
     assert tap(client, "/workday/end", samples.jpeg(32)).status_code == 303
     w = db.session.execute(select(Workday)).scalar_one()
@@ -77,7 +67,7 @@ def test_a_start_without_a_selfie_has_none(client, org):
     login(client, org.rep)
     assert tap(client, "/workday/start", None).status_code == 303
     w = db.session.execute(select(Workday)).scalar_one()
-    assert w.start_photo_id is None and count(OwnPhoto) == 0
+    assert w.start_photo_id is None and count_rows(OwnPhoto) == 0
     assert "data-selfie" not in client.get(f"/reps/{org.rep.id}/workday").get_data(as_text=True)
 
 
@@ -87,7 +77,7 @@ def test_a_bad_selfie_refuses_the_start_with_nothing_written_or_stored(client, o
     before = stored_files()
     r = tap(client, "/workday/start", data)
     assert 400 <= r.status_code < 500
-    assert count(Workday) == 0 and count(OwnPhoto) == 0 and stored_files() == before
+    assert count_rows(Workday) == 0 and count_rows(OwnPhoto) == 0 and stored_files() == before
     r = tap(client, "/workday/start", data, headers={"X-Field-Replay": "1"})
     assert 400 <= r.status_code < 500 and r.get_json()["error"]
 
@@ -97,4 +87,4 @@ def test_a_selfie_needs_csrf_like_the_start(client, org):
     r = client.post("/workday/start", data={"client_id": str(uuid.uuid4()), "selfie": (io.BytesIO(samples.jpeg(33)),
                                                                                         "me.jpg")},
                     content_type="multipart/form-data", csrf=False)
-    assert r.status_code == 400 and count(Workday) == 0 and count(OwnPhoto) == 0
+    assert r.status_code == 400 and count_rows(Workday) == 0 and count_rows(OwnPhoto) == 0
